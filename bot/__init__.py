@@ -1,0 +1,1 @@
+"""The doorstep process: CLI entry, build_app() wiring, channel adapters, scheduler."""

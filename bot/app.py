@@ -1,0 +1,116 @@
+"""build_app(): the one place that wires storage, handlers, channels, the outbox sender and the scheduler."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.channels.base import Channel
+from bot.outbox import OutboxSender
+from bot.settings import Settings
+from handlers import digest, followups
+from handlers.catalog import Catalog
+from handlers.clock import Clock, SystemClock
+from handlers.context import Services, Turn
+from handlers.dispatcher import Dispatcher
+from handlers.intake import Reader
+from handlers.messages import Inbound
+from handlers.say import Say
+from storage.db import Database
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """A wired bot: hand it messages, let it sweep follow-ups, send the digest and drain the outbox."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    services: Services
+    dispatcher: Dispatcher
+    channels: dict[str, Channel] = field(default_factory=dict)
+    sender: OutboxSender | None = None
+
+    def handle(self, message: Inbound) -> None:
+        """Handle one inbound message from any channel."""
+        self.dispatcher.handle(message)
+
+    def sweep(self, limit: int = 500) -> int:
+        """Fire every follow-up that is due, each in its own transaction; return how many fired."""
+        fired = 0
+        while fired < limit:
+            with UnitOfWork(self.db) as uow:
+                rows = uow.followups.claim_due(self.clock.now(), 1)
+                if not rows:
+                    return fired
+                row = rows[0]
+                try:
+                    followups.fire(self._turn(uow), row)
+                    uow.commit()
+                except Exception:
+                    log.exception("follow-up failed: id=%s kind=%s request=%s", row.id, row.kind, row.request_id)
+                    uow.session.rollback()
+                    self._mark_failed(row.id)
+            fired += 1
+        return fired
+
+    def send_digest_if_due(self) -> bool:
+        """Send today's digest if its time has come and it has not gone out yet."""
+        with UnitOfWork(self.db) as uow:
+            sent = digest.send_if_due(self._turn(uow))
+            uow.commit()
+            return sent
+
+    def digest_text(self, lang: str | None = None) -> str:
+        """Today's digest as the secretary would get it, without sending anything."""
+        with UnitOfWork(self.db) as uow:
+            turn = self._turn(uow)
+            return digest.render(turn, digest.compute(turn), lang or self.services.community.community.language)
+
+    async def drain(self) -> int:
+        """Send what is due in the outbox."""
+        return await self.sender.drain() if self.sender else 0
+
+    async def tick(self) -> None:
+        """Everything the timers do, at once: for the console's /advance and for tests."""
+        self.sweep()
+        self.send_digest_if_due()
+        await self.drain()
+
+    def _turn(self, uow: UnitOfWork) -> Turn:
+        now = self.clock.now()
+        return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now), now)
+
+    def _mark_failed(self, followup_id: int) -> None:
+        with UnitOfWork(self.db) as uow:
+            uow.followups.finish(uow.followups.get(followup_id), self.clock.now(), status="failed")
+            uow.commit()
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None,
+              channels: Mapping[str, Channel] | None = None, migrate: bool = True) -> App:
+    """Wire a bot from settings; tests pass a FakeClock and in-memory channels."""
+    clock = clock or SystemClock()
+    community = settings.community
+    db = Database(settings.database_url)
+    if migrate:
+        db.migrate()
+    services = Services(community, Catalog.load(community.community.language),
+                        Reader.from_file(bot_name=community.community.bot_name))
+    channels = dict(channels or {})
+    _sync_staff(db, settings, clock, channels)
+    return App(settings, db, clock, services, Dispatcher(services, db, clock), channels,
+               OutboxSender(db, clock, channels))
+
+
+def _sync_staff(db: Database, settings: Settings, clock: Clock, channels: Mapping[str, Channel]) -> None:
+    """Staff from config become people with identities, so routing and permissions can find them."""
+    with UnitOfWork(db) as uow:
+        for m in settings.community.members:
+            private = {ch: (channels[ch].private_chat_for(ext) if ch in channels else ext)
+                       for ch, ext in m.contacts.items()}
+            uow.people.ensure_staff(m.id, m.name, m.role, m.language, dict(m.contacts), private, clock.now())
+        uow.commit()

@@ -1,0 +1,1 @@
+"""Channel adapters: each translates platform updates into Inbound and sends Outbound."""

@@ -1,0 +1,43 @@
+"""What every channel adapter offers, and the errors it may raise when sending.
+
+    ChannelError
+    ├── RetryLater     the platform asked to wait (rate limit); retry after `seconds`
+    └── Unreachable    the chat will never accept messages (bot blocked or removed); do not retry
+Any other exception from send() is treated as passing and retried with backoff.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from handlers.messages import Outbound
+
+
+class ChannelError(Exception):
+    """Base of errors a channel raises on purpose."""
+
+
+class RetryLater(ChannelError):
+    """The platform is rate-limiting: try this message again after `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"retry after {seconds}s")
+
+
+class Unreachable(ChannelError):
+    """The chat cannot be reached any more."""
+
+
+class Channel(Protocol):
+    """A chat platform as the rest of the bot sees it."""
+
+    name: str
+
+    async def send(self, message: Outbound) -> str | None:
+        """Deliver one message; return the platform's id for it."""
+
+    def private_chat_for(self, external_id: str) -> str:
+        """The private chat in which the bot reaches this account."""
+
+    def pacing(self, chat_id: str) -> float:
+        """Seconds to leave between two messages to this chat (0 for none)."""

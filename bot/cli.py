@@ -1,0 +1,113 @@
+"""The command line: run, digest, check-config, read."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from bot.app import App, build_app
+from bot.channels.console import ConsoleChannel, ConsoleSession
+from bot.scheduler import make_scheduler
+from bot.settings import ConfigError, Settings
+from handlers.clock import FakeClock, SystemClock
+from handlers.intake import Reader
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="doorstep (家门口): the community request bot.")
+CONFIG = typer.Option(Path("config.yaml"), "--config", "-c", help="The community's config file.")
+
+
+def _settings(path: Path) -> Settings:
+    try:
+        return Settings.load(path)
+    except ConfigError as error:
+        typer.echo(error.explain(), err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def run(config: Path = CONFIG,
+        script: Path | None = typer.Option(None, help="Play a console script file instead of reading the terminal."),
+        dev: bool | None = typer.Option(None, "--dev/--no-dev", help="Dev mode: a clock moved by /advance."),
+        verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Start every channel enabled in config (the console for now) with its timers."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(config)
+    console_settings = settings.channels.console
+    dev = console_settings.dev if dev is None else dev
+    clock = FakeClock(SystemClock().now()) if dev else SystemClock()
+    console = ConsoleChannel(bot_name=settings.community.community.bot_name) if console_settings.enabled else None
+    app = build_app(settings, clock=clock, channels={"console": console} if console else {})
+    session = (ConsoleSession(app, console, speaker=console_settings.speaker, chat=console_settings.chat,
+                              echo=script is not None) if console else None)
+    lines = script.read_text("utf-8").splitlines() if script else None
+    asyncio.run(_serve(app, session, lines))
+
+
+async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | None) -> None:
+    if lines is not None:
+        await session.run(lines)
+        await app.drain()
+        return
+    scheduler = make_scheduler(app)
+    scheduler.start()
+    try:
+        await app.tick()
+        if session is not None:
+            await session.interactive()
+        else:
+            await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await app.drain()
+
+
+@cli.command()
+def digest(config: Path = CONFIG) -> None:
+    """Print today's digest (yesterday's figures) without sending it."""
+    app = build_app(_settings(config))
+    typer.echo(app.digest_text())
+
+
+@cli.command("check-config")
+def check_config(config: Path = CONFIG) -> None:
+    """Check config.yaml and say exactly what is wrong, key by key."""
+    settings = _settings(config)
+    c = settings.community
+    typer.echo(f"{config} is fine: {c.community.name}, {len(c.grids)} grids, "
+               f"{sum(len(g.buildings) for g in c.grids)} buildings, {len(c.members)} members, {len(c.chats)} chats.")
+
+
+@cli.command()
+def read(config: Path = CONFIG) -> None:
+    """Read messages from standard input (text or JSON with `text` and optional `chat`), print what they say."""
+    settings = _settings(config)
+    community = settings.community
+    reader = Reader.from_file(bot_name=community.community.bot_name)
+    chats = {name: chat for chat in community.chats for name in (chat.id, chat.name, chat.console) if name}
+    for raw in sys.stdin:
+        raw = raw.strip()
+        if not raw:
+            continue
+        text, chat_building = raw, None
+        if raw.startswith("{"):
+            try:
+                item = json.loads(raw)
+                text = str(item["text"])
+            except (ValueError, KeyError, TypeError):
+                typer.echo(json.dumps({"error": "not a JSON object with a text field", "line": raw},
+                                      ensure_ascii=False))
+                continue
+            chat = chats.get(str(item.get("chat")))
+            chat_building = chat.buildings[0] if chat and len(chat.buildings) == 1 else None
+        record = reader.read(text, chat_building=chat_building).as_record()
+        typer.echo(json.dumps({"text": text, **record}, ensure_ascii=False))
+
+
+def main() -> None:
+    """Entry point of `doorstep` and `python -m bot`."""
+    cli()

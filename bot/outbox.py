@@ -1,0 +1,101 @@
+"""The outbox sender: takes due rows under a lease, sends them through their channel, marks them sent.
+
+A row is leased (status 'sending') in one short transaction and marked sent in another, so no database lock is
+held while a platform is slow. If the process dies in between, the lease runs out and the row is sent again:
+at most the one message in flight is sent twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+
+from bot.channels.base import Channel, RetryLater, Unreachable
+from handlers.clock import Clock
+from handlers.messages import Choice, Outbound
+from storage.db import Database
+from storage.models import Outbox
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=120)
+
+
+class OutboxSender:
+    """Drains the outbox of the channels this process runs."""
+
+    def __init__(self, db: Database, clock: Clock, channels: Mapping[str, Channel], *,
+                 batch: int = 50, max_attempts: int = 8) -> None:
+        self.db, self.clock, self.channels = db, clock, channels
+        self.batch, self.max_attempts = batch, max_attempts
+        self._last_sent: dict[tuple[str, str], float] = {}
+
+    async def drain(self) -> int:
+        """Send everything that is due now on every channel; return how many were sent."""
+        sent = 0
+        for name, channel in self.channels.items():
+            while rows := self._lease(name):
+                for row in rows:
+                    sent += await self._deliver(channel, row)
+        return sent
+
+    def _lease(self, channel: str) -> list[Outbox]:
+        now = self.clock.now()
+        with UnitOfWork(self.db) as uow:
+            rows = uow.outbox.claim_due(channel, now, self.batch)
+            for row in rows:
+                row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + LEASE
+                uow.session.add(row)
+            uow.commit()
+            return rows
+
+    async def _deliver(self, channel: Channel, row: Outbox) -> int:
+        await self._pace(channel, row.chat_id)
+        message = Outbound(channel=row.channel, chat_id=row.chat_id, text=row.text, outbox_id=row.id,
+                           choices=tuple(Choice(label, reply) for label, reply in row.choices),
+                           mention_ids=tuple(row.mention_ids))
+        try:
+            platform_id = await channel.send(message)
+        except RetryLater as wait:
+            self._settle(row.id, "pending", delay=timedelta(seconds=wait.seconds), error=str(wait))
+            return 0
+        except Unreachable as gone:
+            log.warning("chat unreachable: channel=%s chat=%s outbox=%s", row.channel, row.chat_id, row.id)
+            self._settle(row.id, "failed", error=f"unreachable: {gone}", unreachable=True)
+            return 0
+        except Exception as error:  # a passing platform or network failure: back off and try again
+            log.warning("send failed: channel=%s outbox=%s attempt=%s: %r", row.channel, row.id, row.attempts, error)
+            give_up = row.attempts >= self.max_attempts
+            backoff = timedelta(seconds=min(2 ** row.attempts, 600))
+            self._settle(row.id, "failed" if give_up else "pending", delay=backoff, error=repr(error)[:500])
+            return 0
+        self._settle(row.id, "sent", platform_id=platform_id)
+        return 1
+
+    async def _pace(self, channel: Channel, chat_id: str) -> None:
+        gap = channel.pacing(chat_id)
+        if gap <= 0:
+            return
+        key = (channel.name, chat_id)
+        wait = self._last_sent.get(key, 0.0) + gap - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_sent[key] = time.monotonic()
+
+    def _settle(self, outbox_id: int, status: str, *, delay: timedelta = timedelta(), error: str | None = None,
+                platform_id: str | None = None, unreachable: bool = False) -> None:
+        now = self.clock.now()
+        with UnitOfWork(self.db) as uow:
+            row = uow.outbox.get(outbox_id)
+            row.status, row.next_attempt_at, row.last_error = status, now + delay, error
+            if status == "sent":
+                row.sent_at, row.platform_message_id = now, platform_id
+            if unreachable and row.person_id:
+                identity = uow.people.identity_on(row.person_id, row.channel)
+                if identity is not None and identity.private_chat == row.chat_id:
+                    identity.unreachable = True
+                    uow.session.add(identity)
+            uow.session.add(row)
+            uow.commit()

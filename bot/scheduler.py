@@ -1,0 +1,40 @@
+"""The three timers: follow-up sweep, outbox drain, daily digest. Nothing per-request lives in a job store."""
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+def make_scheduler(app) -> AsyncIOScheduler:
+    """An AsyncIOScheduler with the sweep, the outbox drain and the digest cron, not yet started."""
+    community = app.settings.community
+    scheduler = AsyncIOScheduler(timezone=community.zone)
+    every = dict(max_instances=1, coalesce=True)
+    scheduler.add_job(_guarded(app.sweep), "interval", id="sweep",
+                      seconds=community.schedule.sweep_every.total_seconds(), **every)
+    scheduler.add_job(_guarded_async(app.drain), "interval", id="outbox", seconds=1, **every)
+    digest_at = community.schedule.digest_at
+    scheduler.add_job(_guarded(app.send_digest_if_due), "cron", id="digest", hour=digest_at.hour,
+                      minute=digest_at.minute, misfire_grace_time=6 * 3600, **every)
+    return scheduler
+
+
+def _guarded(job):
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("timer job %s failed", getattr(job, "__name__", job))
+    return run
+
+
+def _guarded_async(job):
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:
+            log.exception("timer job %s failed", getattr(job, "__name__", job))
+    return run

@@ -1,0 +1,91 @@
+"""One typed Settings object from config.yaml (and secrets from the environment); bad config names its key."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from handlers.community import Community
+from handlers.errors import DoorstepError
+
+
+class ConfigError(DoorstepError):
+    """config.yaml cannot be used; `problems` lists 'key: what is wrong'."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path, self.problems = path, problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+    def explain(self) -> str:
+        """A message for the person starting the bot."""
+        return f"config {self.path} has {len(self.problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class ConsoleSettings(BaseModel):
+    """The terminal chat simulator."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    dev: bool = False
+    speaker: str = "王阿姨"
+    chat: str | None = None
+
+
+class ChannelSettings(BaseModel):
+    """Which channels run, and their non-secret options."""
+
+    model_config = ConfigDict(extra="allow")
+    console: ConsoleSettings = ConsoleSettings()
+    telegram: dict[str, Any] = Field(default_factory=lambda: {"enabled": False})
+    wechat: dict[str, Any] = Field(default_factory=lambda: {"enabled": False})
+
+
+class Settings(BaseModel):
+    """Everything the process needs to start."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    community: Community
+    channels: ChannelSettings = ChannelSettings()
+    database_url: str
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path = "config.yaml", env: dict[str, str] | None = None) -> Settings:
+        """Read and check config.yaml; raise ConfigError naming every bad key."""
+        path = Path(path)
+        env = dict(os.environ if env is None else env)
+        try:
+            data = yaml.safe_load(path.read_text("utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(path, ["file not found"]) from None
+        except yaml.YAMLError as error:
+            raise ConfigError(path, [f"not valid YAML: {error}"]) from None
+        if not isinstance(data, dict):
+            raise ConfigError(path, ["the file must be a mapping of keys (community:, members:, …)"])
+        channels = data.pop("channels", {}) or {}
+        database = data.pop("database", {}) or {}
+        problems: list[str] = []
+        community = _validated(Community, data, "", problems)
+        channel_settings = _validated(ChannelSettings, channels, "channels.", problems)
+        if problems:
+            raise ConfigError(path, problems)
+        db_file = (path.parent / database.get("path", "doorstep.db")).resolve()
+        url = env.get("DATABASE_URL") or f"sqlite:///{db_file}"
+        return cls(community=community, channels=channel_settings, database_url=url, env=env)
+
+
+def _validated(model: type[BaseModel], data: Any, prefix: str, problems: list[str]):
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            key = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in item["loc"]).lstrip(".")
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "value_error" and not item["loc"]:
+                problems.extend(message.split("; "))
+            else:
+                problems.append(f"{key or '(top level)'}: {message}")
+        return None

@@ -1,0 +1,61 @@
+"""What every handler is given: the long-lived services and the one turn being handled."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from handlers.catalog import Catalog
+from handlers.community import STAFF_ROLES, Community
+from handlers.intake import Reader
+from handlers.messages import Inbound
+from handlers.say import Say
+from storage.models import Person, Request
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Services:
+    """Built once by build_app: the community, the texts and the reader."""
+
+    community: Community
+    catalog: Catalog
+    reader: Reader
+
+
+@dataclass
+class Turn:
+    """One unit of work: a message being handled or a follow-up firing."""
+
+    svc: Services
+    uow: UnitOfWork
+    say: Say
+    now: datetime
+    msg: Inbound | None = None
+    person: Person | None = None
+
+    @property
+    def lang(self) -> str:
+        """The language to answer the current person in."""
+        return self.person.language if self.person else self.svc.community.community.language
+
+    @property
+    def community(self) -> Community:
+        """The community from config."""
+        return self.svc.community
+
+    def reply(self, key: str, **params) -> None:
+        """Answer the message being handled, in the sender's language."""
+        self.say.reply(self.msg, self.lang, key, **params)
+
+    def staff_role(self, person: Person | None = None) -> str | None:
+        """The staff role (grid_member, leader, secretary) of a person, else None."""
+        person = person or self.person
+        return person.role if person and person.role in STAFF_ROLES else None
+
+    def may_manage(self, request: Request, person: Person | None = None) -> bool:
+        """Only the assignee, the escalation ladder (leader, secretary) and the secretary may act on a request."""
+        person = person or self.person
+        if person is None or person.staff_id is None:
+            return False
+        return (person.id == request.assignee_id or person.role in ("leader", "secretary")
+                or person.staff_id in self.community.escalation)

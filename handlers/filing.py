@@ -1,0 +1,112 @@
+"""Filing: a read message becomes a request (or joins an open one), routed, with deadlines and notices."""
+from __future__ import annotations
+
+from handlers import lifecycle, schedule
+from handlers.context import Turn
+from handlers.deadlines import deadlines
+from handlers.intake import Reading
+from handlers.routing import route
+from handlers.views import about
+from storage.models import Offer, Request
+
+CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
+
+
+def file_request(t: Turn, reading: Reading, text: str) -> Request:
+    """File a message as a request, or link it to an open one of the same kind and place."""
+    msg, community = t.msg, t.community
+    chat = community.chat(msg.channel, msg.chat_id)
+    chat_buildings = tuple(chat.buildings) if chat else ()
+    building, source = reading.building, reading.building_source
+    if building is None and len(chat_buildings) == 1:
+        building, source = chat_buildings[0], "chat"
+    kind = reading.kind if reading.kind != "none" else "complaint"
+    category = reading.category or "other"
+    if building:
+        since = t.now - community.schedule.duplicate_window
+        existing = t.uow.requests.open_like(category, building, reading.unit, since)
+        if existing is not None:
+            return _join(t, existing, text)
+    way = route(community, building, category, kind, chat_buildings)
+    assignee = t.uow.people.by_staff_id(way.assignee)
+    respond_by, resolve_by = deadlines(community, category, reading.urgent, t.now)
+    request = t.uow.requests.add(Request(
+        kind=kind, category=category, urgent=reading.urgent, building=building, unit=reading.unit,
+        room=reading.room, building_source=source, text=text, evidence=list(reading.evidence),
+        language=t.lang, reporter_id=t.person.id, channel=msg.channel, source_chat=msg.chat_id,
+        source_kind=msg.chat_kind, grid=way.grid, respond_by=respond_by, resolve_by=resolve_by,
+        created_at=t.now, updated_at=t.now))
+    t.uow.requests.record(request, "filed", t.now, actor_id=t.person.id, building_source=source,
+                          message_id=msg.message_id, attachments=list(msg.attachments))
+    lifecycle.apply(request, "assign", t.now)
+    request.assignee_id = assignee.id
+    t.uow.requests.record(request, "assigned", t.now, to=way.assignee, grid=way.grid)
+    schedule.for_response(t, request)
+    schedule.for_resolution(t, request)
+    _announce(t, request, reading, way.inform, way.volunteers)
+    return request
+
+
+def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ...], volunteers: tuple[str, ...]):
+    """The group's short acknowledgement, the assignee's private notice, and whoever else must know."""
+    params = about(t, request, t.lang)
+    ack = "ack.wish" if request.kind == "wish" else "ack.urgent" if request.urgent else "ack.complaint"
+    t.say.reply(t.msg, t.lang, ack, request_id=request.id, **params)
+    if reading.call:
+        t.reply("ack.call_first", call=reading.call)
+    assignee = t.uow.people.get(request.assignee_id)
+    notice = "notice.urgent" if request.urgent else "notice.new"
+    choice = tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
+    t.say.to_person(assignee, notice, urgent=True, request=request, choices=choice,
+                    **about(t, request, assignee.language), reporter=t.person.name)
+    if request.urgent:
+        for staff_id in t.community.escalation[:1]:
+            if staff_id != assignee.staff_id:
+                t.say.to_staff(staff_id, "notice.urgent_leader", request=request, **params)
+    for staff_id in inform:
+        t.say.to_staff(staff_id, "notice.inform", request=request, **params)
+    for staff_id in volunteers:
+        t.say.to_staff(staff_id, "notice.wish_offer", request=request, choices=choice, **params)
+
+
+def _join(t: Turn, existing: Request, text: str) -> Request:
+    """A second report of an open problem: the reporter follows the first and is told so."""
+    if existing.reporter_id == t.person.id:
+        t.uow.requests.record(existing, "detail", t.now, actor_id=t.person.id, note=text)
+        t.reply("ack.already_yours", **about(t, existing, t.lang))
+        return existing
+    if t.uow.requests.follow(existing.id, t.person.id, t.now):
+        t.uow.requests.record(existing, "followed", t.now, actor_id=t.person.id, note=text,
+                              message_id=t.msg.message_id)
+        assignee = t.uow.people.get(existing.assignee_id)
+        if assignee is not None:
+            t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
+                            note=text, **about(t, existing, assignee.language))
+    t.reply("ack.followed", **about(t, existing, t.lang))
+    return existing
+
+
+def offer(t: Turn, reading: Reading) -> None:
+    """Keep an untagged request-like message and ask whether to file it."""
+    msg = t.msg
+    t.uow.ledger.add_offer(Offer(
+        channel=msg.channel, chat_id=msg.chat_id, person_id=t.person.id, text=msg.text, message_id=msg.message_id,
+        created_at=t.now, expires_at=t.now + t.community.schedule.offer_expires_after))
+    t.say.reply(msg, t.lang, "offer.ask", purpose="offer",
+                choices=(("choice.file", "1"), ("choice.skip", "2")),
+                category=t.svc.catalog.label(t.lang, "category", reading.category))
+
+
+def answer_offer(t: Turn, pending: Offer, yes: bool) -> None:
+    """File the kept message, or let it go, as the resident answered."""
+    if not yes:
+        pending.status = "declined"
+        t.uow.session.add(pending)
+        t.reply("offer.declined")
+        return
+    pending.status = "filed"
+    t.uow.session.add(pending)
+    chat = t.community.chat(pending.channel, pending.chat_id)
+    chat_building = chat.buildings[0] if chat and len(chat.buildings) == 1 else None
+    reading = t.svc.reader.read(pending.text, chat_building=chat_building)
+    file_request(t, reading, pending.text)

@@ -1,0 +1,68 @@
+"""Firing due follow-ups: reminders, escalations, rating re-asks and closing unrated requests."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers import lifecycle
+from handlers.context import Turn
+from handlers.escalation import escalate
+from handlers.rating import ask_rating
+from handlers.schedule import RATING
+from handlers.views import about
+from storage.models import FollowUp, Request
+
+def fire(t: Turn, row: FollowUp) -> None:
+    """Carry out one due follow-up; one whose moment has passed (the request moved on) does nothing."""
+    request = t.uow.requests.get(row.request_id)
+    if request is not None:
+        _FIRE[row.kind](t, request)
+    t.uow.followups.finish(row, t.now)
+
+
+def _remind_respond(t: Turn, request: Request) -> None:
+    # A reminder reaching past its own deadline (the bot was down) is stale: the escalation speaks instead.
+    if request.state in ("new", "assigned") and t.now < request.respond_by:
+        _remind(t, request, "reminder.respond")
+
+
+def _remind_resolve(t: Turn, request: Request) -> None:
+    if request.state in lifecycle.WORKING and t.now < request.resolve_by:
+        _remind(t, request, "reminder.resolve")
+
+
+def _remind(t: Turn, request: Request, key: str) -> None:
+    assignee = t.uow.people.get(request.assignee_id)
+    t.uow.requests.record(request, "reminded", t.now, key=key)
+    t.say.to_person(assignee, key, urgent=True, request=request, **about(t, request, assignee.language))
+
+
+def _escalate_respond(t: Turn, request: Request) -> None:
+    if request.state in ("new", "assigned") and escalate(t, request, "not_claimed"):
+        t.uow.followups.schedule(request.id, "escalate_respond", t.now + t.community.schedule.escalate_again_after)
+
+
+def _escalate_resolve(t: Turn, request: Request) -> None:
+    if request.state in lifecycle.WORKING and escalate(t, request, "overdue"):
+        t.uow.followups.schedule(request.id, "escalate_resolve", t.now + t.community.schedule.escalate_again_after)
+
+
+def _rate_reask(t: Turn, request: Request) -> None:
+    if request.state == "done":
+        ask_rating(t, request, "rating.reask")
+
+
+def _close_unrated(t: Turn, request: Request) -> None:
+    if request.state != "done":
+        return
+    lifecycle.apply(request, "close_unrated", t.now)
+    t.uow.requests.record(request, "closed_unrated", t.now)
+    t.uow.followups.cancel(request.id, RATING)
+    assignee = t.uow.people.get(request.assignee_id)
+    t.say.to_person(assignee, "notice.closed_unrated", request=request, **about(t, request, assignee.language))
+
+
+_FIRE: dict[str, Callable[[Turn, Request], None]] = {
+    "remind_respond": _remind_respond, "escalate_respond": _escalate_respond,
+    "remind_resolve": _remind_resolve, "escalate_resolve": _escalate_resolve,
+    "rate_reask": _rate_reask, "close_unrated": _close_unrated,
+}

@@ -1,0 +1,149 @@
+"""The reader: one message in, a Reading out (kind, category, place, urgency) with the words that decided it."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from handlers.intake.places import find_place
+
+LEXICON = Path(__file__).with_name("lexicon.yaml")
+_ASCII_WORD = re.compile(r"^[a-z0-9 .'\-]+$")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a careful community worker would make of one message."""
+
+    kind: str                      # complaint | wish | none
+    category: str | None
+    building: str | None
+    unit: str | None
+    room: str | None
+    urgent: bool
+    call: str | None = None        # the emergency number to call first, where life is at risk
+    tagged: bool = False
+    confident: bool = False        # sure enough to offer filing an untagged message
+    evidence: tuple[str, ...] = field(default_factory=tuple)
+    building_source: str | None = None
+
+    def as_record(self) -> dict:
+        """The fields of ../shared/corpus/README.md, plus evidence."""
+        return {"kind": self.kind, "category": self.category, "building": self.building, "unit": self.unit,
+                "room": self.room, "urgent": self.urgent, "evidence": list(self.evidence)}
+
+
+class _Table:
+    """Weighted words: Chinese matched as substrings, English as whole words."""
+
+    def __init__(self, weights: dict[str, int]) -> None:
+        self.cjk = [(w.lower(), int(v)) for w, v in weights.items() if not _ASCII_WORD.match(w.lower())]
+        latin = {w.lower(): int(v) for w, v in weights.items() if _ASCII_WORD.match(w.lower())}
+        self.latin = latin
+        self.pattern = (re.compile(r"\b(" + "|".join(sorted(map(re.escape, latin), key=len, reverse=True)) + r")\b")
+                        if latin else None)
+
+    def score(self, text: str, ascii_text: bool) -> tuple[int, list[str]]:
+        hits = [w for w, _ in self.cjk if w in text] if not ascii_text else []
+        total = sum(v for w, v in self.cjk if w in hits)
+        if self.pattern is not None:
+            for found in {m.group(1) for m in self.pattern.finditer(text)}:
+                hits.append(found)
+                total += self.latin[found]
+        return total, hits
+
+
+class Reader:
+    """Reads messages with the rules of a lexicon file; build once, call read() as often as needed."""
+
+    def __init__(self, lexicon: dict, bot_name: str = "小区助手") -> None:
+        pairs = "".join(lexicon.get("traditional", "").split())
+        self._simplify = str.maketrans(pairs[0::2], pairs[1::2])
+        self._tags = {kind: [t.lower() for t in tags] for kind, tags in lexicon["tags"].items()}
+        self._urgent = [([w.lower() for w in rule["words"]], rule.get("call")) for rule in lexicon["urgent"]]
+        self._categories = {name: _Table(words) for name, words in lexicon["categories"].items()}
+        self._problems = _Table(lexicon["problems"])
+        self._wishes = _Table(lexicon["wishes"])
+        self._chatter = _Table(lexicon["chatter"])
+        self._mention = "@" + bot_name.lower()
+
+    @classmethod
+    def from_file(cls, path: Path = LEXICON, bot_name: str = "小区助手") -> Reader:
+        """A reader using the lexicon file shipped with the project, or another one."""
+        return cls(yaml.safe_load(path.read_text("utf-8")), bot_name)
+
+    def normalise(self, text: str) -> str:
+        """Half-width, lower-case, simplified characters: the form every rule is written against."""
+        return unicodedata.normalize("NFKC", text).translate(self._simplify).lower().strip()
+
+    def read(self, text: str, chat_building: str | None = None, mentioned: bool = False) -> Reading:
+        """Read one message; `chat_building` fills the building when the message names none."""
+        norm = self.normalise(text)
+        ascii_text = norm.isascii()
+        evidence: list[str] = []
+        tag = next((kind for kind, tags in self._tags.items() for t in tags if t in norm), None)
+        if tag:
+            evidence.append(next(t for t in self._tags[tag] if t in norm))
+        mentioned = mentioned or self._mention in norm
+        place, place_words = find_place(norm)
+        call, urgent_words = None, []
+        for words, number in self._urgent:
+            hit = next((w for w in words if (w in norm if not w.isascii() else re.search(rf"\b{re.escape(w)}\b", norm))), None)
+            if hit:
+                urgent_words.append(hit)
+                call = call or number
+        scores = {name: table.score(norm, ascii_text) for name, table in self._categories.items()}
+        problem, problem_words = self._problems.score(norm, ascii_text)
+        wish, wish_words = self._wishes.score(norm, ascii_text)
+        chatter, chatter_words = self._chatter.score(norm, ascii_text)
+        best = max((s for n, (s, _) in scores.items() if n != "help"), default=0)
+        help_score = scores["help"][0]
+
+        urgent = bool(urgent_words) and (best >= 2 or problem >= 2 or bool(tag))
+        kind = _kind(tag, urgent, best, help_score, problem, wish, chatter)
+        category = _category(kind, scores) if kind != "none" else None
+        if kind != "none":
+            evidence += scores[category][1] if category in scores else []
+            evidence += problem_words if kind == "complaint" else wish_words
+        else:
+            evidence += chatter_words
+        evidence += urgent_words if urgent else []
+        confident = kind != "none" and (
+            urgent or (kind == "complaint" and best >= 3 and problem >= 2 and chatter < 3)
+            or (kind == "wish" and wish + help_score >= 5 and chatter < 3))
+        building, source = place.building, "text" if place.building else None
+        if building is None and chat_building and kind != "none":
+            building, source = chat_building, "chat"
+        return Reading(kind=kind, category=category, building=building, unit=place.unit, room=place.room,
+                       urgent=urgent and kind != "none", call=call if urgent else None, tagged=bool(tag) or mentioned,
+                       confident=confident, evidence=tuple(dict.fromkeys(place_words + evidence)),
+                       building_source=source)
+
+
+def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: int, wish: int, chatter: int) -> str:
+    if tag:
+        return tag
+    if wish >= 2 and wish + help_score > problem + best - 1 and chatter < wish + help_score:
+        return "wish"
+    if urgent:
+        return "complaint"
+    if help_score >= 3 and wish >= 2:
+        return "wish"
+    if best >= 2 and problem >= 2 and chatter < best + problem:
+        return "complaint"
+    if best >= 3 and problem >= 1 and chatter == 0:
+        return "complaint"
+    return "none"
+
+
+def _category(kind: str, scores: dict[str, tuple[int, list[str]]]) -> str:
+    ranked = sorted(scores.items(), key=lambda item: -item[1][0])
+    if kind == "wish":
+        help_score = scores["help"][0]
+        top, (top_score, _) = next((n, s) for n, s in ranked if n != "help")
+        return top if top_score > help_score and top_score >= 3 else "help"
+    name, (score, _) = next((n, s) for n, s in ranked if n != "help")
+    return name if score > 0 else "other"

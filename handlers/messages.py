@@ -1,0 +1,52 @@
+"""The neutral message types every channel adapter translates to and from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ChatKind = Literal["group", "private"]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message as a channel received it, stripped of anything platform-specific."""
+
+    channel: str
+    chat_id: str
+    chat_kind: ChatKind
+    sender_id: str
+    sender_name: str
+    text: str
+    message_id: str
+    mentions_bot: bool = False
+    reply_to: str | None = None
+    attachments: tuple[str, ...] = ()
+    chat_title: str | None = None
+    sender_chat: str | None = None  # the private chat the sender can be reached in, where the platform allows
+
+
+    @property
+    def is_private(self) -> bool:
+        """True for a one-to-one chat with the bot."""
+        return self.chat_kind == "private"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A quick answer offered with a message: a button where the platform has them, a hint where not."""
+
+    label: str
+    reply: str
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to send: where, what, and what the recipient may answer."""
+
+    channel: str
+    chat_id: str
+    text: str
+    choices: tuple[Choice, ...] = ()
+    mention_ids: tuple[str, ...] = ()
+    outbox_id: int | None = None
+    recipient: str | None = field(default=None, compare=False)

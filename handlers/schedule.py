@@ -1,0 +1,32 @@
+"""The one place follow-ups are scheduled: reminders and escalations before deadlines, rating re-asks."""
+from __future__ import annotations
+
+from handlers.context import Turn
+from storage.models import Request
+
+RESPONSE = ("remind_respond", "escalate_respond")
+RESOLUTION = ("remind_resolve", "escalate_resolve")
+RATING = ("rate_reask", "close_unrated")
+
+
+def for_response(t: Turn, request: Request) -> None:
+    """Remind before respond-by and escalate at it, unless claimed by then."""
+    remind_at = request.respond_by - t.community.schedule.remind_before
+    if remind_at > t.now:
+        t.uow.followups.schedule(request.id, "remind_respond", remind_at)
+    t.uow.followups.schedule(request.id, "escalate_respond", request.respond_by)
+
+
+def for_resolution(t: Turn, request: Request) -> None:
+    """Remind before resolve-by and escalate at it, unless done by then."""
+    remind_at = request.resolve_by - t.community.schedule.remind_before
+    if remind_at > t.now:
+        t.uow.followups.schedule(request.id, "remind_resolve", remind_at)
+    t.uow.followups.schedule(request.id, "escalate_resolve", request.resolve_by)
+
+
+def for_rating(t: Turn, request: Request) -> None:
+    """Ask again after each re-ask delay, then close as unrated."""
+    for delay in t.community.schedule.rating_reask:
+        t.uow.followups.schedule(request.id, "rate_reask", t.now + delay)
+    t.uow.followups.schedule(request.id, "close_unrated", t.now + t.community.schedule.close_unrated_after)

@@ -1,0 +1,47 @@
+"""How a request is described to people: the parameters catalog texts are filled with."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.context import Turn
+from storage.models import Request
+
+
+def local_time(turn: Turn, at: datetime | None) -> str:
+    """A time as people in the community read it: 11-22 14:30."""
+    return at.astimezone(turn.community.zone).strftime("%m-%d %H:%M") if at else "-"
+
+
+def place(turn: Turn, request: Request, lang: str) -> str:
+    """Building, unit and flat, as far as known."""
+    cat = turn.svc.catalog
+    if not request.building:
+        return cat.text(lang, "place.unknown")
+    text = cat.text(lang, "place.building", building=request.building)
+    if request.unit:
+        text += cat.text(lang, "place.unit", unit=request.unit)
+    return text
+
+
+def about(turn: Turn, request: Request, lang: str) -> dict:
+    """The parameters most texts about a request use."""
+    cat = turn.svc.catalog
+    assignee = turn.uow.people.get(request.assignee_id) if request.assignee_id else None
+    return {
+        "number": request.id,
+        "kind": cat.label(lang, "kind", request.kind),
+        "category": cat.label(lang, "category", request.category),
+        "state": cat.label(lang, "state", request.state),
+        "place": place(turn, request, lang),
+        "respond_by": local_time(turn, request.respond_by),
+        "resolve_by": local_time(turn, request.resolve_by),
+        "assignee": assignee.name if assignee else cat.text(lang, "role.nobody"),
+        "role": cat.label(lang, "role", assignee.role if assignee else None),
+        "text": request.text,
+        "level": request.level,
+    }
+
+
+def line(turn: Turn, request: Request, lang: str) -> str:
+    """One line of a list: #37 电梯 · 3号楼 · 处理中 · 限 11-23 08:00."""
+    return turn.svc.catalog.text(lang, "list.line", **about(turn, request, lang))

@@ -1,0 +1,170 @@
+"""The tables: requests and their timeline, people, follow-ups, outbox, and the exactly-once ledgers."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _at(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Person(SQLModel, table=True):
+    """A resident as they appear in chats, or a staff member from config (staff_id set)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    staff_id: str | None = Field(default=None, unique=True)
+    role: str = "resident"
+    language: str = "zh-CN"
+    created_at: datetime = _at()
+
+
+class Identity(SQLModel, table=True):
+    """A person's account on one channel, and the private chat the bot can reach them in."""
+
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str
+    external_id: str
+    private_chat: str | None = None
+    unreachable: bool = False
+    last_seen_at: datetime | None = _at(default=None)
+
+
+class Request(SQLModel, table=True):
+    """A complaint or micro-wish; its id is the number residents and staff speak (诉求#37)."""
+
+    __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    category: str
+    urgent: bool = False
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    building_source: str | None = None
+    text: str
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    language: str = "zh-CN"
+    reporter_id: int = Field(foreign_key="person.id", index=True)
+    channel: str
+    source_chat: str
+    source_kind: str = "group"
+    grid: str | None = None
+    assignee_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    state: str = "new"
+    level: int = 0
+    respond_by: datetime = _at()
+    resolve_by: datetime = _at()
+    responded_at: datetime | None = _at(default=None)
+    done_at: datetime | None = _at(default=None)
+    closed_at: datetime | None = _at(default=None)
+    rating: int | None = None
+    rating_comment: str | None = None
+    duplicate_of: int | None = Field(default=None, foreign_key="request.id")
+    created_at: datetime = _at(index=True)
+    updated_at: datetime = _at()
+
+
+class Follower(SQLModel, table=True):
+    """A resident who reported the same problem and hears of its progress."""
+
+    request_id: int = Field(foreign_key="request.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    created_at: datetime = _at()
+
+
+class Event(SQLModel, table=True):
+    """One entry of a request's timeline: append-only, never rewritten."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    at: datetime = _at(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    action: str
+    note: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Rating(SQLModel, table=True):
+    """A score one person gave one request's outcome."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    score: int
+    comment: str | None = None
+    at: datetime = _at(index=True)
+
+
+class FollowUp(SQLModel, table=True):
+    """A pending reminder, escalation, rating prompt or re-ask: a row swept when due."""
+
+    __table_args__ = (Index("ix_followup_pending_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    kind: str
+    due_at: datetime = _at()
+    status: str = "pending"
+    fired_at: datetime | None = _at(default=None)
+
+
+class Outbox(SQLModel, table=True):
+    """A message written in the same transaction as the change it reports; the worker sends it."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    chat_id: str
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    request_id: int | None = Field(default=None, foreign_key="request.id")
+    purpose: str | None = None
+    text: str
+    choices: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON))
+    mention_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime = _at()
+    created_at: datetime = _at()
+    sent_at: datetime | None = _at(default=None)
+    platform_message_id: str | None = Field(default=None, index=True)
+    last_error: str | None = None
+
+
+class Offer(SQLModel, table=True):
+    """An untagged message that reads like a request, kept until the resident says whether to file it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    chat_id: str
+    person_id: int = Field(foreign_key="person.id", index=True)
+    text: str
+    message_id: str
+    status: str = "pending"
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """A platform message already handled: a redelivery of it changes nothing."""
+
+    channel: str = Field(primary_key=True)
+    message_id: str = Field(primary_key=True)
+    at: datetime = _at()
+
+
+class DigestRun(SQLModel, table=True):
+    """One row per community and day: the digest goes out once, however many instances run."""
+
+    __table_args__ = (UniqueConstraint("community", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community: str
+    day: str
+    at: datetime = _at()

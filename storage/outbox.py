@@ -1,0 +1,50 @@
+"""Outbox rows: added with the change they report, claimed by the sender, marked sent or retried."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Outbox
+
+
+class OutboxRepository:
+    """Outbox of one unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: Outbox) -> Outbox:
+        """Queue a message."""
+        self.session.add(row)
+        return row
+
+    def claim_due(self, channel: str, now: datetime, limit: int) -> list[Outbox]:
+        """Messages for a channel whose time has come (or whose sender's lease ran out), oldest first.
+
+        Rows locked by another sender are skipped.
+        """
+        stmt = (select(Outbox)
+                .where(col(Outbox.status).in_(("pending", "sending")), Outbox.channel == channel,
+                       Outbox.next_attempt_at <= now)
+                .order_by(col(Outbox.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True))
+        return list(self.session.exec(stmt))
+
+    def get(self, outbox_id: int) -> Outbox | None:
+        """One outbox row."""
+        return self.session.get(Outbox, outbox_id)
+
+    def sent_as(self, channel: str, chat_id: str, platform_message_id: str) -> Outbox | None:
+        """The outbox row that became this platform message, to understand replies to it."""
+        stmt = select(Outbox).where(Outbox.channel == channel, Outbox.chat_id == chat_id,
+                                    Outbox.platform_message_id == platform_message_id)
+        return self.session.exec(stmt).first()
+
+    def pending_count(self, channel: str | None = None) -> int:
+        """How many messages still wait to be sent."""
+        stmt = select(Outbox.id).where(col(Outbox.status).in_(("pending", "sending")))
+        if channel:
+            stmt = stmt.where(Outbox.channel == channel)
+        return len(self.session.exec(stmt).all())

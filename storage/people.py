@@ -1,0 +1,81 @@
+"""Residents and staff, and the identities that reach them on each channel."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Identity, Person
+
+
+class PeopleRepository:
+    """People of one unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, person_id: int) -> Person | None:
+        """The person with this id."""
+        return self.session.get(Person, person_id)
+
+    def by_identity(self, channel: str, external_id: str) -> Person | None:
+        """Who is behind an account on a channel, if the bot has met them."""
+        stmt = select(Person).join(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+        return self.session.exec(stmt).first()
+
+    def by_staff_id(self, staff_id: str) -> Person | None:
+        """The staff member with this config id."""
+        return self.session.exec(select(Person).where(Person.staff_id == staff_id)).first()
+
+    def met(self, channel: str, external_id: str, name: str, *, private_chat: str | None,
+            language: str | None, at: datetime) -> Person:
+        """The person behind an account, created as a resident on first meeting; remembers where to reach them."""
+        identity = self.session.exec(
+            select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
+        if identity is None:
+            person = Person(name=name, language=language or "zh-CN", created_at=at)
+            self.session.add(person)
+            self.session.flush()
+            identity = Identity(person_id=person.id, channel=channel, external_id=external_id)
+        else:
+            person = self.session.get(Person, identity.person_id)
+            if person.staff_id is None and language:
+                person.language = language
+        identity.last_seen_at = at
+        if private_chat:
+            identity.private_chat = private_chat
+            identity.unreachable = False
+        self.session.add(identity)
+        return person
+
+    def ensure_staff(self, staff_id: str, name: str, role: str, language: str,
+                     contacts: dict[str, str], private_chats: dict[str, str | None], at: datetime) -> Person:
+        """Create or update a staff member from config, with an identity per configured contact."""
+        person = self.by_staff_id(staff_id)
+        if person is None:
+            person = Person(name=name, staff_id=staff_id, role=role, language=language, created_at=at)
+        person.name, person.role, person.language = name, role, language
+        self.session.add(person)
+        self.session.flush()
+        for channel, external_id in contacts.items():
+            identity = self.session.exec(
+                select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
+            if identity is None:
+                identity = Identity(channel=channel, external_id=external_id, person_id=person.id)
+            identity.person_id = person.id
+            identity.private_chat = identity.private_chat or private_chats.get(channel)
+            self.session.add(identity)
+        return person
+
+    def private_address(self, person_id: int) -> Identity | None:
+        """Where a private message to this person should go: the reachable identity seen most recently."""
+        stmt = (select(Identity)
+                .where(Identity.person_id == person_id, col(Identity.private_chat).is_not(None),
+                       col(Identity.unreachable).is_(False))
+                .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id)))
+        return self.session.exec(stmt).first()
+
+    def identity_on(self, person_id: int, channel: str) -> Identity | None:
+        """This person's account on one channel, if any."""
+        stmt = select(Identity).where(Identity.person_id == person_id, Identity.channel == channel)
+        return self.session.exec(stmt).first()

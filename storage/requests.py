@@ -1,0 +1,106 @@
+"""Requests, their followers, timeline and ratings, looked up by what the handlers mean."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, exists, or_, select
+
+from storage.models import Event, Follower, Rating, Request
+
+OPEN_STATES = ("new", "assigned", "claimed", "reopened")
+
+
+class RequestRepository:
+    """Requests of one unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, request: Request) -> Request:
+        """Store a new request and give it its number."""
+        self.session.add(request)
+        self.session.flush()
+        return request
+
+    def get(self, number: int) -> Request | None:
+        """The request with this number, locked for update where the backend can."""
+        stmt = select(Request).where(Request.id == number).with_for_update()
+        return self.session.exec(stmt).first()
+
+    def open_like(self, category: str, building: str, unit: str | None, since: datetime) -> Request | None:
+        """An open request of the same category in the same building (and unit, where both give one)."""
+        stmt = (
+            select(Request)
+            .where(col(Request.state).in_(OPEN_STATES), Request.category == category,
+                   Request.building == building, Request.created_at >= since,
+                   col(Request.duplicate_of).is_(None))
+            .order_by(col(Request.id))
+        )
+        for found in self.session.exec(stmt):
+            if unit is None or found.unit is None or found.unit == unit:
+                return found
+        return None
+
+    def reported_or_followed_by(self, person_id: int, *, open_only: bool) -> list[Request]:
+        """A resident's own requests and those they follow, newest first."""
+        followed = select(Follower.request_id).where(Follower.person_id == person_id)
+        stmt = select(Request).where(or_(Request.reporter_id == person_id, col(Request.id).in_(followed)))
+        if open_only:
+            stmt = stmt.where(col(Request.state).in_(OPEN_STATES + ("done",)))
+        return list(self.session.exec(stmt.order_by(col(Request.id).desc()).limit(20)))
+
+    def assigned_to(self, person_id: int) -> list[Request]:
+        """Requests a staff member is working on or has to pick up, oldest first."""
+        stmt = (select(Request)
+                .where(Request.assignee_id == person_id, col(Request.state).in_(OPEN_STATES + ("done",)))
+                .order_by(col(Request.id)))
+        return list(self.session.exec(stmt))
+
+    def awaiting_rating_from(self, person_id: int) -> list[Request]:
+        """Done requests this person reported or follows and has not rated yet, newest first."""
+        rated = exists().where(Rating.request_id == Request.id, Rating.person_id == person_id,
+                               Rating.at >= Request.done_at)
+        followed = select(Follower.request_id).where(Follower.person_id == person_id)
+        stmt = (select(Request)
+                .where(Request.state == "done", ~rated,
+                       or_(Request.reporter_id == person_id, col(Request.id).in_(followed)))
+                .order_by(col(Request.done_at).desc()))
+        return list(self.session.exec(stmt))
+
+    def follower_ids(self, number: int) -> list[int]:
+        """Who follows a request, in the order they joined."""
+        stmt = select(Follower.person_id).where(Follower.request_id == number).order_by(col(Follower.created_at))
+        return list(self.session.exec(stmt))
+
+    def follow(self, number: int, person_id: int, at: datetime) -> bool:
+        """Make a person a follower; False when they already were."""
+        if self.session.get(Follower, (number, person_id)):
+            return False
+        self.session.add(Follower(request_id=number, person_id=person_id, created_at=at))
+        return True
+
+    def record(self, request: Request, action: str, at: datetime, *, actor_id: int | None = None,
+               note: str | None = None, **data: Any) -> Event:
+        """Append an entry to the request's timeline and touch the request."""
+        request.updated_at = at
+        self.session.add(request)
+        event = Event(request_id=request.id, at=at, actor_id=actor_id, action=action, note=note, data=data)
+        self.session.add(event)
+        return event
+
+    def timeline(self, number: int) -> list[Event]:
+        """The request's events, oldest first."""
+        stmt = select(Event).where(Event.request_id == number).order_by(col(Event.at), col(Event.id))
+        return list(self.session.exec(stmt))
+
+    def has_rated(self, number: int, person_id: int, since: datetime | None) -> bool:
+        """Whether this person rated this request since it was last done."""
+        stmt = select(Rating.id).where(Rating.request_id == number, Rating.person_id == person_id)
+        if since is not None:
+            stmt = stmt.where(Rating.at >= since)
+        return self.session.exec(stmt).first() is not None
+
+    def add_rating(self, rating: Rating) -> None:
+        """Store one person's score."""
+        self.session.add(rating)

@@ -1,0 +1,39 @@
+"""The unit of work: one transaction, the repositories that share it, commit or roll back."""
+from __future__ import annotations
+
+from storage.db import Database
+from storage.figures import Figures
+from storage.ledger import Ledger
+from storage.outbox import OutboxRepository
+from storage.people import PeopleRepository
+from storage.requests import RequestRepository
+from storage.schedule import FollowUpRepository
+
+
+class UnitOfWork:
+    """Use as `with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.db.session()
+        self.requests = RequestRepository(self.session)
+        self.people = PeopleRepository(self.session)
+        self.followups = FollowUpRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.ledger = Ledger(self.session)
+        self.figures = Figures(self.session)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        """Make everything done in this unit of work permanent, at once."""
+        self.session.commit()
+
+    def flush(self) -> None:
+        """Send pending changes to the database without committing (ids get assigned)."""
+        self.session.flush()
