@@ -21,8 +21,8 @@ def route(community: Community, building: str | None, category: str, kind: str,
     """Route a request; with no known building it goes to the first rung of the escalation ladder to triage."""
     grid = community.grid_of_building(building)
     if grid is None and not building and chat_buildings:
-        grids = {community.grid_of_building(b) for b in chat_buildings} - {None}
-        grid = grids.pop() if len(grids) == 1 else None
+        grid_ids = {g.id for b in chat_buildings if (g := community.grid_of_building(b))}
+        grid = community.grid(grid_ids.pop()) if len(grid_ids) == 1 else None
     inform = tuple(community.categories[category].inform)
     if grid is None:
         return Route(None, community.escalation[0], inform, ())

@@ -19,8 +19,9 @@ class Ledger:
     def _insert_once(self, table, **values) -> bool:
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        result = self.session.exec(insert(table).values(**values).on_conflict_do_nothing())
-        return result.rowcount == 1
+        # RETURNING tells reliably whether the row went in (psycopg reports no rowcount here).
+        stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.__table__.primary_key)
+        return self.session.exec(stmt).first() is not None
 
     def first_delivery(self, channel: str, message_id: str, at: datetime) -> bool:
         """Record a platform message; False when it was handled before (a redelivery)."""

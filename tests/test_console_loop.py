@@ -1,0 +1,191 @@
+"""End to end on the console: every participant's view of the closed loop."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage.models import FollowUp, Request
+from storage.uow import UnitOfWork
+
+
+def request(console, number: int) -> Request:
+    with UnitOfWork(console.app.db) as uow:
+        found = uow.requests.get(number)
+        uow.session.expunge(found)
+        return found
+
+
+def test_complaint_claimed_progressed_done_rated_and_closed(console):
+    sent = console.run("#投诉 3号楼2单元电梯又坏了，已经两天了没人修")
+    group = console.in_chat("3号楼业主群", sent)
+    assert group == ["收到，已登记为 诉求#1（电梯·3号楼2单元），由网格员负责，11-23 11:00 前响应。进展会私信告诉您。"]
+    notice = console.seen_by("李建国", sent)
+    assert len(notice) == 1 and "诉求#1：电梯·3号楼2单元" in notice[0] and "反映人：王阿姨" in notice[0]
+    assert "接单 1" in notice[0]
+    assert not any("138" in text for text in group), "the group never sees phone numbers"
+
+    sent = console.run("""
+/as 李建国
+/in 私聊
+接单 1
+进展 1 已联系电梯维保公司，下午到
+办结 1 已更换控制板，恢复运行
+""")
+    assert console.seen_by("李建国", sent) == [
+        "已接单 诉求#1（电梯·3号楼2单元），请在 11-24 10:00 前办结。",
+        "诉求#1 的进展已记录并告知居民。",
+        "诉求#1 已办结，已请居民评价。",
+    ]
+    resident = console.seen_by("王阿姨", sent)
+    assert resident[:3] == ["您的 诉求#1（电梯）已由网格员李建国接单，正在处理。",
+                            "诉求#1 有新进展：已联系电梯维保公司，下午到",
+                            "诉求#1 已办结：已更换控制板，恢复运行"]
+    assert resident[3].startswith("诉求#1（电梯）已办结。请您评价")
+    prompt = [m for _, m in sent if m.text == resident[3]][0]
+    assert [c.reply for c in prompt.choices] == ["满意", "基本满意", "不满意"]
+
+    sent = console.run("/as 王阿姨\n/in 私聊\n满意")
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("李建国", sent) == ["诉求#1 居民评价 5 分，已关闭。留言：-"]
+    closed = request(console, 1)
+    assert (closed.state, closed.rating, closed.level) == ("closed", 5, 0)
+
+
+def test_rating_by_replying_to_the_prompt_in_the_group(console, settings):
+    console.run("#投诉 3号楼电梯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 修好了")
+    # A resident with no private chat would get the prompt in the group; here a group reply to it rates.
+    prompt = console.message_id("请您评价")
+    sent = console.run(f"/as 王阿姨\n/in 3号楼业主群\n/reply {prompt} 4 很及时")
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert request(console, 1).rating == 4 and request(console, 1).rating_comment == "很及时"
+
+
+def test_micro_wish_goes_to_the_first_volunteer_who_claims_it(console):
+    sent = console.run("#微心愿 我是3号楼独居老人，想请人帮忙换一下厨房的灯泡")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith("收到您的微心愿，已登记为 微心愿#1")
+    for volunteer in ("陈志远", "孙丽"):
+        offer = console.seen_by(volunteer, sent)
+        assert len(offer) == 1 and "回复「接单 1」认领" in offer[0]
+
+    sent = console.run("/as 孙丽\n/in 私聊\n接单 1\n/as 陈志远\n接单 1")
+    assert console.seen_by("孙丽", sent) == ["已接单 诉求#1（生活帮扶·3号楼），请在 11-30 10:00 前办结。"]
+    assert console.seen_by("陈志远", sent) == ["微心愿#1 已被其他志愿者认领，谢谢您的热心！"]
+    assert "已由志愿者孙丽接单" in console.seen_by("王阿姨", sent)[0]
+
+    console.run("/as 孙丽\n办结 1 灯泡已换好")
+    with UnitOfWork(console.app.db) as uow:
+        points = [e.data["points"] for e in uow.requests.timeline(1) if e.action == "points"]
+        assert uow.requests.get(1).assignee_id == uow.people.by_staff_id("sun_li").id
+    assert points == [5, 10]
+
+
+def test_not_satisfied_reopens_and_escalates_to_the_leader(console):
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管")
+    sent = console.run("/as 王阿姨\n/in 私聊\n不满意 还是不亮")
+    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    to_member = console.seen_by("李建国", sent)
+    assert to_member[0].startswith("诉求#1 居民不满意（1 分），已重新打开并上报。留言：还是不亮")
+    leader = console.seen_by("王强", sent)
+    assert len(leader) == 1 and "已上报到您：居民对处理结果不满意" in leader[0]
+    reopened = request(console, 1)
+    assert (reopened.state, reopened.level) == ("reopened", 1)
+
+    sent = console.run("/advance 1h\n/as 李建国\n办结 1 更换了整条线路")
+    assert console.seen_by("王阿姨", sent)[-1].startswith("诉求#1（电力照明）已办结。请您评价")
+
+
+def test_unclaimed_request_is_reminded_then_escalated_up_the_ladder(console, clock):
+    console.run("#投诉 3号楼电梯坏了")          # respond by 11:00, reminder at 10:30
+    sent = console.run("/advance 31m")
+    assert console.seen_by("李建国", sent) == [
+        "⏰ 提醒：诉求#1（电梯·3号楼）还没有接单，请在 11-23 11:00 前接单。回复「接单 1」。"]
+    assert not any("上报" in text for text in console.seen_by("王强", sent))
+
+    sent = console.run("/advance 30m")
+    assert "已上报到您：超过响应时限无人接单" in console.seen_by("王强", sent)[0]
+    assert console.seen_by("李建国", sent) == ["诉求#1 已上报给 王强。"]
+    assert request(console, 1).level == 1
+
+    sent = console.run("/advance 1d")
+    assert any("已上报到您" in text for text in console.seen_by("赵书记", sent))
+    assert request(console, 1).level == 2
+    sent = console.run("/advance 3d")
+    assert not any("已上报到您" in text for text in console.seen_by("赵书记", sent)), "no rung above the secretary"
+
+
+def test_unrated_request_is_asked_again_then_closed_unrated(console):
+    console.run("#投诉 3号楼垃圾三天没清运了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 已清运")
+    asks = []
+    for step in ("1d", "2d", "4d"):
+        asks.append(console.seen_by("王阿姨", console.run(f"/advance {step}")))
+    assert [len(a) for a in asks] == [1, 1, 0]
+    assert asks[0][0].startswith("诉求#1（环境卫生）还等您评价")
+    assert request(console, 1).state == "closed" and request(console, 1).rating is None
+    with UnitOfWork(console.app.db) as uow:
+        assert [e.action for e in uow.requests.timeline(1)][-1] == "closed_unrated"
+
+
+def test_second_report_of_the_same_problem_follows_the_first(console):
+    console.run("#投诉 3号楼电梯坏了")
+    sent = console.run("/as 李大爷\n#报修 电梯又不动了，3号楼")
+    assert console.seen_by("李大爷", sent) == ["已有同类诉求#1正在处理（待接单），已为您关注，有进展会通知您。"]
+    assert "李大爷" in console.seen_by("李建国", sent)[0]
+    with UnitOfWork(console.app.db) as uow:
+        assert uow.requests.get(2) is None
+        assert len(uow.requests.follower_ids(1)) == 1
+
+    sent = console.run("/as 李建国\n/in 私聊\n接单 1\n办结 1 已修复")
+    assert any("请您评价" in text for text in console.seen_by("李大爷", sent)), "followers are asked to rate too"
+
+
+def test_commands_from_the_wrong_person_are_refused_and_change_nothing(console):
+    console.run("#投诉 3号楼电梯坏了")
+    sent = console.run("/as 张伟\n/in 私聊\n办结 1 我修好了\n/as 王阿姨\n办结 1 好了")
+    assert console.seen_by("张伟", sent) == ["抱歉，只有 诉求#1 的负责人、网格长或书记可以这样操作。"]
+    assert console.seen_by("王阿姨", sent) == ["抱歉，这是网格员使用的命令。反映问题请发「#投诉 内容」。"]
+    assert request(console, 1).state == "assigned"
+
+
+def test_bad_commands_get_clear_replies(console):
+    console.run("#投诉 3号楼电梯坏了")
+    sent = console.run("/as 李建国\n/in 私聊\n接单 99\n办结 1\n进展 1 在看\n评价 1 满意\n/done 1 fixed")
+    assert console.seen_by("李建国", sent) == [
+        "没有找到 诉求#99，请核对编号。",
+        "请在编号后写上说明，例如「办结 1 已联系物业」。",
+        "请先接单：「接单 1」。",
+        "抱歉，诉求#1 不是您反映的。",
+        "诉求#1 已办结，已请居民评价。",
+    ]
+    sent = console.run("办结 1 again")
+    assert console.seen_by("李建国", sent) == ["诉求#1 目前「已办结待评价」，不能办结。"]
+
+
+def test_resident_lists_adds_detail_and_withdraws(console):
+    console.run("#投诉 3号楼电梯坏了\n/in 私聊")
+    sent = console.run("补充 1 是2单元那部\n我的诉求\n撤回 1")
+    mine = console.seen_by("王阿姨", sent)
+    assert mine[0] == "已把补充内容转给 诉求#1 的负责人。"
+    assert mine[1].startswith("我的诉求（1）：\n#1 电梯·3号楼·待接单")
+    assert mine[2] == "诉求#1 已撤回。"
+    assert console.seen_by("李建国", sent) == ["诉求#1 居民补充：是2单元那部", "诉求#1 已被居民撤回，无需处理。"]
+    with UnitOfWork(console.app.db) as uow:
+        assert uow.followups.pending(1) == []
+
+
+def test_english_commands_and_replies(console):
+    console.run("#complaint The elevator in building 3 has been broken since Monday")
+    sent = console.run("/as 李建国\n/in 私聊\n/claim 1\n/done 1 replaced the door sensor")
+    assert console.seen_by("李建国", sent)[0].startswith("已接单")  # staff language comes from config
+    resident = console.seen_by("王阿姨", sent)
+    assert resident[0] == "Your request #1 (lift) was claimed by grid member 李建国 and is being handled."
+    assert resident[-1].startswith("Request #1 (lift) is done. How did we do?")
+
+
+def test_escalation_schedule_survives_restart(console, clock):
+    console.run("#投诉 3号楼电梯坏了")
+    console.restart()
+    sent = console.run("/advance 61m")
+    assert any("已上报到您" in text for text in console.seen_by("王强", sent))
+    with UnitOfWork(console.app.db) as uow:
+        kinds = {f.kind for f in uow.followups.pending(1)}
+    assert kinds == {"escalate_respond", "remind_resolve", "escalate_resolve"}
+    assert clock.now() - request(console, 1).created_at == timedelta(minutes=61)

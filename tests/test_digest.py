@@ -1,0 +1,72 @@
+"""The secretary's digest on a known day: counts, rates, tables, top categories and recurring problems."""
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from bot.cli import cli
+from tests.conftest import ROOT
+
+
+def digest_for(console, name="赵书记"):
+    return [t for t in console.seen_by(name) if t.startswith("📋")]
+
+
+def test_digest_of_a_known_day(console):
+    # Monday 11-23, from 10:00: four reports, one a repeat; one done and rated, one done late, one left unclaimed.
+    console.run("""
+#投诉 3号楼电梯坏了
+/as 李大爷
+#投诉 3号楼电梯又停了
+/as 陈阿姨
+/in 5号楼业主群
+#投诉 5号楼楼道灯不亮
+/as 周叔
+/in 3号楼业主群
+#投诉 3号楼楼下垃圾没人清运
+/as 李建国
+/in 私聊
+接单 1
+办结 1 已修好
+/as 王阿姨
+满意
+/advance 3h
+/as 李建国
+接单 3
+""")
+    sent = console.run("/advance 19h")  # Tuesday 08:00: the digest of Monday goes out
+    monday, digest = digest_for(console, "赵书记")  # the first tick on Monday caught up on Sunday's
+    assert monday.startswith("📋 幸福里社区 日报（2026-11-22）")
+    lines = digest.splitlines()
+    assert lines[0] == "📋 幸福里社区 日报（2026-11-23）"
+    assert lines[1] == "昨日：新增 3，接单 2，办结 1，评价 1，同类反映 1"
+    # Response: #1 and #3 were claimed within their windows, #2 (lights, 2 h) was not.
+    assert lines[2] == "近30天：响应率 67%，解决率 33%，满意率 100%"
+    assert lines[3] == "在办 2 件，其中超时 1 件："
+    assert lines[4].startswith("  ⚠️ #2 电力照明·5号楼·待接单")
+    assert "按网格（近30天 受理/办结/在办/超时）：" in lines
+    assert "  东区网格：2/1/1/0" in lines and "  中区网格：1/0/1/1" in lines
+    assert "  李建国：2/1/1/0" in lines and "  张伟：1/0/1/1" in lines
+    assert lines[-1] == "高频问题：电梯 2、电力照明 1、环境卫生 1"
+    assert digest_for(console, "王强")[-1] == digest
+    assert console.seen_by("王阿姨", sent) == [], "residents never get the digest"
+
+    console.run("/advance 1h")
+    assert len(digest_for(console)) == 2, "once a day"
+
+
+def test_building_with_recurring_problem_is_flagged(console):
+    for who in ("王阿姨", "李大爷", "周叔"):
+        console.run(f"/as {who}\n#投诉 3号楼电梯坏了")
+    console.run("/advance 22h")
+    digest = digest_for(console)[-1]
+    assert digest.splitlines()[-1] == "🔁 每月一题：3号楼 电梯 近30天反映 3 次"
+
+
+def test_digest_command_prints_without_sending(console, tmp_path):
+    console.run("#投诉 3号楼电梯坏了")
+    config = tmp_path / "config.yaml"
+    db_file = console.settings.database_url.removeprefix("sqlite:///")
+    config.write_text((ROOT / "config.yaml").read_text("utf-8").replace("path: doorstep.db", f"path: {db_file}"),
+                      "utf-8")
+    result = CliRunner().invoke(cli, ["digest", "--config", str(config)])
+    assert result.exit_code == 0 and "📋 幸福里社区 日报" in result.output and "在办 1 件" in result.output

@@ -1,0 +1,52 @@
+"""The same loop on PostgreSQL, the scale-out backend; skipped where no server answers."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from handlers.messages import Inbound
+from storage.db import Database
+from tests.conftest import PG_URL, Console, pg_available
+
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.skipif(not pg_available(), reason=f"PostgreSQL not reachable at {PG_URL}")]
+
+
+@pytest.fixture
+def pg_settings(settings):
+    db = Database(PG_URL)
+    SQLModel.metadata.drop_all(db.engine)
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.dispose()
+    return settings.model_copy(update={"database_url": PG_URL})
+
+
+def test_closed_loop_on_postgres(pg_settings, clock):
+    console = Console(pg_settings, clock)
+    console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n#投诉 3号楼电梯又停了")
+    sent = console.run("/as 李建国\n/in 私聊\n接单 1\n办结 1 修好了\n/as 王阿姨\n满意")
+    assert console.seen_by("王阿姨", sent)[-1] == "谢谢您的评价！诉求#1 已记录。"
+    assert any("请您评价" in t for t in console.seen_by("李大爷", sent))
+    console.app.handle(Inbound(channel="console", chat_id="3号楼业主群", chat_kind="group", sender_id="王阿姨",
+                               sender_name="王阿姨", text="#投诉 3号楼电梯坏了", message_id="c1"))
+    with console.app.db.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from request")).scalar() == 1, "redelivery is a no-op"
+        assert connection.execute(text("select state from request where id = 1")).scalar() == "closed"
+    console.app.db.dispose()
+
+
+def test_follow_ups_are_claimed_once_across_instances(pg_settings, clock):
+    first = Console(pg_settings, clock)
+    first.run("#投诉 3号楼电梯坏了")
+    second = Console(pg_settings, clock)
+    clock.advance(timedelta(minutes=61))
+    fired = first.app.sweep() + second.app.sweep()
+    assert fired == 2  # the reminder and the escalation, each fired by one instance only
+    with first.app.db.engine.connect() as connection:
+        assert connection.execute(text("select level from request where id = 1")).scalar() == 1
+    first.app.db.dispose()
+    second.app.db.dispose()

@@ -1,0 +1,157 @@
+"""Exactly once where it matters: redeliveries, crashes between commit and send, failing platforms, the digest."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.app import build_app
+from bot.channels.base import RetryLater, Unreachable
+from handlers.messages import Inbound
+from storage.models import Offer, Outbox, Person, ProcessedMessage, Request
+from storage.uow import UnitOfWork
+from tests.conftest import local
+
+
+class Recorder:
+    """An in-memory channel: records what it is asked to send and fails as told."""
+
+    name = "console"
+
+    def __init__(self, failures=()):
+        self.sent, self.failures = [], list(failures)
+
+    def private_chat_for(self, external_id):
+        return f"@{external_id}"
+
+    def pacing(self, chat_id):
+        return 0.0
+
+    async def send(self, message):
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+        return f"p{len(self.sent)}"
+
+
+def group(text, message_id, sender="王阿姨", chat="3号楼业主群"):
+    return Inbound(channel="console", chat_id=chat, chat_kind="group", sender_id=sender, sender_name=sender,
+                   text=text, message_id=message_id, sender_chat=f"@{sender}")
+
+
+def rows(app, model):
+    with UnitOfWork(app.db) as uow:
+        return list(uow.session.exec(select(model)))
+
+
+def test_redelivered_message_changes_nothing(settings, clock):
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    for _ in range(3):
+        app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    assert len(rows(app, Request)) == 1
+    assert len(rows(app, Outbox)) == 2  # the group acknowledgement and the grid member's notice, once
+
+
+def test_chatter_leaves_no_trace(settings, clock):
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    for i, text in enumerate(["早上好！", "谢谢网格员小李，电梯已经修好了👍", "[图片]", "好的", "收到", "1"]):
+        app.handle(group(text, f"m{i}"))
+    assert rows(app, ProcessedMessage) == [] and rows(app, Offer) == [] and rows(app, Outbox) == []
+    assert [p.name for p in rows(app, Person) if p.staff_id is None] == []
+
+
+def test_crash_between_commit_and_send_loses_nothing(settings, clock):
+    first = build_app(settings, clock=clock, channels={"console": Recorder()})
+    first.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    first.db.dispose()  # the process dies before its outbox is drained
+
+    channel = Recorder()
+    second = build_app(settings, clock=clock, channels={"console": channel})
+    assert asyncio.run(second.drain()) == 2
+    assert asyncio.run(second.drain()) == 0
+    assert [m.chat_id for m in channel.sent] == ["3号楼业主群", "@李建国"]
+
+
+def test_message_in_flight_when_the_process_died_is_sent_again_once(settings, clock):
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    leased = app.sender._lease("console")  # taken for sending, then the process dies
+    assert len(leased) == 2
+    channel = Recorder()
+    again = build_app(settings, clock=clock, channels={"console": channel})
+    assert asyncio.run(again.drain()) == 0, "a live lease is respected"
+    clock.advance(timedelta(minutes=3))
+    assert asyncio.run(again.drain()) == 2 and len(channel.sent) == 2
+
+
+def test_failing_platform_is_retried_with_backoff_and_sends_once(settings, clock):
+    channel = Recorder(failures=[ConnectionError("reset"), RetryLater(5)])
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    asyncio.run(app.drain())
+    assert len(channel.sent) == 0
+    clock.advance(timedelta(seconds=10))
+    asyncio.run(app.drain())
+    assert len(channel.sent) == 2
+    assert {r.status for r in rows(app, Outbox)} == {"sent"}
+    clock.advance(timedelta(hours=1))
+    asyncio.run(app.drain())
+    assert len(channel.sent) == 2
+
+
+def test_unreachable_chat_is_not_retried(settings, clock):
+    channel = Recorder(failures=[Unreachable("bot was blocked")])
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    asyncio.run(app.drain())
+    clock.advance(timedelta(days=1))
+    asyncio.run(app.drain())
+    statuses = sorted(r.status for r in rows(app, Outbox) if r.purpose is None)
+    assert statuses[0] == "failed" and len(channel.sent) == 1
+
+
+def test_quiet_hours_hold_residents_messages_but_not_urgent_ones(settings, clock):
+    clock.advance(timedelta(hours=13))  # 23:00
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    app.handle(group("#投诉 3号楼楼道灯坏了", "a"))
+    app.handle(Inbound(channel="console", chat_id="@李建国", chat_kind="private", sender_id="李建国",
+                       sender_name="李建国", text="接单 1", message_id="b", sender_chat="@李建国"))
+    app.handle(group("5栋电梯困人了！！快来人，里面有个老人", "c", sender="陈阿姨", chat="5号楼业主群"))
+    outbox = {(r.chat_id, r.text[:12]): r.next_attempt_at for r in rows(app, Outbox)}
+    held = [at for (chat, text), at in outbox.items() if chat == "@王阿姨"]
+    assert held == [local(2026, 11, 24, 8)], "the claim notice to the resident waits for morning"
+    now = [at for (chat, _), at in outbox.items() if chat in ("@张伟", "@王强", "5号楼业主群")]
+    assert len(now) >= 3 and all(at == clock.now() for at in now), "urgent alerts go at once"
+
+
+def test_unexpected_error_keeps_the_message_and_apologises(settings, clock, monkeypatch):
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr("handlers.dispatcher.file_request", broken)
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-9"))
+    [kept] = rows(app, Offer)
+    assert (kept.status, kept.text) == ("failed", "#投诉 3号楼电梯坏了")
+    [reply] = rows(app, Outbox)
+    assert reply.text == "抱歉，系统出了点问题。您的消息已保存，工作人员会跟进。" and "disk" not in reply.text
+
+
+def test_digest_goes_out_once_even_with_two_instances(settings, clock):
+    channel = Recorder()
+    one = build_app(settings, clock=clock, channels={"console": channel})
+    two = build_app(settings, clock=clock, channels={"console": channel}, migrate=False)
+    assert [one.send_digest_if_due(), two.send_digest_if_due(), one.send_digest_if_due()] == [True, False, False]
+    asyncio.run(one.drain())
+    asyncio.run(two.drain())
+    assert sorted(m.chat_id for m in channel.sent) == ["@王强", "@赵书记"]
+
+
+def test_digest_is_not_sent_before_its_time(settings, clock):
+    clock.advance(timedelta(hours=-3))  # 07:00
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    assert app.send_digest_if_due() is False
+    clock.advance(timedelta(hours=1))
+    assert app.send_digest_if_due() is True

@@ -1,0 +1,128 @@
+"""Unit tests of the pure rules: state machine, deadlines, quiet hours, routing, commands, ratings, catalogs."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from handlers import lifecycle
+from handlers.catalog import Catalog
+from handlers.commands import parse_command, parse_offer_answer, parse_rating
+from handlers.deadlines import deadlines, quiet_until
+from handlers.durations import parse_duration
+from handlers.errors import IllegalTransition
+from handlers.routing import route
+from storage.models import Request
+from tests.conftest import local
+
+
+def make(state: str) -> Request:
+    return Request(id=7, kind="complaint", category="elevator", text="x", reporter_id=1, channel="console",
+                   source_chat="g", state=state, respond_by=local(2026, 1, 1), resolve_by=local(2026, 1, 1))
+
+
+@pytest.mark.parametrize("state,action,after", [
+    ("new", "assign", "assigned"), ("assigned", "claim", "claimed"), ("claimed", "done", "done"),
+    ("done", "satisfied", "closed"), ("done", "unsatisfied", "reopened"), ("reopened", "claim", "claimed"),
+    ("claimed", "transfer", "assigned"), ("assigned", "merge", "merged"), ("claimed", "withdraw", "withdrawn"),
+    ("claimed", "progress", "claimed"), ("done", "close_unrated", "closed"),
+])
+def test_allowed_transitions(state, action, after):
+    request = make(state)
+    lifecycle.apply(request, action, local(2026, 1, 2))
+    assert request.state == after
+
+
+@pytest.mark.parametrize("state,action", [
+    ("closed", "done"), ("closed", "claim"), ("withdrawn", "progress"), ("assigned", "satisfied"),
+    ("merged", "reject"), ("done", "claim"), ("rejected", "withdraw"), ("new", "progress"),
+])
+def test_illegal_transitions_change_nothing(state, action):
+    request = make(state)
+    with pytest.raises(IllegalTransition):
+        lifecycle.apply(request, action, local(2026, 1, 2))
+    assert request.state == state and request.responded_at is None
+
+
+def test_claim_and_done_record_response_once():
+    request = make("assigned")
+    lifecycle.apply(request, "claim", local(2026, 1, 2, 9))
+    lifecycle.apply(request, "done", local(2026, 1, 2, 15))
+    assert request.responded_at == local(2026, 1, 2, 9) and request.done_at == local(2026, 1, 2, 15)
+
+
+def test_deadlines_follow_category_and_urgency(settings):
+    start = local(2026, 11, 23, 10)
+    assert deadlines(settings.community, "elevator", False, start) == (start + timedelta(hours=1), start + timedelta(days=1))
+    assert deadlines(settings.community, "elevator", True, start) == (start + timedelta(minutes=10), start + timedelta(hours=2))
+
+
+@pytest.mark.parametrize("at,until", [
+    (local(2026, 11, 23, 23, 30), local(2026, 11, 24, 8)),
+    (local(2026, 11, 24, 6, 0), local(2026, 11, 24, 8)),
+    (local(2026, 11, 24, 22, 0), local(2026, 11, 25, 8)),
+    (local(2026, 11, 24, 8, 0), None),
+    (local(2026, 11, 24, 21, 59), None),
+])
+def test_quiet_hours(settings, at, until):
+    assert quiet_until(settings.community, at) == until
+
+
+def test_routing_by_building_category_and_kind(settings):
+    c = settings.community
+    assert route(c, "5", "elevator", "complaint").assignee == "zhang_wei"
+    assert route(c, "2", "property", "complaint").inform == ("property_desk",)
+    assert route(c, "2", "help", "wish").volunteers == ("chen_zhiyuan", "sun_li")
+    assert route(c, "14", "elevator", "complaint").assignee == "wang_qiang", "unknown building → leader triages"
+    assert route(c, None, "noise", "complaint", ("8",)).grid == "west"
+
+
+@pytest.mark.parametrize("text,private,expected", [
+    ("接单 37", False, ("claim", 37, "")),
+    ("接单37", False, ("claim", 37, "")),
+    ("办结 37 已更换灯泡，恢复照明", False, ("done", 37, "已更换灯泡，恢复照明")),
+    ("/done@doorstep_bot 37 bulb replaced", False, ("done", 37, "bulb replaced")),
+    ("转派 #12 张伟", True, ("transfer", 12, "张伟")),
+    ("吹哨 5 需要街道协调", True, ("escalate", 5, "需要街道协调")),
+    ("我的", True, ("mine", None, "")),
+    ("/my", False, ("mine", None, "")),
+    ("评价 3 满意", True, ("rate", 3, "满意")),
+])
+def test_commands(text, private, expected):
+    cmd = parse_command(text, private=private)
+    assert (cmd.verb, cmd.number, cmd.rest) == expected
+
+
+@pytest.mark.parametrize("text", ["办结了吗？", "我的快递到了", "claimed it", "电梯坏了"])
+def test_chatter_in_groups_is_not_a_command(text):
+    assert parse_command(text, private=False) is None
+
+
+@pytest.mark.parametrize("text,score", [
+    ("5", 5), ("4分 很及时", 4), ("满意", 5), ("非常满意", 5), ("基本满意", 3), ("不满意 还是不亮", 1),
+    ("很不满意", 1), ("satisfied", 5), ("not satisfied", 1), ("三星", 3),
+])
+def test_ratings(text, score):
+    assert parse_rating(text)[0] == score
+
+
+def test_not_ratings():
+    assert parse_rating("502漏水") is None and parse_rating("10号楼") is None and parse_rating("6") is None
+    assert parse_offer_answer("1") is True and parse_offer_answer("不用") is False
+    assert parse_offer_answer("电梯坏了") is None
+
+
+def test_durations():
+    assert parse_duration("1d12h") == timedelta(days=1, hours=12)
+    for bad in ("2 hours", "", "0m", "h"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_catalogs_have_the_same_keys_and_placeholders():
+    catalog = Catalog.load()
+    zh, en = catalog.texts["zh-CN"], catalog.texts["en"]
+    assert set(zh) == set(en)
+    import string
+    fields = lambda t: {f for _, f, _, _ in string.Formatter().parse(t) if f}  # noqa: E731
+    assert {k for k in zh if fields(zh[k]) != fields(en[k])} == set()
