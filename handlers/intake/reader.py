@@ -136,6 +136,9 @@ def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: in
         return "complaint"
     if best >= 3 and problem >= 1 and chatter == 0:
         return "complaint"
+    # Several words of one problem area and no chatter: a resident describing a problem without saying "broken".
+    if best >= 5 and chatter == 0:
+        return "complaint"
     return "none"
 
 
