@@ -1,7 +1,7 @@
 """The neutral message types every channel adapter translates to and from."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 ChatKind = Literal["group", "private"]
@@ -49,4 +49,3 @@ class Outbound:
     choices: tuple[Choice, ...] = ()
     mention_ids: tuple[str, ...] = ()
     outbox_id: int | None = None
-    recipient: str | None = field(default=None, compare=False)

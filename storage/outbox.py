@@ -41,10 +41,3 @@ class OutboxRepository:
         stmt = select(Outbox).where(Outbox.channel == channel, Outbox.chat_id == chat_id,
                                     Outbox.platform_message_id == platform_message_id)
         return self.session.exec(stmt).first()
-
-    def pending_count(self, channel: str | None = None) -> int:
-        """How many messages still wait to be sent."""
-        stmt = select(Outbox.id).where(col(Outbox.status).in_(("pending", "sending")))
-        if channel:
-            stmt = stmt.where(Outbox.channel == channel)
-        return len(self.session.exec(stmt).all())

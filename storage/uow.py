@@ -33,7 +33,3 @@ class UnitOfWork:
     def commit(self) -> None:
         """Make everything done in this unit of work permanent, at once."""
         self.session.commit()
-
-    def flush(self) -> None:
-        """Send pending changes to the database without committing (ids get assigned)."""
-        self.session.flush()
