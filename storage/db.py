@@ -26,12 +26,8 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def session(self) -> Session:
-        """A new session; on SQLite its first statement takes the write lock (BEGIN IMMEDIATE).
-
-        Autoflush is off: repositories flush where a later query must see a new row, so a handler's many
-        small reads do not each pay for a flush.
-        """
-        return Session(self.engine, expire_on_commit=False, autoflush=False)
+        """A new session; on SQLite its first statement takes the write lock (BEGIN IMMEDIATE)."""
+        return Session(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
         """Apply every migration not yet applied (alembic upgrade head)."""

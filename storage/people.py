@@ -46,7 +46,6 @@ class PeopleRepository:
             identity.private_chat = private_chat
             identity.unreachable = False
         self.session.add(identity)
-        self.session.flush()
         return person
 
     def ensure_staff(self, staff_id: str, name: str, role: str, language: str,
@@ -66,7 +65,6 @@ class PeopleRepository:
             identity.person_id = person.id
             identity.private_chat = identity.private_chat or private_chats.get(channel)
             self.session.add(identity)
-        self.session.flush()
         return person
 
     def private_address(self, person_id: int) -> Identity | None:

@@ -78,7 +78,6 @@ class RequestRepository:
         if self.session.get(Follower, (number, person_id)):
             return False
         self.session.add(Follower(request_id=number, person_id=person_id, created_at=at))
-        self.session.flush()
         return True
 
     def record(self, request: Request, action: str, at: datetime, *, actor_id: int | None = None,

@@ -9,9 +9,7 @@ from storage.uow import UnitOfWork
 
 def request(console, number: int) -> Request:
     with UnitOfWork(console.app.db) as uow:
-        found = uow.requests.get(number)
-        uow.session.expunge(found)
-        return found
+        return uow.requests.get(number)
 
 
 def test_complaint_claimed_progressed_done_rated_and_closed(console):

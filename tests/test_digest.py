@@ -1,6 +1,8 @@
 """The secretary's digest on a known day: counts, rates, tables, top categories and recurring problems."""
 from __future__ import annotations
 
+import asyncio
+
 from typer.testing import CliRunner
 
 from bot.cli import cli
@@ -68,5 +70,7 @@ def test_digest_command_prints_without_sending(console, tmp_path):
     db_file = console.settings.database_url.removeprefix("sqlite:///")
     config.write_text((ROOT / "config.yaml").read_text("utf-8").replace("path: doorstep.db", f"path: {db_file}"),
                       "utf-8")
+    queued = len(console.channel.sent) + asyncio.run(console.app.drain())
     result = CliRunner().invoke(cli, ["digest", "--config", str(config)])
     assert result.exit_code == 0 and "📋 幸福里社区 日报" in result.output and "在办 1 件" in result.output
+    assert asyncio.run(console.app.drain()) == 0 and len(console.channel.sent) == queued, "printing sends nothing"
