@@ -25,9 +25,10 @@ CHATTER = ["早上好！", "谢谢网格员小李，电梯已经修好了👍", 
 
 
 def report(i: int) -> Inbound:
-    # Distinct buildings, so every report is filed anew rather than linked to an earlier one.
+    # A distinct building and unit each time, so every report is filed anew rather than linked to an earlier one.
+    building, unit = 1 + i % 999, 1 + i // 999 % 9
     return Inbound(channel="console", chat_id="幸福里大群", chat_kind="group", sender_id=f"r{i % 500}",
-                   sender_name=f"居民{i % 500}", text=f"#投诉 {100 + i}号楼2单元电梯又坏了，已经两天了没人修",
+                   sender_name=f"居民{i % 500}", text=f"#投诉 {building}号楼{unit}单元电梯又坏了，已经两天了没人修",
                    message_id=f"bench-{i}", sender_chat=f"@r{i % 500}")
 
 

@@ -9,7 +9,7 @@ from handlers.catalog import Catalog
 from handlers.community import Community
 from handlers.deadlines import quiet_until
 from handlers.messages import Inbound
-from storage.models import Outbox, Person, Request
+from storage.models import Person, Request
 from storage.uow import UnitOfWork
 
 Choices = tuple[tuple[str, str], ...]
@@ -67,8 +67,8 @@ class Say:
     def _queue(self, channel: str, chat_id: str, lang: str, key: str, params: dict[str, Any], *,
                choices: Choices, purpose: str | None, request_id: int | None, mention_ids: tuple[str, ...],
                person_id: int | None = None, send_at: datetime | None = None) -> None:
-        self.uow.outbox.add(Outbox(
+        self.uow.outbox.add(
             channel=channel, chat_id=chat_id, person_id=person_id, request_id=request_id, purpose=purpose,
             text=self.catalog.text(lang, key, **params),
             choices=[[self.catalog.text(lang, label), answer] for label, answer in choices],
-            mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now))
+            mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now)

@@ -5,9 +5,25 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import DigestRun, Offer, ProcessedMessage
+
+
+def _insert_once(insert, table, names: tuple[str, ...]) -> object:
+    # Built once with bound parameters: a message's hot path should not rebuild SQL.
+    columns = {name: bindparam(name) for name in names}
+    # RETURNING tells reliably whether the row went in (psycopg reports no rowcount here).
+    # On the Table, not the model: the ORM's bulk-insert machinery would cost more than the statement.
+    return insert(table.__table__).values(**columns).on_conflict_do_nothing().returning(*table.__table__.primary_key)
+
+
+INSERT_ONCE = {
+    (dialect, table): _insert_once(insert, table, names)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+    for table, names in ((ProcessedMessage, ("channel", "message_id", "at")), (DigestRun, ("community", "day", "at")))
+}
 
 
 class Ledger:
@@ -17,11 +33,8 @@ class Ledger:
         self.session = session
 
     def _insert_once(self, table, **values) -> bool:
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        # RETURNING tells reliably whether the row went in (psycopg reports no rowcount here).
-        stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.__table__.primary_key)
-        return self.session.exec(stmt).first() is not None
+        stmt = INSERT_ONCE[self.session.get_bind().dialect.name, table]
+        return self.session.execute(stmt, values).first() is not None
 
     def first_delivery(self, channel: str, message_id: str, at: datetime) -> bool:
         """Record a platform message; False when it was handled before (a redelivery)."""

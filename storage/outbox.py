@@ -5,19 +5,23 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from storage.appends import Appends
 from storage.models import Outbox
 
 
 class OutboxRepository:
     """Outbox of one unit of work."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, appends: Appends) -> None:
+        self.session, self.appends = session, appends
 
-    def add(self, row: Outbox) -> Outbox:
-        """Queue a message."""
-        self.session.add(row)
-        return row
+    def add(self, *, channel: str, chat_id: str, text: str, next_attempt_at: datetime, created_at: datetime,
+            person_id: int | None = None, request_id: int | None = None, purpose: str | None = None,
+            choices: list[list[str]] | None = None, mention_ids: list[str] | None = None) -> None:
+        """Queue a message, to be sent from next_attempt_at on."""
+        self.appends.add(Outbox, channel=channel, chat_id=chat_id, text=text, next_attempt_at=next_attempt_at,
+                         created_at=created_at, person_id=person_id, request_id=request_id, purpose=purpose,
+                         choices=choices or [], mention_ids=mention_ids or [], status="pending", attempts=0)
 
     def claim_due(self, channel: str, now: datetime, limit: int) -> list[Outbox]:
         """Messages for a channel whose time has come (or whose sender's lease ran out), oldest first.

@@ -1,11 +1,24 @@
 """Residents and staff, and the identities that reach them on each channel."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import Identity, Person
+
+SEEN_EVERY = timedelta(minutes=10)
+
+# Statements every message runs, built once with bound parameters rather than rebuilt per call.
+ACCOUNT = (select(Identity, Person).join(Person)
+           .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("external_id")))
+STAFF = select(Person).where(Person.staff_id == bindparam("staff_id"))
+PRIVATE_ADDRESS = (select(Identity)
+                   .where(Identity.person_id == bindparam("person_id"), col(Identity.private_chat).is_not(None),
+                          col(Identity.unreachable).is_(False))
+                   .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id))
+                   .limit(1))
 
 
 class PeopleRepository:
@@ -25,24 +38,25 @@ class PeopleRepository:
 
     def by_staff_id(self, staff_id: str) -> Person | None:
         """The staff member with this config id."""
-        return self.session.exec(select(Person).where(Person.staff_id == staff_id)).first()
+        return self.session.exec(STAFF, params={"staff_id": staff_id}).first()
 
     def met(self, channel: str, external_id: str, name: str, *, private_chat: str | None,
             language: str | None, at: datetime) -> Person:
         """The person behind an account, created as a resident on first meeting; remembers where to reach them."""
-        identity = self.session.exec(
-            select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
-        if identity is None:
+        found = self.session.exec(ACCOUNT, params={"channel": channel, "external_id": external_id}).first()
+        if found is None:
             person = Person(name=name, language=language or "zh-CN", created_at=at)
             self.session.add(person)
             self.session.flush()
             identity = Identity(person_id=person.id, channel=channel, external_id=external_id)
         else:
-            person = self.session.get(Person, identity.person_id)
-            if person.staff_id is None and language:
+            identity, person = found
+            if person.staff_id is None and language and person.language != language:
                 person.language = language
-        identity.last_seen_at = at
-        if private_chat:
+        # last_seen_at only ranks a person's accounts, so writing it once per SEEN_EVERY is precise enough.
+        if identity.last_seen_at is None or at - identity.last_seen_at >= SEEN_EVERY:
+            identity.last_seen_at = at
+        if private_chat and (identity.private_chat != private_chat or identity.unreachable):
             identity.private_chat = private_chat
             identity.unreachable = False
         self.session.add(identity)
@@ -69,11 +83,7 @@ class PeopleRepository:
 
     def private_address(self, person_id: int) -> Identity | None:
         """Where a private message to this person should go: the reachable identity seen most recently."""
-        stmt = (select(Identity)
-                .where(Identity.person_id == person_id, col(Identity.private_chat).is_not(None),
-                       col(Identity.unreachable).is_(False))
-                .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id)))
-        return self.session.exec(stmt).first()
+        return self.session.exec(PRIVATE_ADDRESS, params={"person_id": person_id}).first()
 
     def identity_on(self, person_id: int, channel: str) -> Identity | None:
         """This person's account on one channel, if any."""

@@ -4,18 +4,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, exists, or_, select
 
+from storage.appends import Appends
 from storage.models import Event, Follower, Rating, Request
 
 OPEN_STATES = ("new", "assigned", "claimed", "reopened")
+# Run for every report, so built once with bound parameters.
+OPEN_LIKE = (select(Request)
+             .where(col(Request.state).in_(OPEN_STATES), Request.category == bindparam("category"),
+                    Request.building == bindparam("building"), Request.created_at >= bindparam("since"),
+                    col(Request.duplicate_of).is_(None))
+             .order_by(col(Request.id)))
 
 
 class RequestRepository:
     """Requests of one unit of work."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, appends: Appends) -> None:
+        self.session, self.appends = session, appends
 
     def add(self, request: Request) -> Request:
         """Store a new request and give it its number."""
@@ -30,14 +38,8 @@ class RequestRepository:
 
     def open_like(self, category: str, building: str, unit: str | None, since: datetime) -> Request | None:
         """An open request of the same category in the same building (and unit, where both give one)."""
-        stmt = (
-            select(Request)
-            .where(col(Request.state).in_(OPEN_STATES), Request.category == category,
-                   Request.building == building, Request.created_at >= since,
-                   col(Request.duplicate_of).is_(None))
-            .order_by(col(Request.id))
-        )
-        for found in self.session.exec(stmt):
+        params = {"category": category, "building": building, "since": since}
+        for found in self.session.exec(OPEN_LIKE, params=params):
             if unit is None or found.unit is None or found.unit == unit:
                 return found
         return None
@@ -81,13 +83,12 @@ class RequestRepository:
         return True
 
     def record(self, request: Request, action: str, at: datetime, *, actor_id: int | None = None,
-               note: str | None = None, **data: Any) -> Event:
+               note: str | None = None, **data: Any) -> None:
         """Append an entry to the request's timeline and touch the request."""
-        request.updated_at = at
+        if request.updated_at != at:  # an unchanged request stays clean, so the next query needs no flush
+            request.updated_at = at
         self.session.add(request)
-        event = Event(request_id=request.id, at=at, actor_id=actor_id, action=action, note=note, data=data)
-        self.session.add(event)
-        return event
+        self.appends.add(Event, request_id=request.id, at=at, actor_id=actor_id, action=action, note=note, data=data)
 
     def timeline(self, number: int) -> list[Event]:
         """The request's events, oldest first."""

@@ -5,20 +5,19 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
+from storage.appends import Appends
 from storage.models import FollowUp
 
 
 class FollowUpRepository:
     """Follow-ups of one unit of work."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, appends: Appends) -> None:
+        self.session, self.appends = session, appends
 
-    def schedule(self, request_id: int, kind: str, due_at: datetime) -> FollowUp:
+    def schedule(self, request_id: int, kind: str, due_at: datetime) -> None:
         """Add a pending follow-up."""
-        row = FollowUp(request_id=request_id, kind=kind, due_at=due_at)
-        self.session.add(row)
-        return row
+        self.appends.add(FollowUp, request_id=request_id, kind=kind, due_at=due_at, status="pending")
 
     def get(self, followup_id: int) -> FollowUp | None:
         """One follow-up row."""

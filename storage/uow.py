@@ -1,6 +1,7 @@
 """The unit of work: one transaction, the repositories that share it, commit or roll back."""
 from __future__ import annotations
 
+from storage.appends import Appends
 from storage.db import Database
 from storage.figures import Figures
 from storage.ledger import Ledger
@@ -18,15 +19,17 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.db.session()
-        self.requests = RequestRepository(self.session)
+        self.appends = Appends(self.session)
+        self.requests = RequestRepository(self.session, self.appends)
         self.people = PeopleRepository(self.session)
-        self.followups = FollowUpRepository(self.session)
-        self.outbox = OutboxRepository(self.session)
+        self.followups = FollowUpRepository(self.session, self.appends)
+        self.outbox = OutboxRepository(self.session, self.appends)
         self.ledger = Ledger(self.session)
         self.figures = Figures(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
+        self.appends.discard()
         # close() rolls back whatever was not committed; unlike rollback() it leaves loaded objects readable.
         self.session.close()
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from handlers.intake.numerals import NUMERAL_CHARS, to_int
 
-_NUM = rf"(\d{{1,3}}|[{NUMERAL_CHARS}]{{1,4}})"
+_NUM = rf"((?<!\d)\d{{1,3}}|[{NUMERAL_CHARS}]{{1,4}})"
 # (pattern, strength): a stronger kind of mention wins over an earlier weaker one.
 _BUILDING = [
     (re.compile(rf"(?<![\d.])(\d{{1,3}})-(\d{{1,2}})-(\d{{3,4}})(?!\d)"), 5),
     (re.compile(rf"第?{_NUM}\s*(?:号楼|号樓|#楼|#)"), 4),
     (re.compile(rf"第?{_NUM}\s*(?:栋|幢|座|号院)(?!楼)"), 3),
-    (re.compile(rf"第?(\d{{1,3}})\s*(?:栋|幢)楼"), 3),
+    (re.compile(rf"第?(?<!\d)(\d{{1,3}})\s*(?:栋|幢)楼"), 3),
     (re.compile(r"\b(?:building|block|bldg\.?|blk\.?|tower)\s*(?:no\.?\s*)?(\d{1,3})\b", re.I), 4),
 ]
 _UNIT = [
