@@ -12,7 +12,7 @@ _BUILDING = [
     (re.compile(rf"(?<![\d.])(\d{{1,3}})-(\d{{1,2}})-(\d{{3,4}})(?!\d)"), 5),
     (re.compile(rf"第?{_NUM}\s*(?:号楼|号樓|#楼|#)"), 4),
     (re.compile(rf"第?{_NUM}\s*(?:栋|幢|座|号院)(?!楼)"), 3),
-    (re.compile(rf"第?(?<!\d)(\d{{1,3}})\s*(?:栋|幢)楼"), 3),
+    (re.compile(rf"第?{_NUM}\s*(?:栋|幢)楼"), 3),
     (re.compile(r"\b(?:building|block|bldg\.?|blk\.?|tower)\s*(?:no\.?\s*)?(\d{1,3})\b", re.I), 4),
 ]
 _UNIT = [

@@ -11,6 +11,7 @@ import yaml
 from handlers.intake.places import find_place
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
+URGENT_WEIGHT = 4
 _ASCII_WORD = re.compile(r"^[a-z0-9 .'\-]+$")
 
 
@@ -37,14 +38,15 @@ class Reading:
 
 
 class _Table:
-    """Weighted words: Chinese matched as substrings, English as whole words."""
+    """Weighted words: Chinese matched as substrings, English as whole words, `re:…` as a pattern."""
 
     def __init__(self, weights: dict[str, int]) -> None:
-        self.cjk = [(w.lower(), int(v)) for w, v in weights.items() if not _ASCII_WORD.match(w.lower())]
-        latin = {w.lower(): int(v) for w, v in weights.items() if _ASCII_WORD.match(w.lower())}
-        self.latin = latin
-        self.pattern = (re.compile(r"\b(" + "|".join(sorted(map(re.escape, latin), key=len, reverse=True)) + r")\b")
-                        if latin else None)
+        words = {w.lower(): int(v) for w, v in weights.items()}
+        self.patterns = [(re.compile(w[3:]), v) for w, v in words.items() if w.startswith("re:")]
+        self.cjk = [(w, v) for w, v in words.items() if not w.startswith("re:") and not _ASCII_WORD.match(w)]
+        self.latin = {w: v for w, v in words.items() if _ASCII_WORD.match(w)}
+        self.pattern = (re.compile(r"\b(" + "|".join(sorted(map(re.escape, self.latin), key=len, reverse=True)) + r")\b")
+                        if self.latin else None)
 
     def score(self, text: str, ascii_text: bool) -> tuple[int, list[str]]:
         hits = [w for w, _ in self.cjk if w in text] if not ascii_text else []
@@ -53,7 +55,33 @@ class _Table:
             for found in {m.group(1) for m in self.pattern.finditer(text)}:
                 hits.append(found)
                 total += self.latin[found]
+        for pattern, weight in self.patterns:
+            if match := pattern.search(text):
+                hits.append(match.group(0))
+                total += weight
         return total, hits
+
+
+class _Alarm:
+    """One kind of emergency: its words (Chinese as substrings, English as whole words), whom to call."""
+
+    def __init__(self, words: list[str], call: str | None, category: str | None) -> None:
+        self.call, self.category = call, category
+        words = [w.lower() for w in words]
+        self.patterns = [re.compile(w[3:]) for w in words if w.startswith("re:")]
+        self.cjk = [w for w in words if not w.isascii()]
+        latin = sorted((w for w in words if w.isascii() and not w.startswith("re:")), key=len, reverse=True)
+        self.pattern = re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b") if latin else None
+
+    def find(self, text: str) -> str | None:
+        """The first word of this emergency in the text, if any."""
+        hit = next((w for w in self.cjk if w in text), None)
+        if hit is None and self.pattern is not None and (match := self.pattern.search(text)):
+            hit = match.group(1)
+        for pattern in self.patterns if hit is None else ():
+            if match := pattern.search(text):
+                return match.group(0)
+        return hit
 
 
 class Reader:
@@ -63,7 +91,8 @@ class Reader:
         pairs = "".join(lexicon.get("traditional", "").split())
         self._simplify = str.maketrans(pairs[0::2], pairs[1::2])
         self._tags = {kind: [t.lower() for t in tags] for kind, tags in lexicon["tags"].items()}
-        self._urgent = [([w.lower() for w in rule["words"]], rule.get("call")) for rule in lexicon["urgent"]]
+        self._urgent = [_Alarm(rule["words"], rule.get("call"), rule.get("category")) for rule in lexicon["urgent"]]
+        self._not_urgent = sorted((p.lower() for p in lexicon.get("not_urgent", [])), key=len, reverse=True)
         self._categories = {name: _Table(words) for name, words in lexicon["categories"].items()}
         self._problems = _Table(lexicon["problems"])
         self._wishes = _Table(lexicon["wishes"])
@@ -89,12 +118,16 @@ class Reader:
             evidence.append(next(t for t in self._tags[tag] if t in norm))
         mentioned = mentioned or self._mention in norm
         place, place_words = find_place(norm)
-        call, urgent_words = None, []
-        for words, number in self._urgent:
-            hit = next((w for w in words if (w in norm if not w.isascii() else re.search(rf"\b{re.escape(w)}\b", norm))), None)
+        call, urgent_words, urgent_categories = None, [], []
+        calm = norm
+        for phrase in self._not_urgent:
+            calm = calm.replace(phrase, " ")
+        for alarm in self._urgent:
+            hit = alarm.find(calm)
             if hit:
                 urgent_words.append(hit)
-                call = call or number
+                urgent_categories.append(alarm.category)
+                call = call or alarm.call
         scores = {name: table.score(norm, ascii_text) for name, table in self._categories.items()}
         problem, problem_words = self._problems.score(norm, ascii_text)
         wish, wish_words = self._wishes.score(norm, ascii_text)
@@ -104,6 +137,11 @@ class Reader:
 
         urgent = bool(urgent_words) and (best >= 2 or problem >= 2 or bool(tag))
         kind = _kind(tag, urgent, best, help_score, problem, wish, chatter)
+        if urgent:
+            # What endangers someone is what the report is about: a fire in the lift is a safety matter.
+            for name in filter(None, urgent_categories):
+                total, words = scores[name]
+                scores[name] = (total + URGENT_WEIGHT, words)
         category = _category(kind, scores) if kind != "none" else None
         if kind != "none":
             evidence += scores[category][1] if category in scores else []
