@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot.channels.base import Channel
 from bot.outbox import OutboxSender
 from bot.settings import Settings
-from handlers import digest, followups
+from handlers import digest, followups, reach
 from handlers.catalog import Catalog
 from handlers.clock import Clock, SystemClock
 from handlers.context import Services, Turn
@@ -17,6 +17,7 @@ from handlers.intake import Reader
 from handlers.messages import Inbound
 from handlers.say import Say
 from storage.db import Database
+from storage.models import Outbox
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,16 @@ class App:
         self.send_digest_if_due()
         await self.drain()
 
+    def chat_lost(self, row: Outbox) -> None:
+        """An outbox row found its chat unreachable: tell whoever is responsible, in one transaction."""
+        try:
+            with UnitOfWork(self.db) as uow:
+                reach.chat_lost(self._turn(uow), row.channel, row.chat_id, person_id=row.person_id,
+                                request_id=row.request_id, purpose=row.purpose)
+                uow.commit()
+        except Exception:
+            log.exception("could not report lost chat: channel=%s chat=%s", row.channel, row.chat_id)
+
     def _turn(self, uow: UnitOfWork) -> Turn:
         now = self.clock.now()
         return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now), now)
@@ -102,8 +113,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                         Reader.from_file(bot_name=community.community.bot_name))
     channels = dict(channels or {})
     _sync_staff(db, settings, clock, channels)
-    return App(settings, db, clock, services, Dispatcher(services, db, clock), channels,
-               OutboxSender(db, clock, channels))
+    app = App(settings, db, clock, services, Dispatcher(services, db, clock), channels)
+    app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost)
+    return app
 
 
 def _sync_staff(db: Database, settings: Settings, clock: Clock, channels: Mapping[str, Channel]) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel, ConsoleSession
+from bot.channels.telegram import telegram_channel
 from bot.scheduler import make_scheduler
 from bot.settings import ConfigError, Settings
 from handlers.clock import FakeClock, SystemClock
@@ -33,15 +34,20 @@ def run(config: Path = CONFIG,
         script: Path | None = typer.Option(None, help="Play a console script file instead of reading the terminal."),
         dev: bool | None = typer.Option(None, "--dev/--no-dev", help="Dev mode: a clock moved by /advance."),
         verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
-    """Start every channel enabled in config (the console for now) with its timers."""
+    """Start every channel enabled in config (console; Telegram when TELEGRAM_BOT_TOKEN is set) with its timers."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
     console_settings = settings.channels.console
     dev = console_settings.dev if dev is None else dev
     clock = FakeClock(SystemClock().now()) if dev else SystemClock()
+    channels: dict = {}
     console = ConsoleChannel(bot_name=settings.community.community.bot_name) if console_settings.enabled else None
-    app = build_app(settings, clock=clock, channels={"console": console} if console else {})
+    if console:
+        channels["console"] = console
+    if telegram := telegram_channel(settings):
+        channels["telegram"] = telegram
+    app = build_app(settings, clock=clock, channels=channels)
     session = (ConsoleSession(app, console, speaker=console_settings.speaker, chat=console_settings.chat,
                               echo=script is not None) if console else None)
     lines = script.read_text("utf-8").splitlines() if script else None
@@ -55,7 +61,10 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
         return
     scheduler = make_scheduler(app)
     scheduler.start()
+    telegram = app.channels.get("telegram")
     try:
+        if telegram is not None:
+            await telegram.start(app.handle)
         await app.tick()
         if session is not None:
             await session.interactive()
@@ -63,6 +72,8 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
             await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
+        if telegram is not None:
+            await telegram.stop()
         await app.drain()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.channels.base import Channel, RetryLater, Unreachable
@@ -27,9 +27,10 @@ class OutboxSender:
     """Drains the outbox of the channels this process runs."""
 
     def __init__(self, db: Database, clock: Clock, channels: Mapping[str, Channel], *,
-                 batch: int = 50, max_attempts: int = 8) -> None:
+                 batch: int = 50, max_attempts: int = 8, on_unreachable: Callable[[Outbox], None] | None = None) -> None:
         self.db, self.clock, self.channels = db, clock, channels
         self.batch, self.max_attempts = batch, max_attempts
+        self.on_unreachable = on_unreachable
         self._last_sent: dict[tuple[str, str], float] = {}
 
     async def drain(self) -> int:
@@ -64,6 +65,8 @@ class OutboxSender:
         except Unreachable as gone:
             log.warning("chat unreachable: channel=%s chat=%s outbox=%s", row.channel, row.chat_id, row.id)
             self._settle(row.id, "failed", error=f"unreachable: {gone}", unreachable=True)
+            if self.on_unreachable is not None:
+                self.on_unreachable(row)
             return 0
         except Exception as error:  # a passing platform or network failure: back off and try again
             log.warning("send failed: channel=%s outbox=%s attempt=%s: %r", row.channel, row.id, row.attempts, error)

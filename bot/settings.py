@@ -34,12 +34,26 @@ class ConsoleSettings(BaseModel):
     chat: str | None = None
 
 
+class TelegramSettings(BaseModel):
+    """Telegram: runs when enabled here and TELEGRAM_BOT_TOKEN is set; long polling unless webhook_url is given."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    base_url: str | None = None          # a local Bot API server; None for api.telegram.org
+    poll_interval: float = 0.0
+    poll_timeout: float = 10.0
+    per_chat_gap: float = 1.0            # seconds between two messages to one chat
+    webhook_url: str | None = None       # public https URL; its secret comes from TELEGRAM_WEBHOOK_SECRET
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+
+
 class ChannelSettings(BaseModel):
     """Which channels run, and their non-secret options."""
 
     model_config = ConfigDict(extra="allow")
     console: ConsoleSettings = ConsoleSettings()
-    telegram: dict[str, Any] = Field(default_factory=lambda: {"enabled": False})
+    telegram: TelegramSettings = TelegramSettings()
     wechat: dict[str, Any] = Field(default_factory=lambda: {"enabled": False})
 
 

@@ -18,10 +18,13 @@ VERBS: dict[str, tuple[str, ...]] = {
     "withdraw": ("撤回", "撤销", "withdraw", "cancel"),
     "add": ("补充", "add"),
     "rate": ("评价", "rate"),
-    "help": ("帮助", "help", "start"),
+    "help": ("帮助", "help"),
+    "bind": ("绑定", "bind", "start"),
+    "bindchat": ("绑定群", "bindchat"),
 }
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
                           "withdraw", "add", "rate"})
+TAKES_TEXT = frozenset({"bind", "bindchat"})  # 绑定 CODE, 绑定群 3号楼: text after the verb, no number
 _BY_WORD = sorted(((w, verb) for verb, words in VERBS.items() for w in words), key=lambda p: -len(p[0]))
 _NUMBER = re.compile(r"^(?:诉求)?[#＃]?(\d{1,7})\b\s*")
 _BOT_SUFFIX = re.compile(r"^@\S+")
@@ -64,7 +67,7 @@ def parse_command(text: str, *, private: bool) -> Command | None:
         rest = (raw_tail[match.end():] if match else raw_tail).strip()
         if number is None and not (slash or private):
             return None
-        if number is None and verb not in NEEDS_NUMBER and rest and not slash:
+        if number is None and verb not in NEEDS_NUMBER and verb not in TAKES_TEXT and rest and not slash:
             return None
         return Command(verb, number, rest, slash)
     return None

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 
-from handlers import residents, staff
+from handlers import binding, residents, staff
 from handlers.clock import Clock
 from handlers.commands import Command, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
@@ -27,7 +27,8 @@ IGNORED = object()
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject}
 EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
-                  "add": residents.add_detail, "rate": residents.rate_command}
+                  "add": residents.add_detail, "rate": residents.rate_command,
+                  "bind": binding.bind, "bindchat": binding.bind_chat}
 Action = Callable[[Turn], object]
 
 

@@ -1,7 +1,7 @@
 """Filing: a read message becomes a request (or joins an open one), routed, with deadlines and notices."""
 from __future__ import annotations
 
-from handlers import lifecycle, schedule
+from handlers import binding, lifecycle, schedule
 from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.intake import Reading
@@ -15,8 +15,7 @@ CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
 def file_request(t: Turn, reading: Reading, text: str) -> Request:
     """File a message as a request, or link it to an open one of the same kind and place."""
     msg, community = t.msg, t.community
-    chat = community.chat(msg.channel, msg.chat_id)
-    chat_buildings = tuple(chat.buildings) if chat else ()
+    chat_buildings = binding.chat_buildings(t, msg.channel, msg.chat_id)
     building, source = reading.building, reading.building_source
     if building is None and len(chat_buildings) == 1:
         building, source = chat_buildings[0], "chat"
@@ -56,6 +55,8 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     t.say.reply(t.msg, t.lang, ack, request_id=request.id, **params)
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
+    if t.uow.people.private_address(t.person.id) is None:
+        t.reply("ack.invite")
     assignee = t.uow.people.get(request.assignee_id)
     notice = "notice.urgent" if request.urgent else "notice.new"
     choice = tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
@@ -108,7 +109,7 @@ def answer_offer(t: Turn, pending: Offer, yes: bool) -> None:
         return
     pending.status = "filed"
     t.uow.session.add(pending)
-    chat = t.community.chat(pending.channel, pending.chat_id)
-    chat_building = chat.buildings[0] if chat and len(chat.buildings) == 1 else None
+    buildings = binding.chat_buildings(t, pending.channel, pending.chat_id)
+    chat_building = buildings[0] if len(buildings) == 1 else None
     reading = t.svc.reader.read(pending.text, chat_building=chat_building)
     file_request(t, reading, pending.text)

@@ -40,6 +40,10 @@ class Ledger:
         """Record a platform message; False when it was handled before (a redelivery)."""
         return self._insert_once(ProcessedMessage, channel=channel, message_id=message_id, at=at)
 
+    def use_code(self, code: str, at: datetime) -> bool:
+        """Spend a one-time binding code; False when it was spent before."""
+        return self._insert_once(ProcessedMessage, channel="bind-code", message_id=code, at=at)
+
     def claim_digest(self, community: str, day: str, at: datetime) -> bool:
         """Take the right to send one day's digest; False when it went out already."""
         return self._insert_once(DigestRun, community=community, day=day, at=at)

@@ -168,3 +168,13 @@ class DigestRun(SQLModel, table=True):
     community: str
     day: str
     at: datetime = _at()
+
+
+class ChatBinding(SQLModel, table=True):
+    """A group chat the secretary bound to its building(s) from inside the chat (/bindchat 3号楼)."""
+
+    channel: str = Field(primary_key=True)
+    chat_id: str = Field(primary_key=True)
+    buildings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    bound_by: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime = _at()

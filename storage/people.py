@@ -81,6 +81,16 @@ class PeopleRepository:
             self.session.add(identity)
         return person
 
+    def link(self, person: Person, channel: str, external_id: str, private_chat: str | None, at: datetime) -> None:
+        """Make an account on a channel belong to this person (a staff member binding their account)."""
+        identity = self.session.exec(
+            select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
+        identity = identity or Identity(channel=channel, external_id=external_id, person_id=person.id)
+        identity.person_id, identity.last_seen_at = person.id, at
+        if private_chat:
+            identity.private_chat, identity.unreachable = private_chat, False
+        self.session.add(identity)
+
     def private_address(self, person_id: int) -> Identity | None:
         """Where a private message to this person should go: the reachable identity seen most recently."""
         return self.session.exec(PRIVATE_ADDRESS, params={"person_id": person_id}).first()

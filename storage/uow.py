@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from storage.appends import Appends
+from storage.chats import ChatRepository
 from storage.db import Database
 from storage.figures import Figures
 from storage.ledger import Ledger
@@ -25,6 +26,7 @@ class UnitOfWork:
         self.followups = FollowUpRepository(self.session, self.appends)
         self.outbox = OutboxRepository(self.session, self.appends)
         self.ledger = Ledger(self.session)
+        self.chats = ChatRepository(self.session)
         self.figures = Figures(self.session)
         return self
 

@@ -109,7 +109,10 @@ def test_unreachable_chat_is_not_retried(settings, clock):
     clock.advance(timedelta(days=1))
     asyncio.run(app.drain())
     statuses = sorted(r.status for r in rows(app, Outbox) if r.purpose is None)
-    assert statuses[0] == "failed" and len(channel.sent) == 1
+    assert statuses[0] == "failed"
+    # The grid member got the notice and is told the group is lost; the group is not tried again.
+    assert [m.chat_id for m in channel.sent] == ["@李建国", "@李建国"]
+    assert "无法在群「3号楼业主群」发消息" in channel.sent[1].text
 
 
 def test_quiet_hours_hold_residents_messages_but_not_urgent_ones(settings, clock):

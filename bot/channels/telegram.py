@@ -1,0 +1,177 @@
+"""Telegram through python-telegram-bot: updates become one Inbound, an Outbound becomes one sendMessage.
+
+The adapter translates and nothing more: it never decides what to say. Sending errors are mapped onto the
+channel errors of bot.channels.base, so the outbox decides what to retry:
+    RetryAfter (429)            -> RetryLater, the row waits as long as Telegram asked
+    Forbidden (403)             -> Unreachable, the bot was blocked or removed from the group
+    BadRequest 'chat not found' -> Unreachable
+    network errors, 5xx         -> passed on, retried with backoff
+"""
+from __future__ import annotations
+
+import html
+import logging
+import warnings
+from collections.abc import Callable
+from datetime import timedelta
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.channels.base import RetryLater, Unreachable
+from bot.settings import Settings, TelegramSettings
+from handlers.messages import Inbound, Outbound
+
+log = logging.getLogger(__name__)
+
+# Registered with setMyCommands; the texts are the menu Telegram shows beside the input box.
+COMMANDS = {
+    None: [("my", "我的诉求"), ("help", "帮助"), ("bind", "工作人员绑定：/bind 绑定码"),
+           ("bindchat", "书记绑定楼栋群：/bindchat 3号楼")],
+    "en": [("my", "My requests"), ("help", "Help"), ("bind", "Staff: /bind CODE"),
+           ("bindchat", "Secretary: bind this group to a building")],
+}
+
+
+class TelegramChannel:
+    """One bot account: polling (or a webhook) in, paced sendMessage out."""
+
+    name = "telegram"
+
+    def __init__(self, token: str, settings: TelegramSettings, *, webhook_secret: str | None = None,
+                 rate_limiter: bool = True) -> None:
+        self.settings, self.webhook_secret = settings, webhook_secret
+        builder = Application.builder().token(token)
+        if settings.base_url:
+            builder = builder.base_url(settings.base_url).base_file_url(settings.base_url.rstrip("/") + "/file")
+        if rate_limiter:
+            # Overall and per-group limits of Telegram; max_retries=0 hands a 429 to the outbox to reschedule.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        self.application = builder.build()
+        self._handle: Callable[[Inbound], None] | None = None
+        self._names: dict[str, str] = {}
+
+    # -- running -------------------------------------------------------------------------------------------
+
+    async def start(self, handle: Callable[[Inbound], None]) -> None:
+        """Start receiving updates in the running event loop; each becomes handle(Inbound)."""
+        self._handle = handle
+        app = self.application
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION), self._on_message))
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        await app.initialize()
+        for language, commands in COMMANDS.items():
+            await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands], language_code=language)
+        await app.start()
+        if self.settings.webhook_url:
+            await app.updater.start_webhook(
+                listen=self.settings.webhook_listen, port=self.settings.webhook_port,
+                url_path=app.bot.token.split(":")[0], webhook_url=self.settings.webhook_url,
+                secret_token=self.webhook_secret, allowed_updates=["message", "callback_query"])
+        else:
+            await app.updater.start_polling(
+                poll_interval=self.settings.poll_interval, timeout=timedelta(seconds=self.settings.poll_timeout),
+                allowed_updates=["message", "callback_query"])
+
+    async def stop(self) -> None:
+        """Stop receiving and close the connections."""
+        app = self.application
+        if app.updater and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    # -- in ------------------------------------------------------------------------------------------------
+
+    async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = update.message
+        if msg is None or msg.from_user is None or msg.from_user.is_bot:
+            return
+        self._names[str(msg.from_user.id)] = msg.from_user.full_name
+        bot = self.application.bot
+        text = msg.text or msg.caption or ""
+        entities = msg.parse_entities() if msg.text else msg.parse_caption_entities()
+        mentioned = any(
+            (e.type == MessageEntity.MENTION and value.lower() == f"@{bot.username}".lower())
+            or (e.type == MessageEntity.TEXT_MENTION and e.user and e.user.id == bot.id)
+            for e, value in entities.items())
+        if bot.username:
+            text = text.replace(f"@{bot.username}", "").strip()
+        replied = msg.reply_to_message
+        self._deliver(Inbound(
+            channel=self.name, chat_id=str(msg.chat.id), chat_kind=_kind(msg), sender_id=str(msg.from_user.id),
+            sender_name=msg.from_user.full_name, text=text, message_id=f"{msg.chat.id}:{msg.message_id}",
+            mentions_bot=mentioned, chat_title=msg.chat.title,
+            reply_to=str(replied.message_id) if replied and replied.from_user and replied.from_user.id == bot.id else None,
+            attachments=(f"telegram:photo:{msg.photo[-1].file_id}",) if msg.photo else ()))
+
+    async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        await query.answer()
+        prompt = query.message
+        if not isinstance(prompt, Message):
+            return  # too old for Telegram to show us; nothing to answer in
+        label = next((b.text for row in (prompt.reply_markup.inline_keyboard if prompt.reply_markup else ())
+                      for b in row if b.callback_data == query.data), query.data)
+        try:  # show the choice and drop the buttons, so the prompt cannot be pressed twice
+            await query.edit_message_text(f"{prompt.text}\n✓ {label}")
+        except BadRequest as error:
+            log.info("could not edit prompt %s: %s", prompt.message_id, error)
+        self._names[str(query.from_user.id)] = query.from_user.full_name
+        self._deliver(Inbound(
+            channel=self.name, chat_id=str(prompt.chat.id), chat_kind=_kind(prompt),
+            sender_id=str(query.from_user.id), sender_name=query.from_user.full_name, text=query.data or "",
+            message_id=f"button:{query.id}", reply_to=str(prompt.message_id), chat_title=prompt.chat.title))
+
+    def _deliver(self, message: Inbound) -> None:
+        if self._handle is not None:
+            self._handle(message)
+
+    # -- out -----------------------------------------------------------------------------------------------
+
+    async def send(self, message: Outbound) -> str | None:
+        """Send one message; return its Telegram message id."""
+        mentions = "".join(f'<a href="tg://user?id={uid}">@{html.escape(self._names.get(uid, "邻居"))}</a> '
+                           for uid in message.mention_ids)
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.reply[:64])
+                                        for c in message.choices]]) if message.choices else None
+        try:
+            sent = await self.application.bot.send_message(
+                chat_id=int(message.chat_id), text=mentions + html.escape(message.text), parse_mode=ParseMode.HTML,
+                reply_markup=markup)
+        except RetryAfter as wait:
+            with warnings.catch_warnings():  # PTB 22 warns that retry_after will become a timedelta; both work
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                seconds = wait.retry_after
+            raise RetryLater(seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)) from wait
+        except Forbidden as gone:
+            raise Unreachable(str(gone)) from gone
+        except BadRequest as bad:
+            if "chat not found" in str(bad).lower():
+                raise Unreachable(str(bad)) from bad
+            raise
+        return str(sent.message_id)
+
+    def private_chat_for(self, external_id: str) -> str:
+        """On Telegram a user's private chat with the bot has the user's id."""
+        return external_id
+
+    def pacing(self, chat_id: str) -> float:
+        """At most one message a second to one chat; overall and group limits are AIORateLimiter's."""
+        return self.settings.per_chat_gap
+
+
+def _kind(msg: Message) -> str:
+    return "private" if msg.chat.type == ChatType.PRIVATE else "group"
+
+
+def telegram_channel(settings: Settings) -> TelegramChannel | None:
+    """The Telegram channel when config enables it and TELEGRAM_BOT_TOKEN is set, else None."""
+    token = settings.env.get("TELEGRAM_BOT_TOKEN")
+    if not (settings.channels.telegram.enabled and token):
+        return None
+    return TelegramChannel(token, settings.channels.telegram, webhook_secret=settings.env.get("TELEGRAM_WEBHOOK_SECRET"))

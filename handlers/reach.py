@@ -1,0 +1,28 @@
+"""When a chat can no longer be reached (bot blocked, removed from a group), the people responsible are told."""
+from __future__ import annotations
+
+from handlers.binding import chat_buildings
+from handlers.context import Turn
+
+PURPOSE = "reach"
+
+
+def chat_lost(t: Turn, channel: str, chat_id: str, *, person_id: int | None, request_id: int | None,
+              purpose: str | None) -> None:
+    """Tell the grid member (or the request's assignee) that a chat is unreachable; never about these notices."""
+    if purpose == PURPOSE:
+        return  # a notice about a lost chat was itself lost: telling again could loop
+    request = t.uow.requests.get(request_id) if request_id else None
+    if person_id is not None:
+        assignee = t.uow.people.get(request.assignee_id) if request and request.assignee_id else None
+        if assignee is not None and assignee.id != person_id:
+            t.say.to_person(assignee, "reach.lost_person", urgent=True, purpose=PURPOSE, number=request.id)
+        return
+    grids = (t.community.grid_of_building(b) for b in chat_buildings(t, channel, chat_id))
+    staff_ids = list(dict.fromkeys(g.member for g in grids if g)) or t.community.escalation[:1]
+    chat = t.community.chat(channel, chat_id)
+    for staff_id in staff_ids:
+        person = t.uow.people.by_staff_id(staff_id)
+        if person is not None:
+            t.say.to_person(person, "reach.lost_group", urgent=True, purpose=PURPOSE,
+                            chat=chat.name if chat else chat_id)

@@ -1,0 +1,26 @@
+"""Group chats bound to buildings at run time, beside the ones config.yaml names."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from storage.models import ChatBinding
+
+
+class ChatRepository:
+    """Chat bindings of one unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def buildings(self, channel: str, chat_id: str) -> list[str] | None:
+        """The buildings a chat was bound to from inside it, or None if it never was."""
+        binding = self.session.get(ChatBinding, (channel, chat_id))
+        return list(binding.buildings) if binding else None
+
+    def bind(self, channel: str, chat_id: str, buildings: list[str], person_id: int, at: datetime) -> None:
+        """Bind a chat to buildings, replacing an earlier binding."""
+        binding = self.session.get(ChatBinding, (channel, chat_id)) or ChatBinding(channel=channel, chat_id=chat_id)
+        binding.buildings, binding.bound_by, binding.at = buildings, person_id, at
+        self.session.add(binding)

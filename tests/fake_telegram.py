@@ -1,0 +1,198 @@
+"""An in-process fake of the Telegram Bot API for tests: real HTTP on loopback, real long polling with offsets.
+
+python-telegram-bot talks to it through `base_url`. It records every call with its parameters, lets a test make
+people speak and press buttons, and can inject failures (429 with retry_after, 502, 403) and delays.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+BOT = {"id": 999000, "is_bot": True, "first_name": "小区助手", "username": "doorstep_test_bot",
+       "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
+
+
+@dataclass
+class Failure:
+    """Answer the next `times` calls of a method (optionally for one chat) with an error."""
+
+    method: str
+    status: int
+    times: int = 1
+    retry_after: int | None = None
+    chat_id: str | None = None
+    description: str = ""
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (or edited)."""
+
+    chat_id: str
+    message_id: int
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+class FakeBotApi:
+    """Start with `await api.start()`; base_url is then what PTB needs."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.sent: dict[tuple[str, int], Sent] = {}
+        self.failures: list[Failure] = []
+        self.delays: dict[str, float] = {}
+        self._updates: list[dict] = []
+        self._new = asyncio.Condition()
+        self._ids = itertools.count(1)
+        self._message_ids: dict[str, itertools.count] = {}
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    # -- what people do ------------------------------------------------------------------------------------
+
+    async def say(self, user: dict, chat: dict, text: str = "", *, reply_to: int | None = None,
+                  photo: str | None = None, edited: bool = False) -> int:
+        """A person writes in a chat; returns the message id."""
+        message = {"message_id": self._next_message_id(str(chat["id"])), "date": int(time.time()), "chat": chat,
+                   "from": user}
+        if photo:
+            message["photo"] = [{"file_id": photo, "file_unique_id": photo, "width": 90, "height": 90}]
+            if text:
+                message["caption"] = text
+        else:
+            message["text"] = text
+        mention = f"@{BOT['username']}"
+        if mention in text:
+            key = "caption_entities" if photo else "entities"
+            message[key] = [{"type": "mention", "offset": text.index(mention), "length": len(mention)}]
+        if reply_to is not None:
+            original = self.sent[(str(chat["id"]), reply_to)]
+            message["reply_to_message"] = {"message_id": reply_to, "date": int(time.time()), "chat": chat,
+                                           "from": BOT, "text": original.text}
+        await self._push({"edited_message" if edited else "message": message})
+        return message["message_id"]
+
+    async def press(self, user: dict, chat: dict, message_id: int, data: str) -> None:
+        """A person presses an inline button under one of the bot's messages."""
+        original = self.sent[(str(chat["id"]), message_id)]
+        keyboard = [[{"text": label, "callback_data": reply} for label, reply in original.buttons]]
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT,
+                   "text": original.text, "reply_markup": {"inline_keyboard": keyboard}}
+        await self._push({"callback_query": {"id": str(next(self._ids)), "from": user, "message": message,
+                                             "chat_instance": str(chat["id"]), "data": data}})
+
+    async def redeliver_last(self) -> None:
+        """Send the last update again under a new update id, as a platform retry would."""
+        await self._push({k: v for k, v in self._updates[-1].items() if k != "update_id"})
+
+    # -- what the bot did ----------------------------------------------------------------------------------
+
+    def calls_of(self, method: str) -> list[dict]:
+        return [params for name, params in self.calls if name == method]
+
+    def texts_in(self, chat: dict) -> list[str]:
+        """Texts the bot sent to a chat, in order (as last edited)."""
+        return [s.text for (cid, _), s in sorted(self.sent.items(), key=lambda kv: kv[0][1]) if cid == str(chat["id"])]
+
+    def last_in(self, chat: dict, fragment: str = "") -> Sent:
+        return [s for (cid, _), s in sorted(self.sent.items(), key=lambda kv: kv[0][1])
+                if cid == str(chat["id"]) and fragment in s.text][-1]
+
+    # -- the API -------------------------------------------------------------------------------------------
+
+    async def _push(self, update: dict) -> None:
+        async with self._new:
+            self._updates.append({"update_id": next(self._ids), **update})
+            self._new.notify_all()
+
+    def _next_message_id(self, chat_id: str) -> int:
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = {k: (json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v)
+                  for k, v in (await request.post()).items()}
+        self.calls.append((method, params))
+        if delay := self.delays.get(method):
+            await asyncio.sleep(delay)
+        for failure in self.failures:
+            if failure.method == method and failure.times > 0 and failure.chat_id in (None, params.get("chat_id")):
+                failure.times -= 1
+                return self._error(failure)
+        handler = getattr(self, f"_api_{method}", None)
+        result = await handler(params) if handler else True
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    def _error(failure: Failure) -> web.Response:
+        if failure.status >= 500:
+            return web.Response(status=failure.status, text="Bad Gateway")
+        body = {"ok": False, "error_code": failure.status,
+                "description": failure.description or {429: "Too Many Requests: retry later",
+                                                       403: "Forbidden: bot was kicked from the group chat"
+                                                       }.get(failure.status, "Bad Request")}
+        if failure.retry_after is not None:
+            body["parameters"] = {"retry_after": failure.retry_after}
+        return web.json_response(body, status=failure.status)
+
+    async def _api_getMe(self, _params: dict) -> dict:
+        return BOT
+
+    async def _api_getUpdates(self, params: dict) -> list[dict]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        async with self._new:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and timeout:
+                try:
+                    await asyncio.wait_for(self._new.wait(), timeout)
+                except TimeoutError:
+                    pass
+            return list(self._updates[: int(params.get("limit") or 100)])
+
+    async def _api_sendMessage(self, params: dict) -> dict:
+        chat_id = str(params["chat_id"])
+        message_id = self._next_message_id(chat_id)
+        buttons = [(b["text"], b["callback_data"]) for row in (params.get("reply_markup") or {}).get(
+            "inline_keyboard", []) for b in row]
+        self.sent[(chat_id, message_id)] = Sent(chat_id, message_id, _plain(params["text"]), buttons)
+        chat = {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "supergroup"}
+        return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT,
+                "text": _plain(params["text"])}
+
+    async def _api_editMessageText(self, params: dict) -> dict:
+        chat_id, message_id = str(params["chat_id"]), int(params["message_id"])
+        sent = self.sent[(chat_id, message_id)]
+        sent.text, sent.buttons = params["text"], []
+        chat = {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "supergroup"}
+        return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT, "text": sent.text}
+
+
+def _plain(text: str) -> str:
+    """The text a person sees: HTML tags of mentions removed, entities unescaped."""
+    import html
+    import re
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

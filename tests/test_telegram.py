@@ -1,0 +1,208 @@
+"""The whole loop in Telegram group and private chats: python-telegram-bot against the in-process fake Bot API."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+import yaml
+from sqlmodel import select
+
+from bot.app import build_app
+from bot.channels.telegram import TelegramChannel
+from bot.settings import Settings, TelegramSettings
+from storage.models import Outbox, Request
+from storage.uow import UnitOfWork
+from tests.conftest import ROOT
+from tests.fake_telegram import FakeBotApi, Failure
+
+GROUP = {"id": -1003, "type": "supergroup", "title": "3号楼业主群"}
+AUNT = {"id": 2001, "is_bot": False, "first_name": "王阿姨"}
+LI = {"id": 1001, "is_bot": False, "first_name": "李建国"}
+ZHAO = {"id": 1005, "is_bot": False, "first_name": "赵红梅"}
+CHEN = {"id": 1006, "is_bot": False, "first_name": "陈志远"}
+STRANGER = {"id": 2002, "is_bot": False, "first_name": "路人"}
+
+
+def private(user: dict) -> dict:
+    return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+
+def telegram_settings(tmp_path) -> Settings:
+    """The shipped config, with Telegram ids for the 3号楼 group and two staff members, and a binding code."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+    for member in data["members"]:
+        if member["id"] == "li_jianguo":
+            member["contacts"] = {"telegram": str(LI["id"])}
+        if member["id"] == "chen_zhiyuan":
+            member["contacts"] = {"telegram": str(CHEN["id"])}
+        if member["id"] == "zhao_hongmei":
+            member["bind_code"] = "ZHAO-7731"
+    data["chats"][0]["telegram"] = str(GROUP["id"])
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    settings = Settings.load(path, env={})
+    return settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'tg.db'}"})
+
+
+class Bot:
+    """The bot running against the fake API, with a count of handled messages to wait on."""
+
+    def __init__(self, api: FakeBotApi, settings: Settings, clock) -> None:
+        self.api = api
+        self.channel = TelegramChannel("123:TEST", TelegramSettings(
+            enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0))
+        self.app = build_app(settings, clock=clock, channels={"telegram": self.channel})
+        self.handled = 0
+
+    def _handle(self, message) -> None:
+        self.app.handle(message)
+        self.handled += 1
+
+    async def start(self) -> None:
+        await self.channel.start(self._handle)
+
+    async def until_handled(self, count: int) -> None:
+        """Wait until the bot has handled `count` messages in all (fails after 10 s)."""
+        async def wait() -> None:
+            while self.handled < count:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(wait(), 10)
+
+    async def step(self, count: int) -> None:
+        """Wait for the messages, then let the outbox send what they produced."""
+        await self.until_handled(count)
+        await self.app.drain()
+
+
+@pytest.fixture
+async def bot(tmp_path, clock):
+    api = FakeBotApi()
+    await api.start()
+    running = Bot(api, telegram_settings(tmp_path), clock)
+    await running.start()
+    yield running
+    await running.channel.stop()
+    await api.stop()
+    running.app.db.dispose()
+
+
+def request_state(bot: Bot, number: int) -> str:
+    with UnitOfWork(bot.app.db) as uow:
+        return uow.session.get(Request, number).state
+
+
+async def test_report_claim_done_with_photo_rate_in_telegram(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 2单元电梯坏了，按钮没反应")
+    await bot.step(1)
+    ack = api.last_in(GROUP, "诉求#1")
+    assert "@王阿姨" in ack.text and "3号楼2单元" in ack.text
+    assert "私聊" in api.texts_in(GROUP)[-1]  # she has never written to the bot privately: invited to
+    notice = api.last_in(private(LI), "诉求#1")
+    assert notice.buttons == [("接单", "接单 1")]
+
+    await api.press(LI, private(LI), notice.message_id, "接单 1")
+    await bot.step(2)
+    assert api.calls_of("answerCallbackQuery")
+    assert api.sent[(str(LI["id"]), notice.message_id)].text.endswith("✓ 接单")  # cannot be pressed twice
+    assert request_state(bot, 1) == "claimed"
+
+    await api.say(LI, private(LI), "办结 1 已更换按钮面板", photo="PHOTO-42")
+    await bot.step(3)
+    prompt = api.last_in(GROUP, "评价")
+    assert "@王阿姨" in prompt.text and ("满意", "满意") in prompt.buttons
+    with UnitOfWork(bot.app.db) as uow:
+        done = [e for e in uow.requests.timeline(1) if e.action == "done"][0]
+        assert done.data["attachments"] == ["telegram:photo:PHOTO-42"]
+
+    await api.press(AUNT, GROUP, prompt.message_id, "满意")
+    await bot.step(4)
+    assert request_state(bot, 1) == "closed"
+    assert api.sent[(str(GROUP["id"]), prompt.message_id)].text.endswith("✓ 满意")
+
+
+async def test_reply_to_the_rating_prompt_is_a_rating(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 楼道灯不亮")
+    await bot.step(1)
+    await api.say(LI, private(LI), "接单 1")
+    await api.say(LI, private(LI), "办结 1 换了灯泡")
+    await bot.step(3)
+    prompt = api.last_in(GROUP, "评价")
+    await api.say(AUNT, GROUP, "4分 挺快的", reply_to=prompt.message_id)
+    await bot.step(4)
+    assert request_state(bot, 1) == "closed"
+
+
+async def test_staff_binds_by_code_and_secretary_binds_a_group(bot: Bot):
+    api = bot.api
+    await api.say(ZHAO, private(ZHAO), "/start ZHAO-7731")
+    await bot.step(1)
+    assert "绑定成功" in api.texts_in(private(ZHAO))[-1]
+    await api.say(STRANGER, private(STRANGER), "绑定 ZHAO-7731")
+    await bot.step(2)
+    assert "已经用过" in api.texts_in(private(STRANGER))[-1]
+
+    new_group = {"id": -1008, "type": "supergroup", "title": "8号楼新群"}
+    await api.say(STRANGER, new_group, "/bindchat 8号楼")
+    await api.say(ZHAO, new_group, "/bindchat 8号楼")
+    await bot.step(4)
+    texts = api.texts_in(new_group)
+    assert "只有社区书记或网格长" in texts[0] and "已绑定到 8号楼" in texts[1]
+    await api.say(AUNT, new_group, "#报修 电梯坏了")
+    await bot.step(5)
+    with UnitOfWork(bot.app.db) as uow:
+        assert uow.session.get(Request, 1).building == "8"
+
+
+async def test_blocked_group_marks_it_unreachable_and_tells_the_grid_member(bot: Bot):
+    api = bot.api
+    api.failures.append(Failure("sendMessage", 403, times=5, chat_id=str(GROUP["id"])))
+    await api.say(AUNT, GROUP, "#报修 电梯坏了")
+    await bot.step(1)
+    await bot.app.drain()
+    assert any("无法在群「3号楼业主群」发消息" in t for t in api.texts_in(private(LI)))
+    with UnitOfWork(bot.app.db) as uow:
+        rows = list(uow.session.exec(select(Outbox).where(Outbox.chat_id == str(GROUP["id"]))))
+        assert rows and all(r.status == "failed" and r.attempts == 1 for r in rows)  # never looped
+
+
+async def test_429_and_502_lose_nothing_and_send_nothing_twice(bot: Bot, clock):
+    api = bot.api
+    api.failures += [Failure("sendMessage", 429, retry_after=30), Failure("sendMessage", 502, times=2)]
+    await api.say(AUNT, GROUP, "#报修 电梯坏了")
+    await bot.step(1)
+    for _ in range(4):  # past the retry-after and the backoff
+        clock.advance(timedelta(minutes=1))
+        await bot.app.drain()
+    delivered = [t for t in api.texts_in(GROUP) if "诉求#1" in t] + \
+                [t for t in api.texts_in(private(LI)) if "诉求#1" in t]
+    assert len(delivered) == 2  # the group's acknowledgement and the grid member's notice, once each
+    with UnitOfWork(bot.app.db) as uow:
+        assert {r.status for r in uow.session.exec(select(Outbox))} == {"sent"}
+
+
+async def test_redelivered_update_is_filed_once(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 电梯坏了")
+    await bot.until_handled(1)
+    await api.redeliver_last()
+    await bot.step(2)
+    with UnitOfWork(bot.app.db) as uow:
+        assert len(list(uow.session.exec(select(Request)))) == 1
+
+
+async def test_edited_and_service_messages_are_ignored(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 电梯坏了", edited=True)
+    await api.say(AUNT, GROUP, "#报修 楼道灯坏了")
+    await bot.step(1)
+    with UnitOfWork(bot.app.db) as uow:
+        assert [r.category for r in uow.session.exec(select(Request))] == ["electricity"]
+
+
+async def test_commands_are_registered_in_both_languages(bot: Bot):
+    registered = {c.get("language_code"): [x["command"] for x in c["commands"]]
+                  for c in bot.api.calls_of("setMyCommands")}
+    assert set(registered) == {None, "en"} and "bind" in registered[None]
