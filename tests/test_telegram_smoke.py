@@ -1,0 +1,118 @@
+"""Smoke test against third-party code: the npm package telegram-test-api 4.2.1, started on 127.0.0.1.
+
+Between python-telegram-bot and that server sits a small bridge of this harness (never of the product) for the
+server's known gaps: getMe lacks is_bot, sendMessage answers with a millisecond date and a private chat type,
+methods it lacks (setMyCommands) answer HTTP 500, and getUpdates ignores `timeout` (so PTB polls every 0.1 s).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import build_app
+from bot.channels.telegram import TelegramChannel
+from bot.settings import TelegramSettings
+from tests.test_telegram import GROUP, LI, telegram_settings
+
+HERE = Path(__file__).with_name("telegram_test_api")
+PACKAGES = Path(__file__).resolve().parents[1] / ".cache" / "npm"
+TOKEN = "4242:SMOKE"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def test_api_server():
+    """telegram-test-api installed with its exact version and started; skipped where node or npm is missing."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("node and npm are needed to run telegram-test-api (npm package); not found on PATH")
+    if not (PACKAGES / "node_modules" / "telegram-test-api").exists():
+        PACKAGES.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(PACKAGES),
+                        "telegram-test-api@4.2.1"], check=True, capture_output=True, timeout=300)
+    port = _free_port()
+    process = subprocess.Popen(["node", str(HERE / "server.js"), str(port)], stdout=subprocess.PIPE,
+                               env={**os.environ, "NODE_PATH": str(PACKAGES / "node_modules")}, text=True)
+    assert process.stdout.readline().strip() == "ready", "telegram-test-api did not start"
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
+async def _bridge(upstream: str) -> tuple[web.AppRunner, str]:
+    session = aiohttp.ClientSession()
+
+    async def forward(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method in ("setMyCommands", "deleteWebhook"):
+            return web.json_response({"ok": True, "result": True})
+        form = dict(await request.post())
+        async with session.post(f"{upstream}/bot{request.match_info['token']}/{method}", data=form) as answer:
+            body = await answer.json()
+        if method == "getMe":
+            body["result"]["is_bot"] = True
+        if method == "sendMessage" and body.get("ok"):
+            result = body["result"]
+            result["date"] = int(result.get("date", time.time() * 1000) / 1000)
+            chat_id = int(form["chat_id"])
+            result["chat"] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+            result.setdefault("message_id", int(time.time() * 1000) % 10**9)
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_route("*", "/bot{token}/{method}", forward)
+    app.on_cleanup.append(lambda _app: session.close())
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/bot"
+
+
+async def test_report_through_telegram_test_api(test_api_server, tmp_path, clock):
+    runner, base_url = await _bridge(test_api_server)
+    channel = TelegramChannel(TOKEN, TelegramSettings(enabled=True, base_url=base_url, poll_interval=0.1,
+                                                      poll_timeout=0, per_chat_gap=0))
+    app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel})
+    handled: list = []
+    await channel.start(lambda message: (app.handle(message), handled.append(message)))
+    try:
+        report = {"botToken": TOKEN, "date": int(time.time()), "text": "#报修 3号楼2单元电梯坏了",
+                  "from": {"id": 2001, "first_name": "王阿姨", "is_bot": False},
+                  "chat": {"id": GROUP["id"], "title": GROUP["title"], "type": "supergroup"}}
+        async with aiohttp.ClientSession() as client:
+            await client.post(f"{test_api_server}/sendMessage", json=report)
+
+            async def until_handled() -> None:
+                while not handled:
+                    await asyncio.sleep(0.05)
+            await asyncio.wait_for(until_handled(), 10)
+            await app.drain()
+
+            async def bot_said(chat_id: int) -> list[str]:
+                async with client.post(f"{test_api_server}/getUpdatesHistory",
+                                       json={"token": TOKEN, "chatId": chat_id}) as answer:
+                    history = (await answer.json())["result"]
+                return [u["message"]["text"] for u in history
+                        if "text" in u.get("message", {}) and str(u["message"].get("chat_id")) == str(chat_id)]
+            group, notice = await bot_said(GROUP["id"]), await bot_said(LI["id"])
+        assert any("诉求#1" in text and "3号楼2单元" in text for text in group), json.dumps(group, ensure_ascii=False)
+        assert any("诉求#1" in text and "接单 1" in text for text in notice), json.dumps(notice, ensure_ascii=False)
+    finally:
+        await channel.stop()
+        await runner.cleanup()
+        app.db.dispose()
