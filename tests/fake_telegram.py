@@ -6,8 +6,10 @@ people speak and press buttons, and can inject failures (429 with retry_after, 5
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -193,6 +195,4 @@ class FakeBotApi:
 
 def _plain(text: str) -> str:
     """The text a person sees: HTML tags of mentions removed, entities unescaped."""
-    import html
-    import re
     return html.unescape(re.sub(r"<[^>]+>", "", text))

@@ -135,7 +135,7 @@ class TelegramChannel:
 
     async def send(self, message: Outbound) -> str | None:
         """Send one message; return its Telegram message id."""
-        mentions = "".join(f'<a href="tg://user?id={uid}">@{html.escape(self._names.get(uid, "邻居"))}</a> '
+        mentions = "".join(f'<a href="tg://user?id={uid}">@{html.escape(self._names.get(uid, "👤"))}</a> '
                            for uid in message.mention_ids)
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.reply[:64])
                                         for c in message.choices]]) if message.choices else None
