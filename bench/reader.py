@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = {"dev corpus": ROOT.parent / "shared" / "corpus" / "intake-dev.jsonl", "own": ROOT / "tests" / "intake_own.jsonl"}
 
 
-def accuracy(name: str, rows: list[dict], reader: Reader, chats: dict[str, str | None]) -> None:
+def accuracy(name: str, rows: list[dict], reader: Reader, building_of_chat) -> None:
     """Print the figures the intake issue asks for."""
-    got = [reader.read(row["text"], chat_building=chats.get(row.get("chat"))).as_record() for row in rows]
+    got = [reader.read(row["text"], chat_building=building_of_chat(row.get("chat"))).as_record() for row in rows]
     pairs = list(zip(rows, got))
     requests = [(r, o) for r, o in pairs if r["kind"] != "none"]
     print(f"{name} ({len(rows)} messages): kind {sum(r['kind'] == o['kind'] for r, o in pairs) / len(rows):.1%}, "
@@ -34,8 +34,6 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     reader = Reader.from_file()
     community = Settings.load(ROOT / "config.yaml", env={}).community
-    chats = {name: chat.buildings[0] if len(chat.buildings) == 1 else None
-             for chat in community.chats for name in (chat.id, chat.name, chat.console) if name}
     labelled = {name: [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
                 for name, path in SETS.items() if path.exists()}
     texts = [row["text"] for rows in labelled.values() for row in rows]
@@ -46,7 +44,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     print(f"reader: {rounds * len(texts) / elapsed:,.0f} messages/s ({rounds} rounds of {len(texts)} messages)")
     for name, rows in labelled.items():
-        accuracy(name, rows, reader, chats)
+        accuracy(name, rows, reader, community.building_of_chat)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,6 @@ def read(config: Path = CONFIG) -> None:
     settings = _settings(config)
     community = settings.community
     reader = Reader.from_file(bot_name=community.community.bot_name)
-    chats = {name: chat for chat in community.chats for name in (chat.id, chat.name, chat.console) if name}
     for raw in sys.stdin:
         raw = raw.strip()
         if not raw:
@@ -113,8 +112,7 @@ def read(config: Path = CONFIG) -> None:
                 typer.echo(json.dumps({"error": "not a JSON object with a text field", "line": raw},
                                       ensure_ascii=False))
                 continue
-            chat = chats.get(str(item.get("chat")))
-            chat_building = chat.buildings[0] if chat and len(chat.buildings) == 1 else None
+            chat_building = community.building_of_chat(item.get("chat"))
         record = reader.read(text, chat_building=chat_building).as_record()
         typer.echo(json.dumps({"text": text, **record}, ensure_ascii=False))
 

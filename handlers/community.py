@@ -183,6 +183,11 @@ class Community(_Strict):
         """The configured group chat behind a channel's chat id."""
         return next((c for c in self.chats if getattr(c, channel, None) == chat_id), None)
 
+    def building_of_chat(self, name: str | None) -> str | None:
+        """The one building a chat stands for, by its id, name or console name; None for several or unknown."""
+        chat = next((c for c in self.chats if name in (c.id, c.name, c.console)), None) if name else None
+        return chat.buildings[0] if chat and len(chat.buildings) == 1 else None
+
     def first_with_role(self, role: str) -> Member | None:
         """The first member with a role, e.g. the secretary."""
         return next((m for m in self.members if m.role == role), None)

@@ -72,8 +72,7 @@ class PeopleRepository:
         self.session.add(person)
         self.session.flush()
         for channel, external_id in contacts.items():
-            identity = self.session.exec(
-                select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
+            identity = self._account(channel, external_id)
             if identity is None:
                 identity = Identity(channel=channel, external_id=external_id, person_id=person.id)
             identity.person_id = person.id
@@ -83,13 +82,16 @@ class PeopleRepository:
 
     def link(self, person: Person, channel: str, external_id: str, private_chat: str | None, at: datetime) -> None:
         """Make an account on a channel belong to this person (a staff member binding their account)."""
-        identity = self.session.exec(
-            select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
-        identity = identity or Identity(channel=channel, external_id=external_id, person_id=person.id)
+        identity = (self._account(channel, external_id)
+                    or Identity(channel=channel, external_id=external_id, person_id=person.id))
         identity.person_id, identity.last_seen_at = person.id, at
         if private_chat:
             identity.private_chat, identity.unreachable = private_chat, False
         self.session.add(identity)
+
+    def _account(self, channel: str, external_id: str) -> Identity | None:
+        return self.session.exec(
+            select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
 
     def private_address(self, person_id: int) -> Identity | None:
         """Where a private message to this person should go: the reachable identity seen most recently."""
