@@ -8,20 +8,38 @@ commit, which keeps every read in the unit of work consistent with what it wrote
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, insert
 from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, SQLModel
 
+# The tables a statement touches, remembered per statement: the hot ones are built once and run for every message.
+_TABLES: WeakKeyDictionary = WeakKeyDictionary()
+_INSERTS: dict = {}
+
+
+def _insert_of(model: type[SQLModel]):
+    statement = _INSERTS.get(model)
+    if statement is None:
+        statement = _INSERTS[model] = insert(model.__table__)
+    return statement
+
+
+def _tables_of(statement) -> frozenset:
+    tables = _TABLES.get(statement)
+    if tables is None:
+        tables = _TABLES[statement] = frozenset(find_tables(statement, include_crud=True))
+    return tables
+
 
 class Appends:
     """Rows waiting to be inserted, in the order they were added, for one session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: AppendingSession) -> None:
         self.session = session
         self._rows: list[tuple[type[SQLModel], dict[str, Any]]] = []
-        event.listen(session, "do_orm_execute", self._before_statement)
-        event.listen(session, "before_commit", self._before_commit)
+        session.appends = self
 
     def add(self, model: type[SQLModel], **values: Any) -> None:
         """Queue one row of an append-only table."""
@@ -37,18 +55,34 @@ class Appends:
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end][0] is not rows[start][0]:
                 model = rows[start][0]
-                connection.execute(insert(model.__table__), [values for _, values in rows[start:end]])
+                connection.execute(_insert_of(model), [values for _, values in rows[start:end]])
                 start = end
 
     def discard(self) -> None:
         """Forget queued rows: the unit of work is being abandoned."""
         self._rows.clear()
 
-    def _before_statement(self, state) -> None:
+    def before_statement(self, statement) -> None:
+        """Write the queued rows if this statement touches one of their tables."""
         if self._rows:
             waiting = {model.__table__ for model, _ in self._rows}
-            if waiting.intersection(find_tables(state.statement, include_crud=True)):
+            if not waiting.isdisjoint(_tables_of(statement)):
                 self.write()
 
-    def _before_commit(self, _session) -> None:
-        self.write()
+
+class AppendingSession(Session):
+    """A session that may carry an append buffer; listened to once here rather than per session."""
+
+    appends: Appends | None = None
+
+
+@event.listens_for(AppendingSession, "do_orm_execute")
+def _before_statement(state) -> None:
+    if state.session.appends is not None:
+        state.session.appends.before_statement(state.statement)
+
+
+@event.listens_for(AppendingSession, "before_commit")
+def _before_commit(session: AppendingSession) -> None:
+    if session.appends is not None:
+        session.appends.write()

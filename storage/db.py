@@ -6,9 +6,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Result
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
+
+from storage.appends import AppendingSession
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -27,7 +29,7 @@ class Database:
 
     def session(self) -> Session:
         """A new session; on SQLite its first statement takes the write lock (BEGIN IMMEDIATE)."""
-        return Session(self.engine, expire_on_commit=False)
+        return AppendingSession(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
         """Apply every migration not yet applied (alembic upgrade head)."""
@@ -40,6 +42,15 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def read_columns(session: Session, statement, params: dict) -> Result:
+    """Run a column-only SELECT on the session's connection, skipping the ORM's per-row work.
+
+    Flushes first, as the ORM's own queries do, so the answer includes what this unit of work changed.
+    """
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 def _engine(url: str) -> Engine:

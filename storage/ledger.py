@@ -34,7 +34,7 @@ class Ledger:
 
     def _insert_once(self, table, **values) -> bool:
         stmt = INSERT_ONCE[self.session.get_bind().dialect.name, table]
-        return self.session.execute(stmt, values).first() is not None
+        return self.session.connection().execute(stmt, values).first() is not None
 
     def first_delivery(self, channel: str, message_id: str, at: datetime) -> bool:
         """Record a platform message; False when it was handled before (a redelivery)."""

@@ -2,19 +2,30 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from storage.db import read_columns
 from storage.models import Identity, Person
 
 SEEN_EVERY = timedelta(minutes=10)
+
+
+class Address(NamedTuple):
+    """A private chat on one channel."""
+
+    channel: str
+    private_chat: str
 
 # Statements every message runs, built once with bound parameters rather than rebuilt per call.
 ACCOUNT = (select(Identity, Person).join(Person)
            .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("external_id")))
 STAFF = select(Person).where(Person.staff_id == bindparam("staff_id"))
-PRIVATE_ADDRESS = (select(Identity)
+# Only where to send is needed, so columns rather than an Identity object: no ORM loading on every report.
+PRIVATE_ADDRESS = (sa_select(Identity.__table__.c.channel, Identity.__table__.c.private_chat)
                    .where(Identity.person_id == bindparam("person_id"), col(Identity.private_chat).is_not(None),
                           col(Identity.unreachable).is_(False))
                    .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id))
@@ -93,9 +104,10 @@ class PeopleRepository:
         return self.session.exec(
             select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
 
-    def private_address(self, person_id: int) -> Identity | None:
+    def private_address(self, person_id: int) -> Address | None:
         """Where a private message to this person should go: the reachable identity seen most recently."""
-        return self.session.exec(PRIVATE_ADDRESS, params={"person_id": person_id}).first()
+        row = read_columns(self.session, PRIVATE_ADDRESS, {"person_id": person_id}).first()
+        return Address(*row) if row else None
 
     def identity_on(self, person_id: int, channel: str) -> Identity | None:
         """This person's account on one channel, if any."""
