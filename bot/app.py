@@ -71,9 +71,9 @@ class App:
             turn = self._turn(uow)
             return digest.render(turn, digest.compute(turn), lang or self.services.community.community.language)
 
-    async def drain(self) -> int:
-        """Send what is due in the outbox."""
-        return await self.sender.drain() if self.sender else 0
+    async def drain(self, channel: str | None = None) -> int:
+        """Send what is due in the outbox, on one channel or on all."""
+        return await self.sender.drain(channel) if self.sender else 0
 
     async def tick(self) -> None:
         """Everything the timers do, at once: for the console's /advance and for tests."""

@@ -12,12 +12,15 @@ import typer
 from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel, ConsoleSession
 from bot.channels.telegram import telegram_channel
+from bot.channels.wechat import wechat_channel
 from bot.scheduler import make_scheduler
 from bot.settings import ConfigError, Settings
 from handlers.clock import FakeClock, SystemClock
 from handlers.intake import Reader
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="doorstep (家门口): the community request bot.")
+LISTENING = ("telegram", "wechat")  # channels that receive on their own once started
+SHUTDOWN_DRAIN = 10.0  # seconds
 CONFIG = typer.Option(Path("config.yaml"), "--config", "-c", help="The community's config file.")
 
 
@@ -34,7 +37,7 @@ def run(config: Path = CONFIG,
         script: Path | None = typer.Option(None, help="Play a console script file instead of reading the terminal."),
         dev: bool | None = typer.Option(None, "--dev/--no-dev", help="Dev mode: a clock moved by /advance."),
         verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
-    """Start every channel enabled in config (console; Telegram when TELEGRAM_BOT_TOKEN is set) with its timers."""
+    """Start every channel enabled in config (console; Telegram and WeChat when their env vars are set) with timers."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
@@ -47,6 +50,8 @@ def run(config: Path = CONFIG,
         channels["console"] = console
     if telegram := telegram_channel(settings):
         channels["telegram"] = telegram
+    if wechat := wechat_channel(settings):
+        channels["wechat"] = wechat
     app = build_app(settings, clock=clock, channels=channels)
     session = (ConsoleSession(app, console, speaker=console_settings.speaker, chat=console_settings.chat,
                               echo=script is not None) if console else None)
@@ -61,10 +66,10 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
         return
     scheduler = make_scheduler(app)
     scheduler.start()
-    telegram = app.channels.get("telegram")
+    remote = [app.channels[name] for name in LISTENING if name in app.channels]
     try:
-        if telegram is not None:
-            await telegram.start(app.handle)
+        for channel in remote:
+            await channel.start(app.handle)
         await app.tick()
         if session is not None:
             await session.interactive()
@@ -72,9 +77,12 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
             await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
-        if telegram is not None:
-            await telegram.stop()
-        await app.drain()
+        for channel in remote:
+            await channel.stop()
+        try:  # what is still due goes out now; a slowly paced backlog waits in the outbox for the next start
+            await asyncio.wait_for(app.drain(), SHUTDOWN_DRAIN)
+        except asyncio.TimeoutError:
+            pass
 
 
 @cli.command()

@@ -31,21 +31,27 @@ class OutboxSender:
         self.db, self.clock, self.channels = db, clock, channels
         self.batch, self.max_attempts = batch, max_attempts
         self.on_unreachable = on_unreachable
-        self._last_sent: dict[tuple[str, str], float] = {}
+        self._last_sent: dict[tuple[str, str | None], float] = {}
 
-    async def drain(self) -> int:
-        """Send everything that is due now on every channel; return how many were sent."""
-        sent = 0
-        for name, channel in self.channels.items():
-            while rows := self._lease(name):
-                for row in rows:
-                    sent += await self._deliver(channel, row)
+    async def drain(self, channel: str | None = None) -> int:
+        """Send everything due now on one channel, or on every channel side by side; return how many were sent."""
+        names = [channel] if channel else list(self.channels)
+        return sum(await asyncio.gather(*(self._drain_channel(name) for name in names)))
+
+    async def _drain_channel(self, name: str) -> int:
+        channel, sent = self.channels[name], 0
+        # A slowly paced channel leases few rows at a time, so none outlives its lease waiting for its turn.
+        gap = channel.overall_gap
+        batch = min(self.batch, max(1, int(LEASE.total_seconds() / (4 * gap)))) if gap else self.batch
+        while rows := self._lease(name, batch):
+            for row in rows:
+                sent += await self._deliver(channel, row)
         return sent
 
-    def _lease(self, channel: str) -> list[Outbox]:
+    def _lease(self, channel: str, batch: int) -> list[Outbox]:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
-            rows = uow.outbox.claim_due(channel, now, self.batch)
+            rows = uow.outbox.claim_due(channel, now, batch)
             for row in rows:
                 row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + LEASE
                 uow.session.add(row)
@@ -78,14 +84,16 @@ class OutboxSender:
         return 1
 
     async def _pace(self, channel: Channel, chat_id: str) -> None:
-        gap = channel.pacing(chat_id)
-        if gap <= 0:
-            return
-        key = (channel.name, chat_id)
-        wait = self._last_sent.get(key, 0.0) + gap - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_sent[key] = time.monotonic()
+        """Wait out the channel's gap per chat and, where it has one, its gap between any two messages."""
+        for key, gap in (((channel.name, chat_id), channel.pacing(chat_id)),
+                         ((channel.name, None), channel.overall_gap)):
+            if gap <= 0:
+                continue
+            wait = self._last_sent.get(key, 0.0) + gap - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        now = time.monotonic()
+        self._last_sent[(channel.name, chat_id)] = self._last_sent[(channel.name, None)] = now
 
     def _settle(self, outbox_id: int, status: str, *, delay: timedelta = timedelta(), error: str | None = None,
                 platform_id: str | None = None, unreachable: bool = False) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -15,7 +16,10 @@ def make_scheduler(app) -> AsyncIOScheduler:
     every = dict(max_instances=1, coalesce=True)
     scheduler.add_job(_guarded(app.sweep), "interval", id="sweep",
                       seconds=community.schedule.sweep_every.total_seconds(), **every)
-    scheduler.add_job(_guarded_async(app.drain), "interval", id="outbox", seconds=1, **every)
+    # One drain per channel, so WeChat's slow pacing never holds up a Telegram reply.
+    for name in app.channels:
+        scheduler.add_job(_guarded_async(partial(app.drain, name)), "interval", id=f"outbox:{name}", seconds=1,
+                          **every)
     digest_at = community.schedule.digest_at
     scheduler.add_job(_guarded(app.send_digest_if_due), "cron", id="digest", hour=digest_at.hour,
                       minute=digest_at.minute, misfire_grace_time=6 * 3600, **every)

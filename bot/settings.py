@@ -48,13 +48,29 @@ class TelegramSettings(BaseModel):
     webhook_port: int = 8443
 
 
+class WeChatSettings(BaseModel):
+    """WeChat through a Wechaty puppet service gateway: runs when enabled here and the gateway env vars are set.
+
+    WeChat restricts accounts that send fast, so sending is paced far more gently than on Telegram.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    per_chat_gap: float = Field(3.0, ge=0)     # seconds between two messages to one chat
+    per_minute: int = Field(20, ge=1)          # messages per minute over all chats
+    login_timeout: float = Field(60.0, gt=0)   # seconds to wait for the account to log in after connecting
+    retry_first: float = Field(2.0, gt=0)      # first wait before reconnecting; doubles up to retry_max
+    retry_max: float = Field(60.0, gt=0)
+    report_after: int = Field(5, ge=1)         # failed connections in a row before an error is logged
+
+
 class ChannelSettings(BaseModel):
     """Which channels run, and their non-secret options."""
 
     model_config = ConfigDict(extra="allow")
     console: ConsoleSettings = ConsoleSettings()
     telegram: TelegramSettings = TelegramSettings()
-    wechat: dict[str, Any] = Field(default_factory=lambda: {"enabled": False})
+    wechat: WeChatSettings = WeChatSettings()
 
 
 class Settings(BaseModel):

@@ -68,7 +68,7 @@ class Dispatcher:
             return partial(_command, cmd)
         reading = self.svc.reader.read(text, mentioned=msg.mentions_bot)
         short = parse_offer_answer(text) is not None or parse_rating(text) is not None
-        if short and (msg.is_private or msg.reply_to or len(text) <= 12):
+        if short and (msg.is_private or msg.reply_to or msg.quoted or len(text) <= 12):
             return partial(_short_answer, reading)
         if reading.tagged or reading.urgent or (msg.is_private and reading.kind != "none"):
             return partial(_file, reading)

@@ -23,7 +23,7 @@ class Inbound:
     attachments: tuple[str, ...] = ()
     chat_title: str | None = None
     sender_chat: str | None = None  # the private chat the sender can be reached in, where the platform allows
-
+    quoted: str | None = None       # the text of a quoted message, where the platform quotes rather than replies
 
     @property
     def is_private(self) -> bool:

@@ -95,3 +95,29 @@ def pg_available() -> bool:
             return True
     except Exception:
         return False
+
+
+class LiveBot:
+    """A bot on a channel that receives by itself: counts what it handled, so a test can wait for exactly that."""
+
+    app = None
+
+    def __init__(self) -> None:
+        self.handled = 0
+
+    def _handle(self, message) -> None:
+        self.app.handle(message)
+        self.handled += 1
+
+    async def until_handled(self, count: int) -> None:
+        """Wait until the bot has handled `count` messages in all (fails after 10 s)."""
+        async def wait() -> None:
+            while self.handled < count:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(wait(), 10)
+
+    async def step(self, count: int) -> None:
+        """Wait for the messages, then let the outbox send what they produced."""
+        await self.until_handled(count)
+        await self.app.drain()
+

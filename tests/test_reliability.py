@@ -19,6 +19,7 @@ class Recorder:
     """An in-memory channel: records what it is asked to send and fails as told."""
 
     name = "console"
+    overall_gap = 0.0
 
     def __init__(self, failures=()):
         self.sent, self.failures = [], list(failures)
@@ -77,7 +78,7 @@ def test_crash_between_commit_and_send_loses_nothing(settings, clock):
 def test_message_in_flight_when_the_process_died_is_sent_again_once(settings, clock):
     app = build_app(settings, clock=clock, channels={"console": Recorder()})
     app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
-    leased = app.sender._lease("console")  # taken for sending, then the process dies
+    leased = app.sender._lease("console", 50)  # taken for sending, then the process dies
     assert len(leased) == 2
     channel = Recorder()
     again = build_app(settings, clock=clock, channels={"console": channel})

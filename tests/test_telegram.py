@@ -13,7 +13,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.settings import Settings, TelegramSettings
 from storage.models import Outbox, Request
 from storage.uow import UnitOfWork
-from tests.conftest import ROOT
+from tests.conftest import ROOT, LiveBot
 from tests.fake_telegram import FakeBotApi, Failure
 
 GROUP = {"id": -1003, "type": "supergroup", "title": "3号楼业主群"}
@@ -45,34 +45,18 @@ def telegram_settings(tmp_path) -> Settings:
     return settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'tg.db'}"})
 
 
-class Bot:
-    """The bot running against the fake API, with a count of handled messages to wait on."""
+class Bot(LiveBot):
+    """The bot running against the fake API."""
 
     def __init__(self, api: FakeBotApi, settings: Settings, clock) -> None:
+        super().__init__()
         self.api = api
         self.channel = TelegramChannel("123:TEST", TelegramSettings(
             enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0))
         self.app = build_app(settings, clock=clock, channels={"telegram": self.channel})
-        self.handled = 0
-
-    def _handle(self, message) -> None:
-        self.app.handle(message)
-        self.handled += 1
 
     async def start(self) -> None:
         await self.channel.start(self._handle)
-
-    async def until_handled(self, count: int) -> None:
-        """Wait until the bot has handled `count` messages in all (fails after 10 s)."""
-        async def wait() -> None:
-            while self.handled < count:
-                await asyncio.sleep(0.01)
-        await asyncio.wait_for(wait(), 10)
-
-    async def step(self, count: int) -> None:
-        """Wait for the messages, then let the outbox send what they produced."""
-        await self.until_handled(count)
-        await self.app.drain()
 
 
 @pytest.fixture

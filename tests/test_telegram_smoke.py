@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,31 +20,20 @@ from aiohttp import web
 from bot.app import build_app
 from bot.channels.telegram import TelegramChannel
 from bot.settings import TelegramSettings
+from tests.npm import free_port, node_modules
 from tests.test_telegram import GROUP, LI, telegram_settings
 
 HERE = Path(__file__).with_name("telegram_test_api")
-PACKAGES = Path(__file__).resolve().parents[1] / ".cache" / "npm"
 TOKEN = "4242:SMOKE"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def test_api_server():
     """telegram-test-api installed with its exact version and started; skipped where node or npm is missing."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("node and npm are needed to run telegram-test-api (npm package); not found on PATH")
-    if not (PACKAGES / "node_modules" / "telegram-test-api").exists():
-        PACKAGES.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(PACKAGES),
-                        "telegram-test-api@4.2.1"], check=True, capture_output=True, timeout=300)
-    port = _free_port()
+    modules = node_modules("npm", "telegram-test-api@4.2.1")
+    port = free_port()
     process = subprocess.Popen(["node", str(HERE / "server.js"), str(port)], stdout=subprocess.PIPE,
-                               env={**os.environ, "NODE_PATH": str(PACKAGES / "node_modules")}, text=True)
+                               env={**os.environ, "NODE_PATH": str(modules)}, text=True)
     assert process.stdout.readline().strip() == "ready", "telegram-test-api did not start"
     yield f"http://127.0.0.1:{port}"
     process.terminate()

@@ -32,6 +32,7 @@ class Channel(Protocol):
     """A chat platform as the rest of the bot sees it."""
 
     name: str
+    overall_gap: float  # seconds to leave between any two messages of the channel (0 where the platform paces)
 
     async def send(self, message: Outbound) -> str | None:
         """Deliver one message; return the platform's id for it."""

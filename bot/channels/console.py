@@ -26,6 +26,7 @@ class ConsoleChannel:
     """Prints what the bot sends, naming the chat and the recipient."""
 
     name = "console"
+    overall_gap = 0.0
 
     def __init__(self, out: TextIO | None = None, bot_name: str = "小区助手") -> None:
         self.out = out or sys.stdout

@@ -40,6 +40,7 @@ class TelegramChannel:
     """One bot account: polling (or a webhook) in, paced sendMessage out."""
 
     name = "telegram"
+    overall_gap = 0.0  # Telegram's overall limit is AIORateLimiter's
 
     def __init__(self, token: str, settings: TelegramSettings, *, webhook_secret: str | None = None,
                  rate_limiter: bool = True) -> None:
