@@ -77,6 +77,7 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
             await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
+        await app.sender.stop()
         for channel in remote:
             await channel.stop()
         try:  # what is still due goes out now; a slowly paced backlog waits in the outbox for the next start

@@ -32,6 +32,29 @@ class OutboxSender:
         self.batch, self.max_attempts = batch, max_attempts
         self.on_unreachable = on_unreachable
         self._last_sent: dict[tuple[str, str | None], float] = {}
+        self._draining: dict[str, asyncio.Task] = {}
+
+    async def kick(self, channel: str) -> None:
+        """Start draining one channel in the background unless it is being drained already (the timers' job).
+
+        A paced channel's backlog can take minutes to send; the timer returns at once instead of piling up.
+        """
+        task = self._draining.get(channel)
+        if task is None or task.done():
+            self._draining[channel] = asyncio.ensure_future(self._drain_logged(channel))
+
+    async def stop(self) -> None:
+        """Cancel background drains; a row cancelled before it was sent waits out its lease and goes next time."""
+        tasks = [t for t in self._draining.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _drain_logged(self, channel: str) -> None:
+        try:
+            await self.drain(channel)
+        except Exception:
+            log.exception("outbox drain failed: channel=%s", channel)
 
     async def drain(self, channel: str | None = None) -> int:
         """Send everything due now on one channel, or on every channel side by side; return how many were sent."""

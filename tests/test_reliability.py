@@ -159,3 +159,27 @@ def test_digest_is_not_sent_before_its_time(settings, clock):
     assert app.send_digest_if_due() is False
     clock.advance(timedelta(hours=1))
     assert app.send_digest_if_due() is True
+
+
+class Paced(Recorder):
+    """A channel that may send only every 0.2 s in all, like WeChat (there every 3 s)."""
+
+    name = "wechat"
+    overall_gap = 0.2
+
+
+async def test_a_slowly_paced_channel_never_holds_up_another(settings, clock):
+    console, slow = Recorder(), Paced()
+    app = build_app(settings, clock=clock, channels={"console": console, "wechat": slow})
+    for n in range(3):
+        app.handle(Inbound(channel="wechat", chat_id="b3@chatroom", chat_kind="group", sender_id="wx-wang",
+                           sender_name="王阿姨", text=f"#投诉 {n + 3}号楼电梯坏了", message_id=f"wx-{n}"))
+    app.handle(group("#投诉 8号楼电梯坏了", "console-1"))
+    await app.sender.kick("wechat")
+    await app.sender.kick("console")
+    await app.sender.kick("wechat")  # the timer ticks again while WeChat is still sending: no second drain
+    await app.sender._draining["console"]
+    assert any("诉求#4" in m.text for m in console.sent), "the console answered while WeChat was still pacing"
+    assert len(slow.sent) < 6, "WeChat is still sending its backlog, one message per gap"
+    await app.sender._draining["wechat"]
+    assert len(slow.sent) == len({m.outbox_id for m in slow.sent}) == 6, "every WeChat reply once"

@@ -25,6 +25,10 @@ for _name in set(logging.root.manager.loggerDict) - _before:
     _logger = logging.getLogger(_name)
     _logger.handlers, _logger.propagate = [], True
     _logger.setLevel(logging.WARNING)
+# These warn on every connection about what this adapter does on purpose (token and endpoint both set, no
+# plugin web service, the account's own contact loaded twice).
+for _name in ("PuppetService", "wechaty.plugin", "Accessory"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 
