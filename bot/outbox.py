@@ -103,7 +103,9 @@ class OutboxSender:
             backoff = timedelta(seconds=min(2 ** row.attempts, 600))
             self._settle(row.id, "failed" if give_up else "pending", delay=backoff, error=repr(error)[:500])
             return 0
-        self._settle(row.id, "sent", platform_id=platform_id)
+        with UnitOfWork(self.db) as uow:
+            uow.outbox.mark_sent(row.id, self.clock.now(), platform_id)
+            uow.commit()
         return 1
 
     async def _pace(self, channel: Channel, chat_id: str) -> None:
@@ -119,13 +121,11 @@ class OutboxSender:
         self._last_sent[(channel.name, chat_id)] = self._last_sent[(channel.name, None)] = now
 
     def _settle(self, outbox_id: int, status: str, *, delay: timedelta = timedelta(), error: str | None = None,
-                platform_id: str | None = None, unreachable: bool = False) -> None:
+                unreachable: bool = False) -> None:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
             row = uow.outbox.get(outbox_id)
             row.status, row.next_attempt_at, row.last_error = status, now + delay, error
-            if status == "sent":
-                row.sent_at, row.platform_message_id = now, platform_id
             if unreachable and row.person_id:
                 identity = uow.people.identity_on(row.person_id, row.channel)
                 if identity is not None and identity.private_chat == row.chat_id:

@@ -36,6 +36,7 @@ class Identity(SQLModel, table=True):
     private_chat: str | None = None
     unreachable: bool = False
     last_seen_at: datetime | None = _at(default=None)
+    invited_at: datetime | None = _at(default=None)  # asked once to open a private chat with the bot
 
 
 class Request(SQLModel, table=True):

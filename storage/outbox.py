@@ -3,10 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from storage.appends import Appends
 from storage.models import Outbox
+
+_OUTBOX = Outbox.__table__
+MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
+             .values(status="sent", sent_at=bindparam("at"), next_attempt_at=bindparam("at"), last_error=None,
+                     platform_message_id=bindparam("platform_id")))
 
 
 class OutboxRepository:
@@ -35,6 +41,11 @@ class OutboxRepository:
                 .limit(limit)
                 .with_for_update(skip_locked=True))
         return list(self.session.exec(stmt))
+
+    def mark_sent(self, outbox_id: int, at: datetime, platform_message_id: str | None) -> None:
+        """Record that a message went out; one statement, as this runs for every message sent."""
+        self.session.connection().execute(
+            MARK_SENT, {"row": outbox_id, "at": at, "platform_id": platform_message_id})
 
     def get(self, outbox_id: int) -> Outbox | None:
         """One outbox row."""

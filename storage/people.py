@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -20,16 +20,22 @@ class Address(NamedTuple):
     channel: str
     private_chat: str
 
+
 # Statements every message runs, built once with bound parameters rather than rebuilt per call.
+_IDENTITY = Identity.__table__
 ACCOUNT = (select(Identity, Person).join(Person)
            .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("external_id")))
 STAFF = select(Person).where(Person.staff_id == bindparam("staff_id"))
 # Only where to send is needed, so columns rather than an Identity object: no ORM loading on every report.
-PRIVATE_ADDRESS = (sa_select(Identity.__table__.c.channel, Identity.__table__.c.private_chat)
-                   .where(Identity.person_id == bindparam("person_id"), col(Identity.private_chat).is_not(None),
-                          col(Identity.unreachable).is_(False))
-                   .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id))
+PRIVATE_ADDRESS = (sa_select(_IDENTITY.c.channel, _IDENTITY.c.private_chat)
+                   .where(_IDENTITY.c.person_id == bindparam("person_id"), _IDENTITY.c.private_chat.is_not(None),
+                          _IDENTITY.c.unreachable.is_(False))
+                   .order_by(_IDENTITY.c.last_seen_at.desc().nulls_last(), _IDENTITY.c.id)
                    .limit(1))
+INVITE = (update(_IDENTITY)
+          .where(_IDENTITY.c.channel == bindparam("account_channel"),
+                 _IDENTITY.c.external_id == bindparam("account_id"), _IDENTITY.c.invited_at.is_(None))
+          .values(invited_at=bindparam("at")))
 
 
 class PeopleRepository:
@@ -108,6 +114,13 @@ class PeopleRepository:
         """Where a private message to this person should go: the reachable identity seen most recently."""
         row = read_columns(self.session, PRIVATE_ADDRESS, {"person_id": person_id}).first()
         return Address(*row) if row else None
+
+    def invite_once(self, channel: str, external_id: str, at: datetime) -> bool:
+        """Note that this account is being invited to a private chat; False if it was invited before."""
+        self.session.flush()
+        done = self.session.connection().execute(
+            INVITE, {"account_channel": channel, "account_id": external_id, "at": at})
+        return done.rowcount == 1
 
     def identity_on(self, person_id: int, channel: str) -> Identity | None:
         """This person's account on one channel, if any."""
