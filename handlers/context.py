@@ -9,7 +9,7 @@ from handlers.community import STAFF_ROLES, Community
 from handlers.intake import Reader
 from handlers.messages import Inbound
 from handlers.say import Say
-from storage.models import Person, Request
+from storage.models import Identity, Person, Request
 from storage.uow import UnitOfWork
 
 
@@ -32,6 +32,7 @@ class Turn:
     now: datetime
     msg: Inbound | None = None
     person: Person | None = None
+    account: Identity | None = None  # the person's account on the message's channel
 
     @property
     def lang(self) -> str:

@@ -83,10 +83,10 @@ class Dispatcher:
         with UnitOfWork(self.db) as uow:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
                 return
-            person = uow.people.met(
+            person, account = uow.people.met(
                 msg.channel, msg.sender_id, msg.sender_name, language=detect_language(msg.text),
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
-            turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now), now, msg, person)
+            turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now), now, msg, person, account)
             if action(turn) is IGNORED:
                 return
             uow.commit()

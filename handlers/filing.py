@@ -55,9 +55,10 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     t.say.reply(t.msg, t.lang, ack, request_id=request.id, **params)
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
-    if (t.uow.people.private_address(t.person.id) is None
-            and t.uow.people.invite_once(t.msg.channel, t.msg.sender_id, t.now)):
-        t.reply("ack.invite")  # once per account: asking on every report would nag
+    account = t.account
+    if account is not None and account.invited_at is None and not (account.private_chat and not account.unreachable):
+        t.uow.people.invited(account, t.now)  # once per account: asking on every report would nag
+        t.reply("ack.invite")
     assignee = t.uow.people.get(request.assignee_id)
     notice = "notice.urgent" if request.urgent else "notice.new"
     choice = tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)

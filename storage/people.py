@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -32,10 +32,6 @@ PRIVATE_ADDRESS = (sa_select(_IDENTITY.c.channel, _IDENTITY.c.private_chat)
                           _IDENTITY.c.unreachable.is_(False))
                    .order_by(_IDENTITY.c.last_seen_at.desc().nulls_last(), _IDENTITY.c.id)
                    .limit(1))
-INVITE = (update(_IDENTITY)
-          .where(_IDENTITY.c.channel == bindparam("account_channel"),
-                 _IDENTITY.c.external_id == bindparam("account_id"), _IDENTITY.c.invited_at.is_(None))
-          .values(invited_at=bindparam("at")))
 
 
 class PeopleRepository:
@@ -58,8 +54,8 @@ class PeopleRepository:
         return self.session.exec(STAFF, params={"staff_id": staff_id}).first()
 
     def met(self, channel: str, external_id: str, name: str, *, private_chat: str | None,
-            language: str | None, at: datetime) -> Person:
-        """The person behind an account, created as a resident on first meeting; remembers where to reach them."""
+            language: str | None, at: datetime) -> tuple[Person, Identity]:
+        """The person behind an account and the account, created on first meeting; remembers where to reach them."""
         found = self.session.exec(ACCOUNT, params={"channel": channel, "external_id": external_id}).first()
         if found is None:
             person = Person(name=name, language=language or "zh-CN", created_at=at)
@@ -77,7 +73,7 @@ class PeopleRepository:
             identity.private_chat = private_chat
             identity.unreachable = False
         self.session.add(identity)
-        return person
+        return person, identity
 
     def ensure_staff(self, staff_id: str, name: str, role: str, language: str,
                      contacts: dict[str, str], private_chats: dict[str, str | None], at: datetime) -> Person:
@@ -115,12 +111,10 @@ class PeopleRepository:
         row = read_columns(self.session, PRIVATE_ADDRESS, {"person_id": person_id}).first()
         return Address(*row) if row else None
 
-    def invite_once(self, channel: str, external_id: str, at: datetime) -> bool:
-        """Note that this account is being invited to a private chat; False if it was invited before."""
-        self.session.flush()
-        done = self.session.connection().execute(
-            INVITE, {"account_channel": channel, "account_id": external_id, "at": at})
-        return done.rowcount == 1
+    def invited(self, account: Identity, at: datetime) -> None:
+        """Note that this account was asked to open a private chat with the bot."""
+        account.invited_at = at
+        self.session.add(account)
 
     def identity_on(self, person_id: int, channel: str) -> Identity | None:
         """This person's account on one channel, if any."""

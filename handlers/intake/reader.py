@@ -49,8 +49,12 @@ class _Table:
                         if self.latin else None)
 
     def score(self, text: str, ascii_text: bool) -> tuple[int, list[str]]:
-        hits = [w for w, _ in self.cjk if w in text] if not ascii_text else []
-        total = sum(v for w, v in self.cjk if w in hits)
+        hits, total = [], 0
+        if not ascii_text:
+            for word, weight in self.cjk:
+                if word in text:
+                    hits.append(word)
+                    total += weight
         if self.pattern is not None:
             for found in {m.group(1) for m in self.pattern.finditer(text)}:
                 hits.append(found)
