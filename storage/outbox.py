@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from storage.appends import Appends
+from storage.db import among
 from storage.models import Outbox
 
 _OUTBOX = Outbox.__table__
@@ -35,7 +36,7 @@ class OutboxRepository:
         Rows locked by another sender are skipped.
         """
         stmt = (select(Outbox)
-                .where(col(Outbox.status).in_(("pending", "sending")), Outbox.channel == channel,
+                .where(among(col(Outbox.status), ("pending", "sending")), Outbox.channel == channel,
                        Outbox.next_attempt_at <= now)
                 .order_by(col(Outbox.id))
                 .limit(limit)

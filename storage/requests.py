@@ -9,14 +9,14 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, exists, or_, select
 
 from storage.appends import Appends
-from storage.db import read_columns
+from storage.db import among, read_columns
 from storage.models import Event, Follower, Rating, Request
 
 OPEN_STATES = ("new", "assigned", "claimed", "reopened")
 # Run for every report, so built once with bound parameters, for columns only: most reports find nothing.
 _REQUEST = Request.__table__
 OPEN_LIKE = (select(_REQUEST.c.id, _REQUEST.c.unit)
-             .where(_REQUEST.c.state.in_(OPEN_STATES), _REQUEST.c.category == bindparam("category"),
+             .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.category == bindparam("category"),
                     _REQUEST.c.building == bindparam("building"), _REQUEST.c.created_at >= bindparam("since"),
                     _REQUEST.c.duplicate_of.is_(None))
              .order_by(_REQUEST.c.id))

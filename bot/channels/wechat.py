@@ -111,8 +111,9 @@ class WeChatChannel:
         bot = Wechaty(options)
         logged_in = asyncio.Event()
 
-        async def on_login(_contact) -> None:
+        async def on_login(_contact) -> None:  # also after a logout, when someone logs the account in again
             logged_in.set()
+            self._online.set()
 
         async def on_logout(_contact, *_args) -> None:
             self._online.clear()
@@ -136,7 +137,6 @@ class WeChatChannel:
                 raise GatewayLost("the gateway closed the event stream")
             if not logged_in.is_set():
                 raise NotLoggedIn(f"no login within {self.settings.login_timeout:.0f}s: check the token")
-            self._online.set()
             if self.failures:
                 log.warning("WeChat connected again after %d failed attempt(s)", self.failures)
             self.failures = 0
