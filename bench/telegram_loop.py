@@ -21,6 +21,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.app import build_app
 from bot.channels.telegram import TelegramChannel
+from bot.scheduler import make_scheduler
 from bot.settings import TelegramSettings
 from handlers.clock import SystemClock
 from tests.fake_telegram import FakeBotApi
@@ -72,21 +73,15 @@ async def doorstep_run(n: int, folder: Path) -> float:
     await channel.start(app.handle)
     acks = lambda: sum(1 for p in api.calls_of("sendMessage") if str(p["chat_id"]) == str(GROUP["id"])
                        and "诉求#" in p["text"])
-    stop = asyncio.Event()
-
-    async def outbox() -> None:  # the scheduler's 1 s outbox job, run back to back
-        while not stop.is_set():
-            if not await app.drain():
-                await asyncio.sleep(0.001)
-
-    sender = asyncio.create_task(outbox())
+    scheduler = make_scheduler(app)  # the outbox timer backs up the wake-up that follows each handled message
+    scheduler.start()
     started = time.perf_counter()
     for i in range(n):
         await api.say(AUNT, GROUP, report(i))
     await until(lambda: acks() >= n)
     elapsed = time.perf_counter() - started
-    stop.set()
-    await sender
+    scheduler.shutdown(wait=False)
+    await app.sender.stop()
     await channel.stop()
     await api.stop()
     app.db.dispose()

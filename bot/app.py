@@ -36,8 +36,10 @@ class App:
     sender: OutboxSender | None = None
 
     def handle(self, message: Inbound) -> None:
-        """Handle one inbound message from any channel."""
+        """Handle one inbound message from any channel; what it says goes out at once where a loop runs."""
         self.dispatcher.handle(message)
+        if self.sender is not None:
+            self.sender.wake()
 
     def sweep(self, limit: int = 500) -> int:
         """Fire every follow-up that is due, each in its own transaction; return how many fired."""

@@ -33,15 +33,33 @@ class OutboxSender:
         self.on_unreachable = on_unreachable
         self._last_sent: dict[tuple[str, str | None], float] = {}
         self._draining: dict[str, asyncio.Task] = {}
+        self._woken: set[str] = set()  # channels woken while their drain was running
+
+    def wake(self, channel: str | None = None) -> None:
+        """Start draining one channel (or all) in the background, unless it is being drained already.
+
+        Called right after a message is handled, so replies go out at once, and by the timers every second. A
+        paced channel's backlog can take minutes to send; callers return at once instead of waiting for it.
+        Without a running event loop (a script, a synchronous test) nothing starts: the caller drains by hand.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for name in [channel] if channel else list(self.channels):
+            task = self._draining.get(name)
+            if task is None or task.done():
+                self._draining[name] = asyncio.ensure_future(self._drain_logged(name))
+            else:
+                self._woken.add(name)
 
     async def kick(self, channel: str) -> None:
-        """Start draining one channel in the background unless it is being drained already (the timers' job).
+        """The outbox timer's job for one channel."""
+        self.wake(channel)
 
-        A paced channel's backlog can take minutes to send; the timer returns at once instead of piling up.
-        """
-        task = self._draining.get(channel)
-        if task is None or task.done():
-            self._draining[channel] = asyncio.ensure_future(self._drain_logged(channel))
+    async def idle(self) -> None:
+        """Wait until the background drains running now have finished."""
+        await asyncio.gather(*(t for t in self._draining.values() if not t.done()), return_exceptions=True)
 
     async def stop(self) -> None:
         """Cancel background drains; a row cancelled before it was sent waits out its lease and goes next time."""
@@ -66,10 +84,14 @@ class OutboxSender:
         # A slowly paced channel leases few rows at a time, so none outlives its lease waiting for its turn.
         gap = channel.overall_gap
         batch = min(self.batch, max(1, int(LEASE.total_seconds() / (4 * gap)))) if gap else self.batch
-        while rows := self._lease(name, batch):
+        while True:
+            self._woken.discard(name)
+            rows = self._lease(name, batch)
             for row in rows:
                 sent += await self._deliver(channel, row)
-        return sent
+            # A short batch took all that was due; go on only if something new was queued meanwhile.
+            if len(rows) < batch and name not in self._woken:
+                return sent
 
     def _lease(self, channel: str, batch: int) -> list[Outbox]:
         now = self.clock.now()

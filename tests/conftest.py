@@ -117,7 +117,8 @@ class LiveBot:
         await asyncio.wait_for(wait(), 10)
 
     async def step(self, count: int) -> None:
-        """Wait for the messages, then let the outbox send what they produced."""
+        """Wait for the messages, then for the outbox to have sent what they produced."""
         await self.until_handled(count)
+        await self.app.sender.idle()
         await self.app.drain()
 
