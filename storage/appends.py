@@ -14,6 +14,8 @@ from sqlalchemy import event, insert
 from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, SQLModel
 
+from storage.fast import Prepared
+
 # The tables a statement touches, remembered per statement: the hot ones are built once and run for every message.
 _TABLES: WeakKeyDictionary = WeakKeyDictionary()
 _INSERTS: dict = {}
@@ -22,7 +24,7 @@ _INSERTS: dict = {}
 def _insert_of(model: type[SQLModel]):
     statement = _INSERTS.get(model)
     if statement is None:
-        statement = _INSERTS[model] = insert(model.__table__)
+        statement = _INSERTS[model] = Prepared(insert(model.__table__))
     return statement
 
 
@@ -50,12 +52,11 @@ class Appends:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
-        connection = self.session.connection()
         start = 0
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end][0] is not rows[start][0]:
                 model = rows[start][0]
-                connection.execute(_insert_of(model), [values for _, values in rows[start:end]])
+                _insert_of(model).many(self.session, [values for _, values in rows[start:end]])
                 start = end
 
     def discard(self) -> None:

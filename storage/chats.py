@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from storage.db import read_columns
+from storage.fast import Prepared
 from storage.models import ChatBinding
 
 # Asked for every report, so built once, and columns only.
 _TABLE = ChatBinding.__table__
-BUILDINGS = select(_TABLE.c.buildings).where(_TABLE.c.channel == bindparam("channel"),
-                                             _TABLE.c.chat_id == bindparam("chat_id"))
+BUILDINGS = Prepared(select(_TABLE.c.buildings).where(_TABLE.c.channel == bindparam("channel"),
+                                                      _TABLE.c.chat_id == bindparam("chat_id")))
 
 
 class ChatRepository:
@@ -23,8 +23,8 @@ class ChatRepository:
 
     def buildings(self, channel: str, chat_id: str) -> list[str] | None:
         """The buildings a chat was bound to from inside it, or None if it never was."""
-        row = read_columns(self.session, BUILDINGS, {"channel": channel, "chat_id": chat_id}).first()
-        return list(row.buildings) if row else None
+        row = BUILDINGS.first(self.session, {"channel": channel, "chat_id": chat_id})
+        return list(row[0]) if row else None
 
     def bind(self, channel: str, chat_id: str, buildings: list[str], person_id: int, at: datetime) -> None:
         """Bind a chat to buildings, replacing an earlier binding."""

@@ -6,7 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, literal_column
-from sqlalchemy.engine import Engine, Result
+from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -51,15 +51,6 @@ def among(column, values: tuple[str, ...]):
     every execution; on the hot path that cost more than the query.
     """
     return column.in_([literal_column("'" + value.replace("'", "''") + "'") for value in values])
-
-
-def read_columns(session: Session, statement, params: dict) -> Result:
-    """Run a column-only SELECT on the session's connection, skipping the ORM's per-row work.
-
-    Flushes first, as the ORM's own queries do, so the answer includes what this unit of work changed.
-    """
-    session.flush()
-    return session.connection().execute(statement, params)
 
 
 def _engine(url: str) -> Engine:

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from storage.fast import Prepared
 from storage.models import DigestRun, Offer, ProcessedMessage
 
 
@@ -16,7 +17,8 @@ def _insert_once(insert, table, names: tuple[str, ...]) -> object:
     columns = {name: bindparam(name) for name in names}
     # RETURNING tells reliably whether the row went in (psycopg reports no rowcount here).
     # On the Table, not the model: the ORM's bulk-insert machinery would cost more than the statement.
-    return insert(table.__table__).values(**columns).on_conflict_do_nothing().returning(*table.__table__.primary_key)
+    return Prepared(insert(table.__table__).values(**columns).on_conflict_do_nothing()
+                    .returning(*table.__table__.primary_key))
 
 
 INSERT_ONCE = {
@@ -34,7 +36,7 @@ class Ledger:
 
     def _insert_once(self, table, **values) -> bool:
         stmt = INSERT_ONCE[self.session.get_bind().dialect.name, table]
-        return self.session.connection().execute(stmt, values).first() is not None
+        return stmt.first(self.session, values) is not None
 
     def first_delivery(self, channel: str, message_id: str, at: datetime) -> bool:
         """Record a platform message; False when it was handled before (a redelivery)."""

@@ -8,12 +8,13 @@ from sqlmodel import Session, col, select
 
 from storage.appends import Appends
 from storage.db import among
+from storage.fast import Prepared
 from storage.models import Outbox
 
 _OUTBOX = Outbox.__table__
-MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
-             .values(status="sent", sent_at=bindparam("at"), next_attempt_at=bindparam("at"), last_error=None,
-                     platform_message_id=bindparam("platform_id")))
+MARK_SENT = Prepared(update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
+                     .values(status="sent", sent_at=bindparam("at"), next_attempt_at=bindparam("at"),
+                             last_error=None, platform_message_id=bindparam("platform_id")))
 
 
 class OutboxRepository:
@@ -45,8 +46,7 @@ class OutboxRepository:
 
     def mark_sent(self, outbox_id: int, at: datetime, platform_message_id: str | None) -> None:
         """Record that a message went out; one statement, as this runs for every message sent."""
-        self.session.connection().execute(
-            MARK_SENT, {"row": outbox_id, "at": at, "platform_id": platform_message_id})
+        MARK_SENT.run(self.session, {"row": outbox_id, "at": at, "platform_id": platform_message_id})
 
     def get(self, outbox_id: int) -> Outbox | None:
         """One outbox row."""

@@ -8,7 +8,8 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage.db import read_columns
+from storage import fast
+from storage.fast import Prepared
 from storage.models import Identity, Person
 
 SEEN_EVERY = timedelta(minutes=10)
@@ -23,15 +24,21 @@ class Address(NamedTuple):
 
 # Statements every message runs, built once with bound parameters rather than rebuilt per call.
 _IDENTITY = Identity.__table__
-ACCOUNT = (select(Identity, Person).join(Person)
-           .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("external_id")))
-STAFF = select(Person).where(Person.staff_id == bindparam("staff_id"))
+_PERSON = Person.__table__
+_IDENTITY_COLUMNS = [column.key for column in _IDENTITY.columns]
+_PERSON_COLUMNS = [column.key for column in _PERSON.columns]
+ACCOUNT = Prepared(sa_select(*_IDENTITY.columns, *_PERSON.columns)
+                   .join_from(_IDENTITY, _PERSON, _IDENTITY.c.person_id == _PERSON.c.id)
+                   .where(_IDENTITY.c.channel == bindparam("channel"),
+                          _IDENTITY.c.external_id == bindparam("external_id")))
+STAFF = Prepared(sa_select(*_PERSON.columns).where(_PERSON.c.staff_id == bindparam("staff_id")))
 # Only where to send is needed, so columns rather than an Identity object: no ORM loading on every report.
-PRIVATE_ADDRESS = (sa_select(_IDENTITY.c.channel, _IDENTITY.c.private_chat)
-                   .where(_IDENTITY.c.person_id == bindparam("person_id"), _IDENTITY.c.private_chat.is_not(None),
-                          _IDENTITY.c.unreachable.is_(False))
-                   .order_by(_IDENTITY.c.last_seen_at.desc().nulls_last(), _IDENTITY.c.id)
-                   .limit(1))
+PRIVATE_ADDRESS = Prepared(
+    sa_select(_IDENTITY.c.channel, _IDENTITY.c.private_chat)
+    .where(_IDENTITY.c.person_id == bindparam("person_id"), _IDENTITY.c.private_chat.is_not(None),
+           _IDENTITY.c.unreachable.is_(False))
+    .order_by(_IDENTITY.c.last_seen_at.desc().nulls_last(), _IDENTITY.c.id)
+    .limit(1))
 
 
 class PeopleRepository:
@@ -51,21 +58,25 @@ class PeopleRepository:
 
     def by_staff_id(self, staff_id: str) -> Person | None:
         """The staff member with this config id."""
-        return self.session.exec(STAFF, params={"staff_id": staff_id}).first()
+        row = STAFF.first(self.session, {"staff_id": staff_id})
+        return fast.adopt(self.session, Person, dict(zip(_PERSON_COLUMNS, row))) if row else None
 
     def met(self, channel: str, external_id: str, name: str, *, private_chat: str | None,
             language: str | None, at: datetime) -> tuple[Person, Identity]:
         """The person behind an account and the account, created on first meeting; remembers where to reach them."""
-        found = self.session.exec(ACCOUNT, params={"channel": channel, "external_id": external_id}).first()
-        if found is None:
+        row = ACCOUNT.first(self.session, {"channel": channel, "external_id": external_id})
+        if row is None:
             person = Person(name=name, language=language or "zh-CN", created_at=at)
-            self.session.add(person)
-            self.session.flush()
-            identity = Identity(person_id=person.id, channel=channel, external_id=external_id)
-        else:
-            identity, person = found
-            if person.staff_id is None and language and person.language != language:
-                person.language = language
+            fast.add(self.session, person)
+            identity = Identity(person_id=person.id, channel=channel, external_id=external_id, last_seen_at=at,
+                                private_chat=private_chat)
+            fast.add(self.session, identity)
+            return person, identity
+        split = len(_IDENTITY_COLUMNS)
+        identity = fast.adopt(self.session, Identity, dict(zip(_IDENTITY_COLUMNS, row[:split])))
+        person = fast.adopt(self.session, Person, dict(zip(_PERSON_COLUMNS, row[split:])))
+        if person.staff_id is None and language and person.language != language:
+            person.language = language
         # last_seen_at only ranks a person's accounts, so writing it once per SEEN_EVERY is precise enough.
         if identity.last_seen_at is None or at - identity.last_seen_at >= SEEN_EVERY:
             identity.last_seen_at = at
@@ -108,7 +119,7 @@ class PeopleRepository:
 
     def private_address(self, person_id: int) -> Address | None:
         """Where a private message to this person should go: the reachable identity seen most recently."""
-        row = read_columns(self.session, PRIVATE_ADDRESS, {"person_id": person_id}).first()
+        row = PRIVATE_ADDRESS.first(self.session, {"person_id": person_id})
         return Address(*row) if row else None
 
     def invited(self, account: Identity, at: datetime) -> None:

@@ -4,24 +4,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, exists, or_, select
 
 from storage.appends import Appends
-from storage.db import among, read_columns
+from storage.db import among
+from storage import fast
+from storage.fast import Prepared
 from storage.models import Event, Follower, Rating, Request
 
 OPEN_STATES = ("new", "assigned", "claimed", "reopened")
 # Run for every report, so built once with bound parameters, for columns only: most reports find nothing.
 _REQUEST = Request.__table__
-OPEN_LIKE = (select(_REQUEST.c.id, _REQUEST.c.unit)
-             .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.category == bindparam("category"),
-                    _REQUEST.c.building == bindparam("building"), _REQUEST.c.created_at >= bindparam("since"),
-                    _REQUEST.c.duplicate_of.is_(None))
-             .order_by(_REQUEST.c.id))
-
-INSERT = insert(_REQUEST).returning(_REQUEST.c.id)
+OPEN_LIKE = Prepared(
+    select(_REQUEST.c.id, _REQUEST.c.unit)
+    .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.category == bindparam("category"),
+           _REQUEST.c.building == bindparam("building"), _REQUEST.c.created_at >= bindparam("since"),
+           _REQUEST.c.duplicate_of.is_(None))
+    .order_by(_REQUEST.c.id))
 
 
 class RequestRepository:
@@ -32,11 +32,7 @@ class RequestRepository:
 
     def add(self, request: Request) -> Request:
         """Store a new request and give it its number."""
-        # One INSERT … RETURNING rather than the ORM's flush: every report pays for this.
-        values = {column.key: getattr(request, column.key) for column in _REQUEST.columns if column.key != "id"}
-        request.id = read_columns(self.session, INSERT, values).scalar_one()
-        make_transient_to_detached(request)  # now it is the stored row: later changes are tracked as updates
-        self.session.add(request)
+        fast.add(self.session, request)  # one INSERT … RETURNING rather than the ORM's flush: every report pays
         return request
 
     def get(self, number: int) -> Request | None:
@@ -47,7 +43,7 @@ class RequestRepository:
     def open_like(self, category: str, building: str, unit: str | None, since: datetime) -> Request | None:
         """An open request of the same category in the same building (and unit, where both give one)."""
         params = {"category": category, "building": building, "since": since}
-        for number, found_unit in read_columns(self.session, OPEN_LIKE, params):
+        for number, found_unit in OPEN_LIKE.rows(self.session, params):
             if unit is None or found_unit is None or found_unit == unit:
                 return self.session.get(Request, number)
         return None

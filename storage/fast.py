@@ -1,0 +1,135 @@
+"""Hot statements compiled once per database and run on the driver's cursor inside the session's transaction.
+
+On the path every report takes, SQLAlchemy's work per execution (cache key, parameter and result set-up) cost
+more than SQLite's. A `Prepared` statement is compiled once per dialect (and per set of inserted columns); each
+run applies the columns' own bind and result processors, so what is stored and read back is exactly what
+SQLAlchemy would have stored and read. Only for statements with plain, known parameters: no expanding IN lists.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import Insert
+from sqlmodel import Session, SQLModel
+
+
+class _Compiled:
+    """One statement compiled for one dialect and one set of parameter names."""
+
+    def __init__(self, statement, dialect, keys: tuple[str, ...] | None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        self.sql = compiled.string
+        self.names = tuple(compiled.positiontup) if compiled.positional else None
+        self.processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                           for name, bind in compiled.binds.items()}
+        # Values written into the statement (a LIMIT, `.values(status="sent")`) and, for the columns an INSERT
+        # names but the caller did not pass, their scalar defaults, as Core would fill them.
+        self.fixed: dict[str, Any] = {}
+        for name, bind in compiled.binds.items():
+            if keys is not None and name in keys:
+                continue
+            column = statement.table.c.get(name) if isinstance(statement, Insert) else None
+            if column is not None:
+                if column.default is None or not column.default.is_scalar:
+                    raise ValueError(f"{statement.table.name}.{name} needs a value")
+                self.fixed[name] = column.default.arg
+            elif not bind.required:
+                self.fixed[name] = bind.effective_value
+        self.results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for column in getattr(statement, "selected_columns", ())] or None
+
+    def parameters(self, values: dict[str, Any]):
+        row = {**self.fixed, **values} if self.fixed else values
+        processed = {}
+        for name, value in row.items():
+            processor = self.processors.get(name)
+            processed[name] = processor(value) if processor is not None and value is not None else value
+        return tuple(processed[name] for name in self.names) if self.names is not None else processed
+
+    def row(self, raw: tuple) -> tuple:
+        if self.results is None:
+            return tuple(raw)
+        return tuple(p(v) if p is not None else v for p, v in zip(self.results, raw))
+
+
+class Prepared:
+    """A Core statement to run many times on the hot path; compiled lazily for each database it meets."""
+
+    def __init__(self, statement) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def _for(self, session: Session, keys: tuple[str, ...] | None):
+        connection = session.connection()
+        key = (connection.dialect.name, keys)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _Compiled(self.statement, connection.dialect, keys)
+        appends = getattr(session, "appends", None)
+        if appends is not None:  # rows queued for this statement's tables go in first, as for ORM statements
+            appends.before_statement(self.statement)
+        return connection.connection.cursor(), compiled
+
+    def rows(self, session: Session, values: dict[str, Any]) -> list[tuple]:
+        """Run once and return the rows of a SELECT (or of RETURNING), processed."""
+        session.flush()  # as the ORM's own queries do, so the answer includes what this unit of work changed
+        keys = tuple(values) if isinstance(self.statement, Insert) else None
+        cursor, compiled = self._for(session, keys)
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+            return [compiled.row(raw) for raw in cursor.fetchall()] if cursor.description else []
+        finally:
+            cursor.close()
+
+    def first(self, session: Session, values: dict[str, Any]) -> tuple | None:
+        """The first row `rows` would return, or None."""
+        found = self.rows(session, values)
+        return found[0] if found else None
+
+    def run(self, session: Session, values: dict[str, Any]) -> int:
+        """Run once (an UPDATE or INSERT without RETURNING); return how many rows it touched."""
+        session.flush()
+        cursor, compiled = self._for(session, None)
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def many(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows with the same columns in one executemany."""
+        cursor, compiled = self._for(session, tuple(rows[0]))
+        try:
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+        finally:
+            cursor.close()
+
+
+_INSERT_RETURNING_ID: dict[type, Prepared] = {}
+
+
+def add(session: Session, obj: SQLModel) -> None:
+    """Store a new object with one INSERT … RETURNING id and make it this session's, like add() and flush()."""
+    model = type(obj)
+    prepared = _INSERT_RETURNING_ID.get(model)
+    if prepared is None:
+        table = model.__table__
+        prepared = _INSERT_RETURNING_ID[model] = Prepared(insert(table).returning(table.c.id))
+    values = {column.key: getattr(obj, column.key) for column in model.__table__.columns if column.key != "id"}
+    obj.id = prepared.first(session, values)[0]
+    make_transient_to_detached(obj)  # now it is the stored row: later changes are tracked as updates
+    session.add(obj)
+
+
+def adopt(session: Session, model: type[SQLModel], values: dict[str, Any]) -> SQLModel:
+    """A row just read, as a persistent object of this session (the one it holds already, if any)."""
+    known = session.identity_map.get(session.identity_key(model, values["id"]))
+    if known is not None:
+        return known
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
