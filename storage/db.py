@@ -79,7 +79,8 @@ def _engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        # Take the write lock up front so two writers queue on busy_timeout instead of deadlocking.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Take the write lock up front so two writers queue on busy_timeout instead of deadlocking. Straight on the
+        # driver: every unit of work begins here.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine
