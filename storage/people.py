@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from storage import fast
 from storage.fast import Prepared

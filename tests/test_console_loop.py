@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.models import FollowUp, Request
+from storage.models import Request
 from storage.uow import UnitOfWork
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.app import build_app
@@ -178,9 +177,12 @@ async def test_a_slowly_paced_channel_never_holds_up_another(settings, clock):
     await app.sender.kick("wechat")
     await app.sender.kick("console")
     await app.sender.kick("wechat")  # the timer ticks again while WeChat is still sending: no second drain
-    await app.sender._draining["console"]
-    assert any("诉求#4" in m.text for m in console.sent), "the console answered while WeChat was still pacing"
-    assert len(slow.sent) < 4, "WeChat is still sending its backlog, one message per gap"
-    await app.sender._draining["wechat"]
+
+    async def console_answered() -> None:
+        while not any("诉求#4" in m.text for m in console.sent):
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(console_answered(), 5)
+    assert len(slow.sent) < 4, "the console answered while WeChat was still sending its backlog, one per gap"
+    await app.sender.idle()
     # Three acknowledgements and one invitation to a private chat: a resident is invited once, not per report.
     assert len(slow.sent) == len({m.outbox_id for m in slow.sent}) == 4, "every WeChat reply once"

@@ -1,7 +1,6 @@
 """The whole loop in Telegram group and private chats: python-telegram-bot against the in-process fake Bot API."""
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest

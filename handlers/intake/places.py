@@ -9,7 +9,7 @@ from handlers.intake.numerals import NUMERAL_CHARS, to_int
 _NUM = rf"((?<!\d)\d{{1,3}}|[{NUMERAL_CHARS}]{{1,4}})"
 # (pattern, strength): a stronger kind of mention wins over an earlier weaker one.
 _BUILDING = [
-    (re.compile(rf"(?<![\d.])(\d{{1,3}})-(\d{{1,2}})-(\d{{3,4}})(?!\d)"), 5),
+    (re.compile(r"(?<![\d.])(\d{1,3})-(\d{1,2})-(\d{3,4})(?!\d)"), 5),
     (re.compile(rf"第?{_NUM}\s*(?:号楼|号樓|#楼|#)"), 4),
     (re.compile(rf"第?{_NUM}\s*(?:栋|幢|座|号院)(?!楼)"), 3),
     (re.compile(rf"第?{_NUM}\s*(?:栋|幢)楼"), 3),
