@@ -10,22 +10,14 @@ from __future__ import annotations
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, SQLModel
 
-from storage.fast import Prepared
+from storage import fast
 
 # The tables a statement touches, remembered per statement: the hot ones are built once and run for every message.
 _TABLES: WeakKeyDictionary = WeakKeyDictionary()
-_INSERTS: dict = {}
-
-
-def _insert_of(model: type[SQLModel]):
-    statement = _INSERTS.get(model)
-    if statement is None:
-        statement = _INSERTS[model] = Prepared(insert(model.__table__))
-    return statement
 
 
 def _tables_of(statement) -> frozenset:
@@ -56,7 +48,7 @@ class Appends:
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end][0] is not rows[start][0]:
                 model = rows[start][0]
-                _insert_of(model).many(self.session, [values for _, values in rows[start:end]])
+                fast.insert_rows(self.session, model, [values for _, values in rows[start:end]])
                 start = end
 
     def discard(self) -> None:

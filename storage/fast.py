@@ -107,7 +107,16 @@ class Prepared:
             cursor.close()
 
 
+_INSERT: dict[type, Prepared] = {}
 _INSERT_RETURNING_ID: dict[type, Prepared] = {}
+
+
+def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """Insert plain rows of one table, all with the same columns, in one executemany."""
+    prepared = _INSERT.get(model)
+    if prepared is None:
+        prepared = _INSERT[model] = Prepared(insert(model.__table__))
+    prepared.many(session, rows)
 
 
 def add(session: Session, obj: SQLModel) -> None:
