@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, SQLModel
@@ -137,7 +138,9 @@ def adopt(session: Session, model: type[SQLModel], values: dict[str, Any]) -> SQ
     known = session.identity_map.get(session.identity_key(model, values["id"]))
     if known is not None:
         return known
-    obj = model(**values)
+    # Built the way the ORM builds a loaded row, without __init__ and its per-field validation and events.
+    obj = sa_inspect(model).class_manager.new_instance()
+    obj.__dict__.update(values)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
