@@ -29,7 +29,7 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
     way = route(community, building, category, kind, chat_buildings)
     assignee = t.uow.people.by_staff_id(way.assignee)
     respond_by, resolve_by = deadlines(community, category, reading.urgent, t.now)
-    request = Request(
+    request = t.uow.requests.new(
         kind=kind, category=category, urgent=reading.urgent, building=building, unit=reading.unit,
         room=reading.room, building_source=source, text=text, evidence=list(reading.evidence),
         language=t.lang, reporter_id=t.person.id, channel=msg.channel, source_chat=msg.chat_id,

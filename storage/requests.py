@@ -30,6 +30,10 @@ class RequestRepository:
     def __init__(self, session: Session, appends: Appends) -> None:
         self.session, self.appends = session, appends
 
+    def new(self, **fields: Any) -> Request:
+        """A request not stored yet: give it its assignee, then add() it."""
+        return fast.build(Request, **fields)
+
     def add(self, request: Request) -> Request:
         """Store a new request and give it its number."""
         fast.add(self.session, request)  # one INSERT … RETURNING rather than the ORM's flush: every report pays

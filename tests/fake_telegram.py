@@ -50,6 +50,7 @@ class FakeBotApi:
         self.failures: list[Failure] = []
         self.delays: dict[str, float] = {}
         self._updates: list[dict] = []
+        self._last: dict | None = None  # the last update pushed, kept after the bot confirmed it
         self._new = asyncio.Condition()
         self._ids = itertools.count(1)
         self._message_ids: dict[str, itertools.count] = {}
@@ -108,7 +109,7 @@ class FakeBotApi:
 
     async def redeliver_last(self) -> None:
         """Send the last update again under a new update id, as a platform retry would."""
-        await self._push({k: v for k, v in self._updates[-1].items() if k != "update_id"})
+        await self._push({k: v for k, v in self._last.items() if k != "update_id"})
 
     # -- what the bot did ----------------------------------------------------------------------------------
 
@@ -127,7 +128,8 @@ class FakeBotApi:
 
     async def _push(self, update: dict) -> None:
         async with self._new:
-            self._updates.append({"update_id": next(self._ids), **update})
+            self._last = {"update_id": next(self._ids), **update}
+            self._updates.append(self._last)
             self._new.notify_all()
 
     def _next_message_id(self, chat_id: str) -> int:
