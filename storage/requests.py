@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, exists, or_, select
 
+from storage import fast
 from storage.appends import Appends
 from storage.db import among
-from storage import fast
 from storage.fast import Prepared
 from storage.models import Event, Follower, Rating, Request
 
