@@ -36,10 +36,8 @@ class App:
     sender: OutboxSender | None = None
 
     def handle(self, message: Inbound) -> None:
-        """Handle one inbound message from any channel; what it says goes out at once where a loop runs."""
+        """Handle one inbound message from any channel."""
         self.dispatcher.handle(message)
-        if self.sender is not None:
-            self.sender.wake()
 
     def sweep(self, limit: int = 500) -> int:
         """Fire every follow-up that is due, each in its own transaction; return how many fired."""
@@ -117,6 +115,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     _sync_staff(db, settings, clock, channels)
     app = App(settings, db, clock, services, Dispatcher(services, db, clock), channels)
     app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost)
+    db.on_outbox = app.sender.wake  # what a change queued goes out at once, not at the next tick
     return app
 
 

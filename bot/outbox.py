@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
 from bot.channels.base import Channel, RetryLater, Unreachable
@@ -35,27 +35,30 @@ class OutboxSender:
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: set[str] = set()  # channels woken while their drain was running
 
-    def wake(self, channel: str | None = None) -> None:
-        """Start draining one channel (or all) in the background, unless it is being drained already.
+    def wake(self, channels: Iterable[str] | None = None) -> None:
+        """Start draining these channels (or all) in the background, unless one is being drained already.
 
-        Called right after a message is handled, so replies go out at once, and by the timers every second. A
-        paced channel's backlog can take minutes to send; callers return at once instead of waiting for it.
-        Without a running event loop (a script, a synchronous test) nothing starts: the caller drains by hand.
+        Called after every commit that queued messages, so replies go out at once, and by the timer every second.
+        A paced channel's backlog can take minutes to send; callers return at once instead of waiting for it.
+        Without a running event loop (a script, a synchronous test, a timer's worker thread) nothing starts: the
+        caller or the next tick drains.
         """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return
-        for name in [channel] if channel else list(self.channels):
+        for name in self.channels if channels is None else channels:
+            if name not in self.channels:
+                continue  # queued for a channel this process does not run
             task = self._draining.get(name)
             if task is None or task.done():
                 self._draining[name] = asyncio.ensure_future(self._drain_logged(name))
             else:
                 self._woken.add(name)
 
-    async def kick(self, channel: str) -> None:
-        """The outbox timer's job for one channel."""
-        self.wake(channel)
+    async def kick(self) -> None:
+        """The outbox timer's job: wake every channel (in the event loop, hence a coroutine)."""
+        self.wake()
 
     async def idle(self) -> None:
         """Wait until the background drains running now have finished."""
@@ -63,10 +66,9 @@ class OutboxSender:
 
     async def stop(self) -> None:
         """Cancel background drains; a row cancelled before it was sent waits out its lease and goes next time."""
-        tasks = [t for t in self._draining.values() if not t.done()]
-        for task in tasks:
+        for task in self._draining.values():
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.idle()
 
     async def _drain_logged(self, channel: str) -> None:
         try:

@@ -15,9 +15,8 @@ def make_scheduler(app) -> AsyncIOScheduler:
     every = dict(max_instances=1, coalesce=True)
     scheduler.add_job(_guarded(app.sweep), "interval", id="sweep",
                       seconds=community.schedule.sweep_every.total_seconds(), **every)
-    # Each tick starts a drain per channel in the background, so WeChat's slow pacing never holds up Telegram.
-    for name in app.channels:
-        scheduler.add_job(app.sender.kick, "interval", args=[name], id=f"outbox:{name}", seconds=1, **every)
+    # Each tick starts a background drain per channel, so WeChat's slow pacing never holds up Telegram.
+    scheduler.add_job(app.sender.kick, "interval", id="outbox", seconds=1, **every)
     digest_at = community.schedule.digest_at
     scheduler.add_job(_guarded(app.send_digest_if_due), "cron", id="digest", hour=digest_at.hour,
                       minute=digest_at.minute, misfire_grace_time=6 * 3600, **every)

@@ -1,6 +1,7 @@
 """Engine and session set-up: SQLite with WAL, busy_timeout and BEGIN IMMEDIATE, or PostgreSQL."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -21,6 +22,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine(url)
+        # Called after a commit that queued outbox messages, with their channels (the sender, once wired).
+        self.on_outbox: Callable[[set[str]], None] | None = None
 
     @property
     def is_sqlite(self) -> bool:

@@ -22,11 +22,13 @@ class OutboxRepository:
 
     def __init__(self, session: Session, appends: Appends) -> None:
         self.session, self.appends = session, appends
+        self.queued: set[str] = set()  # channels this unit of work queued messages for
 
     def add(self, *, channel: str, chat_id: str, text: str, next_attempt_at: datetime, created_at: datetime,
             person_id: int | None = None, request_id: int | None = None, purpose: str | None = None,
             choices: list[list[str]] | None = None, mention_ids: list[str] | None = None) -> None:
         """Queue a message, to be sent from next_attempt_at on."""
+        self.queued.add(channel)
         self.appends.add(Outbox, channel=channel, chat_id=chat_id, text=text, next_attempt_at=next_attempt_at,
                          created_at=created_at, person_id=person_id, request_id=request_id, purpose=purpose,
                          choices=choices or [], mention_ids=mention_ids or [], status="pending", attempts=0)

@@ -36,5 +36,7 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Make everything done in this unit of work permanent, at once."""
+        """Make everything done in this unit of work permanent, at once; then tell who sends what it queued."""
         self.session.commit()
+        if self.outbox.queued and self.db.on_outbox is not None:
+            self.db.on_outbox(set(self.outbox.queued))

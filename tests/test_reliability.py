@@ -174,9 +174,8 @@ async def test_a_slowly_paced_channel_never_holds_up_another(settings, clock):
         app.handle(Inbound(channel="wechat", chat_id="b3@chatroom", chat_kind="group", sender_id="wx-wang",
                            sender_name="王阿姨", text=f"#投诉 {n + 3}号楼电梯坏了", message_id=f"wx-{n}"))
     app.handle(group("#投诉 8号楼电梯坏了", "console-1"))
-    await app.sender.kick("wechat")
-    await app.sender.kick("console")
-    await app.sender.kick("wechat")  # the timer ticks again while WeChat is still sending: no second drain
+    await app.sender.kick()
+    await app.sender.kick()  # the timer ticks again while WeChat is still sending: no second drain
 
     async def console_answered() -> None:
         while not any("诉求#4" in m.text for m in console.sent):
@@ -186,3 +185,11 @@ async def test_a_slowly_paced_channel_never_holds_up_another(settings, clock):
     await app.sender.idle()
     # Three acknowledgements and one invitation to a private chat: a resident is invited once, not per report.
     assert len(slow.sent) == len({m.outbox_id for m in slow.sent}) == 4, "every WeChat reply once"
+
+
+async def test_a_reply_goes_out_as_soon_as_it_is_committed(settings, clock):
+    console = Recorder()
+    app = build_app(settings, clock=clock, channels={"console": console})
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    await app.sender.idle()  # no drain asked for, no timer running: the commit woke the sender
+    assert any("诉求#1" in m.text for m in console.sent)

@@ -163,7 +163,7 @@ async def test_staff_binds_their_wechat_by_one_time_code(bot, gateway):
         assert uow.people.by_identity("wechat", ZHAO["id"]).staff_id == "zhao_hongmei"
     await gateway.say(STRANGER, "绑定 ZHAO-7731")
     await bot.step(2)
-    assert "已" in (await gateway.sent_to(STRANGER))[-1]["text"]
+    assert "已经用过" in (await gateway.sent_to(STRANGER))[-1]["text"], "a spent code is refused"
     with UnitOfWork(bot.app.db) as uow:
         assert uow.people.by_identity("wechat", STRANGER["id"]).staff_id is None
 
