@@ -1,6 +1,7 @@
 """The whole loop in Telegram group and private chats: python-telegram-bot against the in-process fake Bot API."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -27,8 +28,11 @@ def private(user: dict) -> dict:
     return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
 
 
-def telegram_settings(tmp_path) -> Settings:
-    """The shipped config, with Telegram ids for the 3号楼 group and two staff members, and a binding code."""
+def telegram_settings(tmp_path, edit: Callable[[dict], None] | None = None) -> Settings:
+    """The shipped config, with Telegram ids for the 3号楼 group and two staff members, and a binding code.
+
+    edit, when given, changes the config's data further before it is loaded.
+    """
     data = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
     for member in data["members"]:
         if member["id"] == "li_jianguo":
@@ -38,6 +42,8 @@ def telegram_settings(tmp_path) -> Settings:
         if member["id"] == "zhao_hongmei":
             member["bind_code"] = "ZHAO-7731"
     data["chats"][0]["telegram"] = str(GROUP["id"])
+    if edit is not None:
+        edit(data)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     settings = Settings.load(path, env={})
