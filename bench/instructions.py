@@ -21,6 +21,7 @@ from handlers.clock import SystemClock  # noqa: E402
 
 
 def main() -> None:
+    """File 100 warm-up reports, then n measured ones."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings.load(ROOT / "config.yaml", env={}).model_copy(

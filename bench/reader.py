@@ -31,6 +31,7 @@ def accuracy(name: str, rows: list[dict], reader: Reader, building_of_chat) -> N
 
 
 def main() -> None:
+    """Time the reader over every labelled message and print its accuracy."""
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     reader = Reader.from_file()
     community = Settings.load(ROOT / "config.yaml", env={}).community

@@ -2,7 +2,8 @@
 
 A row is leased (status 'sending') in one short transaction and marked sent in another, so no database lock is
 held while a platform is slow. If the process dies in between, the lease runs out and the row is sent again:
-at most the one message in flight is sent twice.
+at most the one message in flight is sent twice. A platform that fails (network down, server errors) is tried
+again with backoff, 2 s doubling to 10 minutes, until the message is a day old: an outage of hours loses nothing.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
-from bot.channels.base import Channel, RetryLater, Unreachable
+from bot.channels.base import Channel, Rejected, RetryLater, Unreachable
 from handlers.clock import Clock
 from handlers.messages import Choice, Outbound
 from storage.db import Database
@@ -21,15 +22,17 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=120)
+GIVE_UP_AFTER = timedelta(days=1)  # a reply or reminder older than this is no use to anyone
+MAX_BACKOFF = 600  # seconds
 
 
 class OutboxSender:
     """Drains the outbox of the channels this process runs."""
 
     def __init__(self, db: Database, clock: Clock, channels: Mapping[str, Channel], *,
-                 batch: int = 50, max_attempts: int = 8, on_unreachable: Callable[[Outbox], None] | None = None) -> None:
+                 batch: int = 50, on_unreachable: Callable[[Outbox], None] | None = None) -> None:
         self.db, self.clock, self.channels = db, clock, channels
-        self.batch, self.max_attempts = batch, max_attempts
+        self.batch = batch
         self.on_unreachable = on_unreachable
         self._last_sent: dict[tuple[str, str | None], float] = {}
         self._draining: dict[str, asyncio.Task] = {}
@@ -121,10 +124,15 @@ class OutboxSender:
             if self.on_unreachable is not None:
                 self.on_unreachable(row)
             return 0
+        except Rejected as refused:
+            log.error("message refused: channel=%s chat=%s outbox=%s: %s", row.channel, row.chat_id, row.id, refused)
+            self._settle(row.id, "failed", error=f"rejected: {refused}"[:500])
+            return 0
         except Exception as error:  # a passing platform or network failure: back off and try again
-            log.warning("send failed: channel=%s outbox=%s attempt=%s: %r", row.channel, row.id, row.attempts, error)
-            give_up = row.attempts >= self.max_attempts
-            backoff = timedelta(seconds=min(2 ** row.attempts, 600))
+            give_up = self.clock.now() - row.created_at >= GIVE_UP_AFTER
+            log.log(logging.ERROR if give_up else logging.WARNING, "send failed%s: channel=%s outbox=%s attempt=%s: %r",
+                    ", giving up" if give_up else "", row.channel, row.id, row.attempts, error)
+            backoff = timedelta(seconds=min(2 ** row.attempts, MAX_BACKOFF))
             self._settle(row.id, "failed" if give_up else "pending", delay=backoff, error=repr(error)[:500])
             return 0
         with UnitOfWork(self.db) as uow:

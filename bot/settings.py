@@ -46,6 +46,8 @@ class TelegramSettings(BaseModel):
     webhook_url: str | None = None       # public https URL; its secret comes from TELEGRAM_WEBHOOK_SECRET
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    retry_first: float = Field(2.0, gt=0)  # first wait before trying an unreachable Telegram again; doubles
+    retry_max: float = Field(60.0, gt=0)
 
 
 class WeChatSettings(BaseModel):

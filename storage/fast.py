@@ -42,6 +42,7 @@ class _Compiled:
                         for column in getattr(statement, "selected_columns", ())] or None
 
     def parameters(self, values: dict[str, Any]):
+        """The driver's parameters for one execution, each value through its column's bind processor."""
         row = {**self.fixed, **values} if self.fixed else values
         processed = {}
         for name, value in row.items():
@@ -50,6 +51,7 @@ class _Compiled:
         return tuple(processed[name] for name in self.names) if self.names is not None else processed
 
     def row(self, raw: tuple) -> tuple:
+        """One driver row with each value through its column's result processor."""
         if self.results is None:
             return tuple(raw)
         return tuple(p(v) if p is not None else v for p, v in zip(self.results, raw))

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.app import build_app
-from bot.channels.base import RetryLater, Unreachable
+from bot.channels.base import Rejected, RetryLater, Unreachable
 from handlers.messages import Inbound
 from storage.models import Offer, Outbox, Person, ProcessedMessage, Request
 from storage.uow import UnitOfWork
@@ -99,6 +99,37 @@ def test_failing_platform_is_retried_with_backoff_and_sends_once(settings, clock
     clock.advance(timedelta(hours=1))
     asyncio.run(app.drain())
     assert len(channel.sent) == 2
+
+
+def test_an_outage_of_hours_loses_nothing_and_a_day_old_message_is_given_up(settings, clock):
+    channel = Recorder(failures=[ConnectionError("network is down")] * 30)
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))  # an ack to the group and a notice to the grid member
+    for _ in range(15):  # three hours of failing, each retry at its backoff (at most 10 minutes)
+        asyncio.run(app.drain())
+        clock.advance(timedelta(minutes=12))
+    assert channel.sent == [] and {r.status for r in rows(app, Outbox)} == {"pending"}
+    asyncio.run(app.drain())  # the network is back
+    assert {r.status for r in rows(app, Outbox)} == {"sent"} and len(channel.sent) == 2
+
+    channel.failures = [ConnectionError("network is down")] * 1000
+    app.handle(group("#投诉 3号楼路灯不亮", "wx-2"))
+    for _ in range(26):
+        asyncio.run(app.drain())
+        clock.advance(timedelta(hours=1))
+    assert {r.status for r in rows(app, Outbox) if r.sent_at is None} == {"failed"}
+
+
+def test_a_message_the_platform_refuses_is_not_sent_again(settings, clock):
+    channel = Recorder(failures=[Rejected("message is too long")])
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    asyncio.run(app.drain())
+    clock.advance(timedelta(hours=1))
+    asyncio.run(app.drain())
+    refused = [r for r in rows(app, Outbox) if r.status == "failed"]
+    assert len(refused) == 1 and refused[0].attempts == 1 and "too long" in refused[0].last_error
+    assert len(channel.sent) == 1  # the other message of the report went out
 
 
 def test_unreachable_chat_is_not_retried(settings, clock):

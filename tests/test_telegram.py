@@ -1,6 +1,8 @@
 """The whole loop in Telegram group and private chats: python-telegram-bot against the in-process fake Bot API."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -15,6 +17,8 @@ from storage.models import Outbox, Request
 from storage.uow import UnitOfWork
 from tests.conftest import ROOT, LiveBot
 from tests.fake_telegram import FakeBotApi, Failure
+from tests.npm import free_port
+from tests.test_reliability import Recorder, group
 
 GROUP = {"id": -1003, "type": "supergroup", "title": "3号楼业主群"}
 AUNT = {"id": 2001, "is_bot": False, "first_name": "王阿姨"}
@@ -145,9 +149,12 @@ async def test_staff_binds_by_code_and_secretary_binds_a_group(bot: Bot):
         assert uow.session.get(Request, 1).building == "8"
 
 
-async def test_blocked_group_marks_it_unreachable_and_tells_the_grid_member(bot: Bot):
+@pytest.mark.parametrize("status, description", [
+    (403, "Forbidden: bot was kicked from the group chat"),
+    (400, "Bad Request: not enough rights to send text messages to the chat")])
+async def test_blocked_group_marks_it_unreachable_and_tells_the_grid_member(bot: Bot, status, description):
     api = bot.api
-    api.failures.append(Failure("sendMessage", 403, times=5, chat_id=str(GROUP["id"])))
+    api.failures.append(Failure("sendMessage", status, times=5, chat_id=str(GROUP["id"]), description=description))
     await api.say(AUNT, GROUP, "#报修 电梯坏了")
     await bot.step(1)
     await bot.app.drain()
@@ -170,6 +177,23 @@ async def test_429_and_502_lose_nothing_and_send_nothing_twice(bot: Bot, clock):
     assert len(delivered) == 2  # the group's acknowledgement and the grid member's notice, once each
     with UnitOfWork(bot.app.db) as uow:
         assert {r.status for r in uow.session.exec(select(Outbox))} == {"sent"}
+
+
+async def test_a_message_telegram_refuses_fails_at_once_and_the_rest_goes(bot: Bot, clock):
+    api = bot.api
+    api.failures.append(Failure("sendMessage", 400, chat_id=str(GROUP["id"]),
+                                description="Bad Request: message is too long"))
+    await api.say(AUNT, GROUP, "#报修 电梯坏了")
+    await bot.step(1)
+    clock.advance(timedelta(hours=1))
+    await bot.app.drain()
+    with UnitOfWork(bot.app.db) as uow:
+        refused = [r for r in uow.session.exec(select(Outbox)) if r.status != "sent"]
+    assert len(refused) == 1 and (refused[0].status, refused[0].attempts) == ("failed", 1)
+    assert refused[0].chat_id == str(GROUP["id"]) and "诉求#1" in refused[0].text
+    acks = [p for p in api.calls_of("sendMessage") if p["chat_id"] == str(GROUP["id"]) and "诉求#1" in p["text"]]
+    assert len(acks) == 1  # tried once, never again
+    assert any("诉求#1" in t for t in api.texts_in(private(LI)))  # the grid member's notice went out
 
 
 async def test_redelivered_update_is_filed_once(bot: Bot):
@@ -195,3 +219,70 @@ async def test_commands_are_registered_in_both_languages(bot: Bot):
     registered = {c.get("language_code"): [x["command"] for x in c["commands"]]
                   for c in bot.api.calls_of("setMyCommands")}
     assert set(registered) == {None, "en"} and "bind" in registered[None]
+
+
+def waiting_for_telegram(app) -> list[Outbox]:
+    with UnitOfWork(app.db) as uow:
+        return list(uow.session.exec(select(Outbox).where(Outbox.channel == "telegram", Outbox.status != "sent")))
+
+
+async def test_telegram_down_at_start_holds_its_messages_and_catches_up(tmp_path, clock, caplog):
+    """The bot starts while Telegram cannot be reached: the rest runs, Telegram's messages wait, then go once."""
+    port = free_port()
+    channel = TelegramChannel("123:TEST", TelegramSettings(
+        enabled=True, base_url=f"http://127.0.0.1:{port}/bot", poll_timeout=1, per_chat_gap=0, retry_first=0.05,
+        retry_max=0.2))
+    console = Recorder()
+    app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel, "console": console})
+    caplog.set_level(logging.WARNING, logger="bot.channels.telegram")
+    api = FakeBotApi()
+    await channel.start(app.handle)  # returns although nobody answers
+    try:
+        assert not channel.online and "Telegram cannot be reached" in caplog.text
+
+        app.handle(group("#投诉 3号楼电梯坏了", "console-1"))  # the resident is on the console, 李建国 on Telegram
+        await app.drain()
+        assert any("诉求#1" in m.text for m in console.sent)
+        assert [row.chat_id for row in waiting_for_telegram(app)] == [str(LI["id"])]
+
+        await api.start(port)
+        await asyncio.wait_for(until(lambda: channel.online), 10)
+        clock.advance(timedelta(minutes=1))  # past the short wait the outbox was asked for
+        await app.drain("telegram")
+        assert waiting_for_telegram(app) == []
+        notices = [p for p in api.calls_of("sendMessage") if "诉求#1" in p["text"]]
+        assert [str(p["chat_id"]) for p in notices] == [str(LI["id"])]
+        assert "Telegram reached" in caplog.text
+    finally:
+        await channel.stop()
+        await api.stop()
+        app.db.dispose()
+
+
+async def test_a_rejected_token_is_reported_once_and_the_rest_runs(tmp_path, clock, caplog):
+    api = FakeBotApi()
+    await api.start()
+    api.failures.append(Failure("getMe", 401, description="Unauthorized"))
+    channel = TelegramChannel("123:WRONG", TelegramSettings(enabled=True, base_url=api.base_url, poll_timeout=1,
+                                                             retry_first=0.05))
+    console = Recorder()
+    app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel, "console": console})
+    caplog.set_level(logging.WARNING, logger="bot.channels.telegram")
+    await channel.start(app.handle)
+    try:
+        assert not channel.online
+        assert "rejected the bot token" in caplog.text and "WRONG" not in caplog.text  # no token in the log
+        app.handle(group("#投诉 3号楼电梯坏了", "console-1"))
+        await app.drain()
+        assert any("诉求#1" in m.text for m in console.sent)
+        assert len(waiting_for_telegram(app)) == 1  # kept, for when the token is put right
+        assert len(api.calls_of("getMe")) == 1 and not api.calls_of("getUpdates")  # no retrying a refusal
+    finally:
+        await channel.stop()
+        await api.stop()
+        app.db.dispose()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)

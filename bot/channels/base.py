@@ -1,9 +1,10 @@
 """What every channel adapter offers, and the errors it may raise when sending.
 
     ChannelError
-    ├── RetryLater     the platform asked to wait (rate limit); retry after `seconds`
-    └── Unreachable    the chat will never accept messages (bot blocked or removed); do not retry
-Any other exception from send() is treated as passing and retried with backoff.
+    ├── RetryLater     the platform asked to wait (rate limit, not connected yet); retry after `seconds`
+    ├── Unreachable    the chat will never accept messages (bot blocked or removed); do not retry
+    └── Rejected       the platform refused this message itself (malformed, too long); retrying cannot help
+Any other exception from send() is treated as passing (network down, server errors) and retried with backoff.
 """
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ class RetryLater(ChannelError):
 
 class Unreachable(ChannelError):
     """The chat cannot be reached any more."""
+
+
+class Rejected(ChannelError):
+    """The platform refused this very message; another try would be refused too."""
 
 
 class Channel(Protocol):

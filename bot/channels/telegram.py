@@ -4,11 +4,17 @@ The adapter translates and nothing more: it never decides what to say. Sending e
 channel errors of bot.channels.base, so the outbox decides what to retry:
     RetryAfter (429)            -> RetryLater, the row waits as long as Telegram asked
     Forbidden (403)             -> Unreachable, the bot was blocked or removed from the group
-    BadRequest 'chat not found' -> Unreachable
+    BadRequest 'chat not found', 'not enough rights', ChatMigrated
+                                -> Unreachable, the grid member is told (a migrated group needs /bindchat again)
+    any other BadRequest (400)  -> Rejected, the message itself is refused; sending it again cannot help
     network errors, 5xx         -> passed on, retried with backoff
+    not connected yet           -> RetryLater
+If Telegram cannot be reached at start, the rest of the bot runs on while the adapter keeps trying; a token
+Telegram rejects is logged and leaves Telegram off.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import warnings
@@ -17,11 +23,11 @@ from datetime import timedelta
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.base import RetryLater, Unreachable
+from bot.channels.base import Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
 from handlers.messages import Inbound, Outbound
 
@@ -52,39 +58,78 @@ class TelegramChannel:
             # Overall and per-group limits of Telegram; max_retries=0 hands a 429 to the outbox to reschedule.
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         self.application = builder.build()
+        self.online = False
+        self.refused = False  # Telegram rejected the token: nothing will be sent until the bot is restarted
         self._handle: Callable[[Inbound], None] | None = None
         self._names: dict[str, str] = {}
+        self._connecting: asyncio.Task | None = None
 
     # -- running -------------------------------------------------------------------------------------------
 
     async def start(self, handle: Callable[[Inbound], None]) -> None:
-        """Start receiving updates in the running event loop; each becomes handle(Inbound)."""
+        """Start receiving updates in the running event loop; each becomes handle(Inbound).
+
+        Returns once Telegram answered, or after the first failed try, leaving later tries to the background.
+        """
         self._handle = handle
         app = self.application
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION), self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_button))
-        await app.initialize()
-        for language, commands in COMMANDS.items():
-            await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands], language_code=language)
-        await app.start()
-        if self.settings.webhook_url:
-            await app.updater.start_webhook(
-                listen=self.settings.webhook_listen, port=self.settings.webhook_port,
-                url_path=app.bot.token.split(":")[0], webhook_url=self.settings.webhook_url,
-                secret_token=self.webhook_secret, allowed_updates=["message", "callback_query"])
-        else:
-            await app.updater.start_polling(
-                poll_interval=self.settings.poll_interval, timeout=timedelta(seconds=self.settings.poll_timeout),
-                allowed_updates=["message", "callback_query"])
+        if not await self._connect():
+            self._connecting = asyncio.ensure_future(self._keep_connecting())
+
+    async def _connect(self) -> bool:
+        """Try once to reach Telegram and start receiving; False when it is worth trying again."""
+        app = self.application
+        try:
+            await app.initialize()
+            for language, commands in COMMANDS.items():
+                await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands], language_code=language)
+            if not app.running:
+                await app.start()
+            if self.settings.webhook_url:
+                await app.updater.start_webhook(
+                    listen=self.settings.webhook_listen, port=self.settings.webhook_port,
+                    url_path=app.bot.token.split(":")[0], webhook_url=self.settings.webhook_url,
+                    secret_token=self.webhook_secret, allowed_updates=["message", "callback_query"])
+            else:
+                await app.updater.start_polling(
+                    poll_interval=self.settings.poll_interval, timeout=timedelta(seconds=self.settings.poll_timeout),
+                    allowed_updates=["message", "callback_query"])
+        except InvalidToken:  # its message quotes the token, which does not belong in a log
+            log.error("Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (BotFather's /token). Telegram "
+                      "stays off; the other channels run on.")
+            self.refused = True
+            return True
+        except NetworkError as error:  # TimedOut is one too
+            log.warning("Telegram cannot be reached (%s); trying again in the background, the rest runs on", error)
+            return False
+        self.online = True
+        return True
+
+    async def _keep_connecting(self) -> None:
+        delay = self.settings.retry_first
+        while True:
+            await asyncio.sleep(delay)
+            if await self._connect():
+                if self.online:
+                    log.warning("Telegram reached; receiving and sending again")
+                return
+            delay = min(2 * delay, self.settings.retry_max)
 
     async def stop(self) -> None:
         """Stop receiving and close the connections."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
         app = self.application
         if app.updater and app.updater.running:
             await app.updater.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
+        await app.bot.shutdown()  # its HTTP clients are open even when initialize() never got an answer
+        self.online = False
 
     # -- in ------------------------------------------------------------------------------------------------
 
@@ -136,6 +181,8 @@ class TelegramChannel:
 
     async def send(self, message: Outbound) -> str | None:
         """Send one message; return its Telegram message id."""
+        if not self.online:  # the outbox keeps the row; soon while connecting, seldom after a refusal
+            raise RetryLater(self.settings.retry_max if self.refused else self.settings.retry_first)
         mentions = "".join(f'<a href="tg://user?id={uid}">@{html.escape(self._names.get(uid, "👤"))}</a> '
                            for uid in message.mention_ids)
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.reply[:64])
@@ -151,10 +198,12 @@ class TelegramChannel:
             raise RetryLater(seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)) from wait
         except Forbidden as gone:
             raise Unreachable(str(gone)) from gone
+        except ChatMigrated as moved:  # the group became a supergroup under a new id
+            raise Unreachable(f"group moved to {moved.new_chat_id}") from moved
         except BadRequest as bad:
-            if "chat not found" in str(bad).lower():
+            if any(reason in str(bad).lower() for reason in ("chat not found", "not enough rights")):
                 raise Unreachable(str(bad)) from bad
-            raise
+            raise Rejected(str(bad)) from bad
         return str(sent.message_id)
 
     def private_chat_for(self, external_id: str) -> str:

@@ -49,6 +49,7 @@ class _Table:
                         if self.latin else None)
 
     def score(self, text: str, ascii_text: bool) -> tuple[int, list[str]]:
+        """The summed weight of this table's words found in text, and the words found."""
         hits, total = [], 0
         if not ascii_text:
             for word, weight in self.cjk:
