@@ -120,13 +120,19 @@ def test_an_outage_of_hours_loses_nothing_and_a_day_old_message_is_given_up(sett
     assert {r.status for r in rows(app, Outbox) if r.sent_at is None} == {"failed"}
 
 
-def test_a_message_the_platform_refuses_is_not_sent_again(settings, clock):
-    channel = Recorder(failures=[Rejected("message is too long")])
+def report_and_retry(channel, settings, clock, later: timedelta):
+    """A report in the group; its messages sent, and sent again `later` where they failed."""
     app = build_app(settings, clock=clock, channels={"console": channel})
     app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
     asyncio.run(app.drain())
-    clock.advance(timedelta(hours=1))
+    clock.advance(later)
     asyncio.run(app.drain())
+    return app
+
+
+def test_a_message_the_platform_refuses_is_not_sent_again(settings, clock):
+    channel = Recorder(failures=[Rejected("message is too long")])
+    app = report_and_retry(channel, settings, clock, timedelta(hours=1))
     refused = [r for r in rows(app, Outbox) if r.status == "failed"]
     assert len(refused) == 1 and refused[0].attempts == 1 and "too long" in refused[0].last_error
     assert len(channel.sent) == 1  # the other message of the report went out
@@ -134,11 +140,7 @@ def test_a_message_the_platform_refuses_is_not_sent_again(settings, clock):
 
 def test_unreachable_chat_is_not_retried(settings, clock):
     channel = Recorder(failures=[Unreachable("bot was blocked")])
-    app = build_app(settings, clock=clock, channels={"console": channel})
-    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
-    asyncio.run(app.drain())
-    clock.advance(timedelta(days=1))
-    asyncio.run(app.drain())
+    app = report_and_retry(channel, settings, clock, timedelta(days=1))
     statuses = sorted(r.status for r in rows(app, Outbox) if r.purpose is None)
     assert statuses[0] == "failed"
     # The grid member got the notice and is told the group is lost; the group is not tried again.
