@@ -45,7 +45,7 @@ def add_detail(t: Turn, cmd: Command) -> None:
     """补充 N text: more detail (or a photo) for the assignee."""
     request = _own(t, cmd)
     if not cmd.rest and not t.msg.attachments:
-        raise BadCommand("error.note_missing", verb="补充", number=request.id)
+        raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.check(request, "add_detail")
     t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, note=cmd.rest or None,
                           attachments=list(t.msg.attachments))

@@ -57,7 +57,7 @@ def progress(t: Turn, cmd: Command) -> None:
     """进展: a progress note the reporter and followers hear of."""
     request = _managed(t, cmd)
     if not cmd.rest:
-        raise BadCommand("error.note_missing", verb="进展", number=request.id)
+        raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     if request.state == "assigned":
         raise BadCommand("error.claim_first", number=request.id)
     lifecycle.apply(request, "progress", t.now)
@@ -71,7 +71,7 @@ def done(t: Turn, cmd: Command) -> None:
     """办结: finished, with a note (and a photo where the channel has one); residents are asked to rate."""
     request = _managed(t, cmd)
     if not cmd.rest:
-        raise BadCommand("error.note_missing", verb="办结", number=request.id)
+        raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.apply(request, "done", t.now)
     request.rating = request.rating_comment = None
     t.uow.requests.record(request, "done", t.now, actor_id=t.person.id, note=cmd.rest,
@@ -130,7 +130,7 @@ def reject(t: Turn, cmd: Command) -> None:
     """退回: not the community's to handle; the reporter is told why."""
     request = _managed(t, cmd)
     if not cmd.rest:
-        raise BadCommand("error.note_missing", verb="退回", number=request.id)
+        raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.apply(request, "reject", t.now)
     t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
     t.uow.requests.record(request, "rejected", t.now, actor_id=t.person.id, note=cmd.rest)

@@ -148,7 +148,7 @@ def test_bad_commands_get_clear_replies(console):
     sent = console.run("/as 李建国\n/in 私聊\n接单 99\n办结 1\n进展 1 在看\n评价 1 满意\n/done 1 fixed")
     assert console.seen_by("李建国", sent) == [
         "没有找到 诉求#99，请核对编号。",
-        "请在编号后写上说明，例如「办结 1 已联系物业」。",
+        "请在编号后写上怎么解决的，例如「办结 1 已更换灯泡」。",
         "请先接单：「接单 1」。",
         "抱歉，诉求#1 不是您反映的。",
         "诉求#1 已办结，已请居民评价。",

@@ -1,6 +1,8 @@
 """Unit tests of the pure rules: state machine, deadlines, quiet hours, routing, commands, ratings, catalogs."""
 from __future__ import annotations
 
+import ast
+import string
 from datetime import timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from handlers.durations import parse_duration
 from handlers.errors import IllegalTransition
 from handlers.routing import route
 from storage.models import Request
-from tests.conftest import local
+from tests.conftest import ROOT, local
 
 
 def make(state: str) -> Request:
@@ -123,6 +125,21 @@ def test_catalogs_have_the_same_keys_and_placeholders():
     catalog = Catalog.load()
     zh, en = catalog.texts["zh-CN"], catalog.texts["en"]
     assert set(zh) == set(en)
-    import string
     fields = lambda t: {f for _, f, _, _ in string.Formatter().parse(t) if f}  # noqa: E731
     assert {k for k in zh if fields(zh[k]) != fields(en[k])} == set()
+
+
+def test_every_text_the_handlers_name_is_in_the_catalog():
+    """A key missing from the catalog would fail only when that reply is due; find it here instead."""
+    keys = set(Catalog.load().texts["zh-CN"])
+    groups = {key.split(".")[0] for key in keys}
+    missing = []
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            name = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+            if "." not in name or " " in name or name.split(".")[0] not in groups:
+                continue
+            # An f-string key such as f"error.note_missing.{cmd.verb}" shows up as its constant prefix.
+            if not (name in keys or name.endswith(".") and any(key.startswith(name) for key in keys)):
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert missing == []
