@@ -216,9 +216,10 @@ async def test_edited_and_service_messages_are_ignored(bot: Bot):
 
 
 async def test_commands_are_registered_in_both_languages(bot: Bot):
-    registered = {c.get("language_code"): [x["command"] for x in c["commands"]]
+    registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
                   for c in bot.api.calls_of("setMyCommands")}
-    assert set(registered) == {None, "en"} and "bind" in registered[None]
+    assert set(registered) == {None, "en"} and set(registered[None]) == set(registered["en"]) >= {"bind", "my"}
+    assert (registered[None]["my"], registered["en"]["my"]) == ("我的诉求", "My requests")
 
 
 def waiting_for_telegram(app) -> list[Outbox]:

@@ -29,17 +29,15 @@ from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, Cont
 
 from bot.channels.base import Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
+from handlers.catalog import Catalog
 from handlers.messages import Inbound, Outbound
 
 log = logging.getLogger(__name__)
 
-# Registered with setMyCommands; the texts are the menu Telegram shows beside the input box.
-COMMANDS = {
-    None: [("my", "我的诉求"), ("help", "帮助"), ("bind", "工作人员绑定：/bind 绑定码"),
-           ("bindchat", "书记绑定楼栋群：/bindchat 3号楼")],
-    "en": [("my", "My requests"), ("help", "Help"), ("bind", "Staff: /bind CODE"),
-           ("bindchat", "Secretary: bind this group to a building")],
-}
+# Registered with setMyCommands, described in the catalogs' `menu` texts: Chinese for everyone, English for
+# people whose Telegram is in English.
+MENU = ("my", "help", "bind", "bindchat")
+MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
 
 
 class TelegramChannel:
@@ -83,8 +81,10 @@ class TelegramChannel:
         app = self.application
         try:
             await app.initialize()
-            for language, commands in COMMANDS.items():
-                await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands], language_code=language)
+            catalog = Catalog.load()
+            for telegram_code, language in MENU_LANGUAGES:
+                await app.bot.set_my_commands([BotCommand(c, catalog.text(language, f"menu.{c}")) for c in MENU],
+                                              language_code=telegram_code)
             if not app.running:
                 await app.start()
             if self.settings.webhook_url:
