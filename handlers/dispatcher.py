@@ -61,8 +61,8 @@ class Dispatcher:
     def screen(self, msg: Inbound) -> Action | None:
         """What to do with a message, decided without storage; None for chatter to ignore."""
         text = msg.text.strip()
-        if not text:
-            return None
+        if not text:  # a photo alone: in a group it is chatter; in private, say how to send it with words
+            return partial(_answer, "help.photo_only", {}) if msg.is_private and msg.attachments else None
         cmd = parse_command(text, private=msg.is_private)
         if cmd is not None:
             return partial(_command, cmd)

@@ -215,6 +215,17 @@ async def test_edited_and_service_messages_are_ignored(bot: Bot):
         assert [r.category for r in uow.session.exec(select(Request))] == ["electricity"]
 
 
+async def test_a_photo_alone_is_answered_in_private_and_left_alone_in_the_group(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, photo="PHOTO-1")
+    await api.say(AUNT, private(AUNT), photo="PHOTO-2")
+    await bot.step(2)
+    assert api.texts_in(GROUP) == []
+    assert ["配一句文字" in t for t in api.texts_in(private(AUNT))] == [True]
+    with UnitOfWork(bot.app.db) as uow:
+        assert list(uow.session.exec(select(Request))) == []
+
+
 async def test_commands_are_registered_in_both_languages(bot: Bot):
     registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
                   for c in bot.api.calls_of("setMyCommands")}

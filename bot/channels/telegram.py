@@ -71,7 +71,8 @@ class TelegramChannel:
         """
         self._handle = handle
         app = self.application
-        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION), self._on_message))
+        messages = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION | filters.PHOTO)
+        app.add_handler(MessageHandler(messages, self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_button))
         if not await self._connect():
             self._connecting = asyncio.ensure_future(self._keep_connecting())
