@@ -77,7 +77,8 @@ _SCORES = [
     (re.compile(r"^(非常|很|十分)?不满意|^差评|^not (very )?satisfied|^unsatisfied|^dissatisfied"), 1),
     (re.compile(r"^基本满意|^一般|^还行|^还可以|^ok\b|^so-so|^fair"), 3),
     (re.compile(r"^(非常|很|十分)?满意|^好评|^very satisfied|^satisfied|^great|^good"), 5),
-    (re.compile(r"^([1-5])\s*(分|星|stars?)?(?![\d.])"), None),
+    # A digit counts only on its own or as 分/星: "3号楼…", "5分钟前…" and "2.5" are not scores.
+    (re.compile(r"^([1-5])\s*(分|星|stars?)?(?=$|[\s,，。!！~～、]|\.(?!\d))"), None),
     (re.compile(r"^([一二三四五])\s*(分|星)"), None),
 ]
 _CN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}

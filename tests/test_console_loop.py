@@ -122,6 +122,18 @@ def test_unrated_request_is_asked_again_then_closed_unrated(console):
         assert [e.action for e in uow.requests.timeline(1)][-1] == "closed_unrated"
 
 
+def test_an_untagged_report_is_offered_and_filed_only_when_the_resident_says_so(console):
+    sent = console.run("3号楼的楼道灯坏了")  # begins with a number, yet is no rating of 3
+    assert console.in_chat("3号楼业主群", sent) == ["这条消息像是一个电力照明问题，需要登记为诉求吗？回复 1 登记，回复 2 不用。"]
+    sent = console.run("1")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith("收到，已登记为 诉求#1（电力照明·3号楼）")
+    assert request(console, 1).text == "3号楼的楼道灯坏了"
+
+    sent = console.run("5号楼下水道堵了\n2")
+    assert console.in_chat("3号楼业主群", sent)[-1] == "好的，不登记。需要时发「#投诉 内容」或「#微心愿 内容」即可。"
+    assert request(console, 2) is None
+
+
 def test_second_report_of_the_same_problem_follows_the_first(console):
     console.run("#投诉 3号楼电梯坏了")
     sent = console.run("/as 李大爷\n#报修 电梯又不动了，3号楼")

@@ -102,7 +102,8 @@ def test_chatter_in_groups_is_not_a_command(text):
 
 @pytest.mark.parametrize("text,score", [
     ("5", 5), ("4分 很及时", 4), ("满意", 5), ("非常满意", 5), ("基本满意", 3), ("不满意 还是不亮", 1),
-    ("很不满意", 1), ("satisfied", 5), ("not satisfied", 1), ("三星", 3),
+    ("很不满意", 1), ("satisfied", 5), ("not satisfied", 1), ("三星", 3), ("5 谢谢小李", 5), ("4！", 4),
+    ("5 stars", 5),
 ])
 def test_ratings(text, score):
     assert parse_rating(text)[0] == score
@@ -110,6 +111,8 @@ def test_ratings(text, score):
 
 def test_not_ratings():
     assert parse_rating("502漏水") is None and parse_rating("10号楼") is None and parse_rating("6") is None
+    for text in ("3号楼的楼道灯坏了", "5分钟前电梯又停了", "2.5", "2楼漏水"):
+        assert parse_rating(text) is None, text
     assert parse_offer_answer("1") is True and parse_offer_answer("不用") is False
     assert parse_offer_answer("电梯坏了") is None
 
