@@ -70,13 +70,7 @@ class Dispatcher:
         short = parse_offer_answer(text) is not None or parse_rating(text) is not None
         if short and (msg.is_private or msg.reply_to or msg.quoted or len(text) <= 12):
             return partial(_short_answer, reading)
-        if reading.tagged or reading.urgent or (msg.is_private and reading.kind != "none"):
-            return partial(_file, reading)
-        if msg.is_private:
-            return partial(_answer, "help.hint", {})
-        if reading.confident:
-            return partial(_offer, reading)
-        return None
+        return _ordinary(reading, msg)
 
     def _run(self, msg: Inbound, action: Action) -> None:
         now = self.clock.now()
@@ -90,6 +84,17 @@ class Dispatcher:
             if action(turn) is IGNORED:
                 return
             uow.commit()
+
+
+def _ordinary(reading: Reading, msg: Inbound) -> Action | None:
+    """What to do with a message that is neither a command nor an answer; None for chatter."""
+    if reading.tagged or reading.urgent or (msg.is_private and reading.kind != "none"):
+        return partial(_file, reading)
+    if msg.is_private:
+        return partial(_answer, "help.hint", {})
+    if reading.confident:
+        return partial(_offer, reading)
+    return None
 
 
 def _command(cmd: Command, t: Turn) -> None:
@@ -112,7 +117,7 @@ def _offer(reading: Reading, t: Turn) -> None:
 
 
 def _short_answer(reading: Reading, t: Turn) -> object:
-    """'1' to an offer, '满意' to a rating prompt; anything else is read as an ordinary message."""
+    """'1' to an offer, '满意' to a rating prompt; when nothing waits for an answer, an ordinary message."""
     msg = t.msg
     yes = parse_offer_answer(msg.text)
     pending = t.uow.ledger.pending_offer(t.person.id, msg.channel, msg.chat_id, t.now)
@@ -124,11 +129,8 @@ def _short_answer(reading: Reading, t: Turn) -> object:
     if request is not None:
         rate(t, request, *rating)
         return None
-    if reading.tagged or reading.urgent:
-        return file_request(t, reading, msg.text)
-    if msg.is_private:
-        return t.reply("help.hint")
-    return IGNORED
+    action = _ordinary(reading, msg)  # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report
+    return action(t) if action is not None else IGNORED
 
 
 def _rating_target(t: Turn):

@@ -133,6 +133,9 @@ def test_an_untagged_report_is_offered_and_filed_only_when_the_resident_says_so(
     assert console.in_chat("3号楼业主群", sent)[-1] == "好的，不登记。需要时发「#投诉 内容」或「#微心愿 内容」即可。"
     assert request(console, 2) is None
 
+    sent = console.run("一般楼道灯晚上都不亮")  # 一般 could be a rating of 3, but nothing waits for one
+    assert console.in_chat("3号楼业主群", sent) == ["这条消息像是一个电力照明问题，需要登记为诉求吗？回复 1 登记，回复 2 不用。"]
+
 
 def test_second_report_of_the_same_problem_follows_the_first(console):
     console.run("#投诉 3号楼电梯坏了")
