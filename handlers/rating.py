@@ -46,8 +46,8 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
         lifecycle.apply(request, "satisfied", t.now)
         t.uow.requests.record(request, "closed", t.now, score=score)
         t.reply("rating.thanks", number=request.id)
-        t.say.to_person(assignee, "notice.rated", request=request, score=score, comment=comment or "-",
-                        **about(t, request, assignee.language))
+        t.say.to_person(assignee, "notice.rated", request=request, score=score,
+                        comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
         return
     lifecycle.apply(request, "unsatisfied", t.now)
     request.resolve_by = deadlines(t.community, request.category, request.urgent, t.now)[1]
@@ -55,5 +55,10 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     schedule.for_resolution(t, request)
     t.reply("rating.reopened", number=request.id)
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
-                    comment=comment or "-", **about(t, request, assignee.language))
+                    comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
     escalate(t, request, "unsatisfied", note=comment)
+
+
+def _comment(t: Turn, comment: str | None, lang: str | None) -> str:
+    """The resident's words for the assignee's notice, or nothing at all when they left none."""
+    return t.svc.catalog.text(lang, "notice.comment", comment=comment) if comment else ""

@@ -43,7 +43,7 @@ def test_complaint_claimed_progressed_done_rated_and_closed(console):
 
     sent = console.run("/as 王阿姨\n/in 私聊\n满意")
     assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
-    assert console.seen_by("李建国", sent) == ["诉求#1 居民评价 5 分，已关闭。留言：-"]
+    assert console.seen_by("李建国", sent) == ["诉求#1 居民评价 5 分，已关闭。"]
     closed = request(console, 1)
     assert (closed.state, closed.rating, closed.level) == ("closed", 5, 0)
 
