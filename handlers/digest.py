@@ -103,7 +103,8 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
                       claimed=fig.claimed, done=fig.done, rated=fig.rated, followers=fig.followers),
              cat.text(lang, "digest.rates", response=pct(fig.response_rate), resolution=pct(fig.resolution_rate),
                       satisfaction=pct(fig.satisfaction_rate))]
-    parts.append(cat.text(lang, "digest.open", open=len(fig.open), overdue=len(fig.overdue)))
+    parts.append(cat.text(lang, "digest.open" if fig.overdue else "digest.open_in_time", open=len(fig.open),
+                          overdue=len(fig.overdue)))
     for r in fig.overdue:
         age = (t.now - r.created_at).total_seconds() / 3600
         parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang), hours=f"{age:.0f}"))
