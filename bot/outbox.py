@@ -3,7 +3,8 @@
 A row is leased (status 'sending') in one short transaction and marked sent in another, so no database lock is
 held while a platform is slow. If the process dies in between, the lease runs out and the row is sent again:
 at most the one message in flight is sent twice. A platform that fails (network down, server errors) is tried
-again with backoff, 2 s doubling to 10 minutes, until the message is a day old: an outage of hours loses nothing.
+again with backoff, 2 s doubling to 10 minutes, and one that asks to wait is waited for, until the message is a
+day old: an outage of hours loses nothing, and a week-old reply never arrives as if it were new.
 """
 from __future__ import annotations
 
@@ -113,10 +114,14 @@ class OutboxSender:
         message = Outbound(channel=row.channel, chat_id=row.chat_id, text=row.text, outbox_id=row.id,
                            choices=tuple(Choice(label, reply) for label, reply in row.choices),
                            mention_ids=tuple(row.mention_ids))
+        stale = self.clock.now() - row.created_at >= GIVE_UP_AFTER
         try:
             platform_id = await channel.send(message)
         except RetryLater as wait:
-            self._settle(row.id, "pending", delay=timedelta(seconds=wait.seconds), error=str(wait))
+            if stale:
+                log.error("gave up waiting to send: channel=%s outbox=%s: %s", row.channel, row.id, wait)
+            self._settle(row.id, "failed" if stale else "pending", delay=timedelta(seconds=wait.seconds),
+                         error=str(wait))
             return 0
         except Unreachable as gone:
             log.warning("chat unreachable: channel=%s chat=%s outbox=%s", row.channel, row.chat_id, row.id)
@@ -129,11 +134,10 @@ class OutboxSender:
             self._settle(row.id, "failed", error=f"rejected: {refused}"[:500])
             return 0
         except Exception as error:  # a passing platform or network failure: back off and try again
-            give_up = self.clock.now() - row.created_at >= GIVE_UP_AFTER
-            log.log(logging.ERROR if give_up else logging.WARNING, "send failed%s: channel=%s outbox=%s attempt=%s: %r",
-                    ", giving up" if give_up else "", row.channel, row.id, row.attempts, error)
+            log.log(logging.ERROR if stale else logging.WARNING, "send failed%s: channel=%s outbox=%s attempt=%s: %r",
+                    ", giving up" if stale else "", row.channel, row.id, row.attempts, error)
             backoff = timedelta(seconds=min(2 ** row.attempts, MAX_BACKOFF))
-            self._settle(row.id, "failed" if give_up else "pending", delay=backoff, error=repr(error)[:500])
+            self._settle(row.id, "failed" if stale else "pending", delay=backoff, error=repr(error)[:500])
             return 0
         with UnitOfWork(self.db) as uow:
             uow.outbox.mark_sent(row.id, self.clock.now(), platform_id)

@@ -120,6 +120,15 @@ def test_an_outage_of_hours_loses_nothing_and_a_day_old_message_is_given_up(sett
     assert {r.status for r in rows(app, Outbox) if r.sent_at is None} == {"failed"}
 
 
+def test_a_platform_that_stays_away_for_a_day_does_not_get_day_old_messages(settings, clock):
+    channel = Recorder(failures=[RetryLater(600)] * 1000)  # as a channel that is not connected says
+    app = report_and_retry(channel, settings, clock, timedelta(hours=23))
+    assert {r.status for r in rows(app, Outbox)} == {"pending"}
+    clock.advance(timedelta(hours=2))
+    asyncio.run(app.drain())
+    assert {r.status for r in rows(app, Outbox)} == {"failed"} and channel.sent == []
+
+
 def report_and_retry(channel, settings, clock, later: timedelta):
     """A report in the group; its messages sent, and sent again `later` where they failed."""
     app = build_app(settings, clock=clock, channels={"console": channel})
