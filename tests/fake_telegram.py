@@ -1,7 +1,8 @@
 """An in-process fake of the Telegram Bot API for tests: real HTTP on loopback, real long polling with offsets.
 
 python-telegram-bot talks to it through `base_url`. It records every call with its parameters, lets a test make
-people speak and press buttons, and can inject failures (429 with retry_after, 502, 403) and delays.
+people speak and press buttons, and can inject failures (429 with retry_after, 502, 403) and delays. Once the bot
+sets a webhook, updates are POSTed to it with its secret, as Telegram does, instead of waiting for getUpdates.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 BOT = {"id": 999000, "is_bot": True, "first_name": "小区助手", "username": "doorstep_test_bot",
        "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
@@ -56,6 +57,8 @@ class FakeBotApi:
         self._message_ids: dict[str, itertools.count] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.webhook: dict | None = None  # setWebhook's parameters while one is set
+        self.webhook_answers: list[int] = []  # the HTTP status of each POST to the webhook
 
     @property
     def base_url(self) -> str:
@@ -130,8 +133,13 @@ class FakeBotApi:
     async def _push(self, update: dict) -> None:
         async with self._new:
             self._last = {"update_id": next(self._ids), **update}
-            self._updates.append(self._last)
-            self._new.notify_all()
+            if self.webhook is None:
+                self._updates.append(self._last)
+                self._new.notify_all()
+                return
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token", "")}
+        async with ClientSession() as http, http.post(self.webhook["url"], json=self._last, headers=headers) as answer:
+            self.webhook_answers.append(answer.status)
 
     def _next_message_id(self, chat_id: str) -> int:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
@@ -177,6 +185,14 @@ class FakeBotApi:
                 except TimeoutError:
                     pass
             return list(self._updates[: int(params.get("limit") or 100)])
+
+    async def _api_setWebhook(self, params: dict) -> bool:
+        self.webhook = params
+        return True
+
+    async def _api_deleteWebhook(self, _params: dict) -> bool:
+        self.webhook = None
+        return True
 
     async def _api_sendMessage(self, params: dict) -> dict:
         chat_id = str(params["chat_id"])

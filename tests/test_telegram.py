@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import yaml
+from aiohttp import ClientSession
 from sqlmodel import select
 
 from bot.app import build_app
@@ -57,11 +58,13 @@ def telegram_settings(tmp_path, edit: Callable[[dict], None] | None = None) -> S
 class Bot(LiveBot):
     """The bot running against the fake API."""
 
-    def __init__(self, api: FakeBotApi, settings: Settings, clock) -> None:
+    def __init__(self, api: FakeBotApi, settings: Settings, clock, webhook_secret: str | None = None,
+                 **telegram) -> None:
         super().__init__()
         self.api = api
         self.channel = TelegramChannel("123:TEST", TelegramSettings(
-            enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0))
+            enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0, **telegram),
+            webhook_secret=webhook_secret)
         self.app = build_app(settings, clock=clock, channels={"telegram": self.channel})
 
     async def start(self) -> None:
@@ -298,3 +301,31 @@ async def test_a_rejected_token_is_reported_once_and_the_rest_runs(tmp_path, clo
 async def until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0.02)
+
+
+async def test_updates_arrive_by_webhook_with_its_secret(tmp_path, clock):
+    api = FakeBotApi()
+    await api.start()
+    port = free_port()
+    bot = Bot(api, telegram_settings(tmp_path), clock, webhook_secret="s3cret", webhook_listen="127.0.0.1",
+              webhook_port=port, webhook_url=f"http://127.0.0.1:{port}/123")
+    await bot.start()
+    try:
+        assert (api.webhook["url"], api.webhook["secret_token"]) == (f"http://127.0.0.1:{port}/123", "s3cret")
+        assert not api.calls_of("getUpdates")
+        await api.say(AUNT, GROUP, "#报修 2单元电梯坏了")
+        await bot.step(1)
+        assert api.webhook_answers == [200] and "诉求#1" in api.texts_in(GROUP)[0]
+
+        forged = {"update_id": 99, "message": {"message_id": 99, "date": 0, "chat": GROUP, "from": AUNT,
+                                               "text": "#报修 假的"}}
+        async with ClientSession() as http:
+            async with http.post(api.webhook["url"], json=forged,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}) as answer:
+                assert answer.status == 403  # only Telegram knows the secret
+        with UnitOfWork(bot.app.db) as uow:
+            assert len(list(uow.session.exec(select(Request)))) == 1
+    finally:
+        await bot.channel.stop()
+        await api.stop()
+        bot.app.db.dispose()
