@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.channels.base import Channel
 from bot.outbox import OutboxSender
 from bot.settings import Settings
+from bot.spool import Spool
 from handlers import digest, followups, reach
 from handlers.catalog import Catalog
 from handlers.clock import Clock, SystemClock
@@ -32,12 +33,27 @@ class App:
     clock: Clock
     services: Services
     dispatcher: Dispatcher
+    spool: Spool
     channels: dict[str, Channel] = field(default_factory=dict)
     sender: OutboxSender | None = None
 
     def handle(self, message: Inbound) -> None:
-        """Handle one inbound message from any channel."""
-        self.dispatcher.handle(message)
+        """Handle one inbound message from any channel; one the database cannot take is kept for later."""
+        if self.spool.waiting:  # what was kept goes first, so a rating never overtakes its report
+            self.spool.replay(self.dispatcher.handle)
+        if self.spool.waiting:  # the database is still away: this one waits behind the others
+            self.spool.keep(message)
+            return
+        try:
+            self.dispatcher.handle(message)
+        except Exception as error:  # the dispatcher answers every other failure itself; this is storage gone
+            log.error("message kept for when the database is back: channel=%s chat=%s message=%s: %r",
+                      message.channel, message.chat_id, message.message_id, error)
+            self.spool.keep(message)
+
+    async def retry_kept(self) -> int:
+        """Handle the messages kept while the database was unavailable; in the event loop, where they are kept."""
+        return self.spool.replay(self.dispatcher.handle) if self.spool.waiting else 0
 
     def sweep(self, limit: int = 500) -> int:
         """Fire every follow-up that is due, each in its own transaction; return how many fired."""
@@ -77,6 +93,7 @@ class App:
 
     async def tick(self) -> None:
         """Everything the timers do, at once: for the console's /advance and for tests."""
+        await self.retry_kept()
         self.sweep()
         self.send_digest_if_due()
         await self.drain()
@@ -113,7 +130,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                         Reader.from_file(bot_name=community.community.bot_name))
     channels = dict(channels or {})
     _sync_staff(db, settings, clock, channels)
-    app = App(settings, db, clock, services, Dispatcher(services, db, clock), channels)
+    app = App(settings, db, clock, services, Dispatcher(services, db, clock), Spool(settings.spool_path), channels)
     app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost)
     db.on_outbox = app.sender.wake  # what a change queued goes out at once, not at the next tick
     return app

@@ -1,4 +1,4 @@
-"""The three timers: follow-up sweep, outbox drain, daily digest. Nothing per-request lives in a job store."""
+"""The timers: follow-ups, outbox, kept messages, daily digest. Nothing per-request lives in a job store."""
 from __future__ import annotations
 
 import logging
@@ -17,6 +17,9 @@ def make_scheduler(app) -> AsyncIOScheduler:
                       seconds=community.schedule.sweep_every.total_seconds(), **every)
     # Each tick starts a background drain per channel, so WeChat's slow pacing never holds up Telegram.
     scheduler.add_job(app.sender.kick, "interval", id="outbox", seconds=1, **every)
+    # Messages kept while the database was down; a coroutine, so it runs in the loop that keeps them.
+    scheduler.add_job(app.retry_kept, "interval", id="kept", seconds=community.schedule.sweep_every.total_seconds(),
+                      **every)
     digest_at = community.schedule.digest_at
     scheduler.add_job(_guarded(app.send_digest_if_due), "cron", id="digest", hour=digest_at.hour,
                       minute=digest_at.minute, misfire_grace_time=6 * 3600, **every)

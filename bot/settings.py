@@ -82,6 +82,7 @@ class Settings(BaseModel):
     community: Community
     channels: ChannelSettings = ChannelSettings()
     database_url: str
+    spool_path: Path = Path("doorstep-spool.jsonl")  # messages kept while the database cannot take them
     env: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
@@ -106,7 +107,8 @@ class Settings(BaseModel):
             raise ConfigError(path, problems)
         db_file = (path.parent / database.get("path", "doorstep.db")).resolve()
         url = env.get("DATABASE_URL") or f"sqlite:///{db_file}"
-        return cls(community=community, channels=channel_settings, database_url=url, env=env)
+        spool = (path.parent / database.get("spool", "doorstep-spool.jsonl")).resolve()
+        return cls(community=community, channels=channel_settings, database_url=url, spool_path=spool, env=env)
 
 
 def _validated(model: type[BaseModel], data: Any, prefix: str, problems: list[str]):

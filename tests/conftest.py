@@ -27,9 +27,10 @@ def local(*args: int) -> datetime:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    """The shipped config.yaml, on a fresh SQLite file."""
+    """The shipped config.yaml, on a fresh SQLite file (and its spool beside it)."""
     loaded = Settings.load(ROOT / "config.yaml", env={})
-    return loaded.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'doorstep.db'}"})
+    return loaded.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'doorstep.db'}",
+                                     "spool_path": tmp_path / "doorstep-spool.jsonl"})
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """The same loop on PostgreSQL, the scale-out backend; skipped where no server answers."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlmodel import SQLModel
 
 from handlers.messages import Inbound
@@ -50,3 +52,30 @@ def test_follow_ups_are_claimed_once_across_instances(pg_settings, clock):
         assert connection.execute(text("select level from request where id = 1")).scalar() == 1
     first.app.db.dispose()
     second.app.db.dispose()
+
+
+def test_messages_sent_while_the_database_is_down_are_handled_when_it_is_back(pg_settings, clock):
+    console = Console(pg_settings, clock)
+    console.run("#投诉 3号楼电梯坏了")  # the pool now holds live connections, which the outage will cut
+    url = make_url(PG_URL)
+    admin = psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                            dbname="postgres", autocommit=True)
+    try:
+        admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS false')
+    except psycopg.errors.InsufficientPrivilege:
+        pytest.skip("taking the test database offline needs a superuser")
+    try:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                      "AND pid <> pg_backend_pid()", (url.database,))
+        sent = console.run("/as 李大爷\n#投诉 3号楼路灯不亮")
+        assert console.in_chat("3号楼业主群", sent) == [] and console.app.spool.waiting == 1
+        assert "the database did not answer" in console.out.getvalue()  # and the console session goes on
+    finally:
+        admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS true')
+        admin.close()
+    assert asyncio.run(console.app.retry_kept()) == 1
+    asyncio.run(console.app.drain())
+    assert any(text.startswith("收到，已登记为 诉求#2") for text in console.seen_by("李大爷"))
+    with console.app.db.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from request")).scalar() == 2
+    console.app.db.dispose()

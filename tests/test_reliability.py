@@ -235,3 +235,37 @@ async def test_a_reply_goes_out_as_soon_as_it_is_committed(settings, clock):
     app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
     await app.sender.idle()  # no drain asked for, no timer running: the commit woke the sender
     assert any("诉求#1" in m.text for m in console.sent)
+
+
+def test_messages_that_came_while_the_database_was_away_are_handled_when_it_is_back(settings, clock, tmp_path):
+    channel = Recorder()
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    db_file = tmp_path / "doorstep.db"
+    app.db.dispose()
+    db_file.rename(tmp_path / "away.db")
+    db_file.mkdir()  # SQLite cannot open a directory: every connection fails, as with a disk gone or a server down
+
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+    app.handle(group("#投诉 3号楼路灯不亮", "wx-2"))
+    assert app.spool.waiting == 2 and settings.spool_path.exists()
+    assert asyncio.run(app.retry_kept()) == 0  # still away: both wait, in order
+
+    db_file.rmdir()
+    (tmp_path / "away.db").rename(db_file)
+    assert asyncio.run(app.retry_kept()) == 2
+    asyncio.run(app.drain())
+    assert [r.text for r in rows(app, Request)] == ["#投诉 3号楼电梯坏了", "#投诉 3号楼路灯不亮"]
+    assert sum("诉求#" in m.text and m.chat_id == "3号楼业主群" for m in channel.sent) == 2  # both acknowledged
+    assert app.spool.waiting == 0 and not settings.spool_path.exists()
+
+    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))  # a platform's redelivery after all that: still filed once
+    assert len(rows(app, Request)) == 2
+
+
+def test_kept_messages_survive_a_restart_and_go_before_new_ones(settings, clock, tmp_path):
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    app.spool.keep(group("#投诉 3号楼电梯坏了", "wx-1"))  # kept by a process that then stopped
+    again = build_app(settings, clock=clock, channels={"console": Recorder()})
+    assert again.spool.waiting == 1
+    again.handle(group("#投诉 3号楼路灯不亮", "wx-2"))
+    assert [r.text for r in rows(again, Request)] == ["#投诉 3号楼电梯坏了", "#投诉 3号楼路灯不亮"]

@@ -10,6 +10,7 @@ Any other line, /help, /my and /done included, goes to the bot. Lines starting w
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -17,6 +18,8 @@ from typing import TextIO
 from handlers.clock import FakeClock
 from handlers.durations import parse_duration
 from handlers.messages import Inbound, Outbound
+
+log = logging.getLogger(__name__)
 
 PRIVATE_WORDS = ("私聊", "private", "dm")
 META = ("/as", "/in", "/who", "/reply", "/advance", "/time", "/quit")
@@ -81,10 +84,14 @@ class ConsoleSession:
         if not text or text.startswith("//"):
             return
         word, _, rest = text.partition(" ")
-        if word in META:
-            await self._meta(word, rest.strip())
-            return
-        await self._send(text)
+        try:
+            if word in META:
+                await self._meta(word, rest.strip())
+            else:
+                await self._send(text)
+        except Exception:  # the session goes on; a message that was typed is kept by app.handle already
+            log.exception("console line failed: %s", text)
+            self.say("— the database did not answer (see the log); what was typed is kept and handled when it is back")
 
     async def run(self, lines: Iterable[str]) -> None:
         """Play a script, line by line."""
