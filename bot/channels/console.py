@@ -91,7 +91,8 @@ class ConsoleSession:
                 await self._send(text)
         except Exception:  # the session goes on; a message that was typed is kept by app.handle already
             log.exception("console line failed: %s", text)
-            self.say("— the database did not answer (see the log); what was typed is kept and handled when it is back")
+            self.say("— that did not go through (see the log); a message the database could not take is kept "
+                     "and handled when it is back")
 
     async def run(self, lines: Iterable[str]) -> None:
         """Play a script, line by line."""
