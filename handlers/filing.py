@@ -7,7 +7,7 @@ from handlers.deadlines import deadlines
 from handlers.intake import Reading
 from handlers.routing import route
 from handlers.views import about
-from storage.models import Offer, Request
+from storage.models import Offer, Person, Request
 
 CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
 
@@ -25,7 +25,7 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
         since = t.now - community.schedule.duplicate_window
         existing = t.uow.requests.open_like(category, building, reading.unit, since)
         if existing is not None:
-            return _join(t, existing, text)
+            return _join(t, existing, text, reading)
     way = route(community, building, category, kind, chat_buildings)
     assignee = t.uow.people.by_staff_id(way.assignee)
     respond_by, resolve_by = deadlines(community, category, reading.urgent, t.now)
@@ -61,34 +61,72 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
         t.reply("ack.invite")
     assignee = t.uow.people.get(request.assignee_id)
     notice = "notice.urgent" if request.urgent else "notice.new"
-    choice = tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
+    choice = _claim_choice(request)
     t.say.to_person(assignee, notice, urgent=True, request=request, choices=choice,
                     **about(t, request, assignee.language), reporter=t.person.name)
     if request.urgent:
-        for staff_id in t.community.escalation[:1]:
-            if staff_id != assignee.staff_id:
-                t.say.to_staff(staff_id, "notice.urgent_leader", request=request, **params)
+        _alert_leader(t, request, assignee, params)
     for staff_id in inform:
         t.say.to_staff(staff_id, "notice.inform", request=request, **params)
     for staff_id in volunteers:
         t.say.to_staff(staff_id, "notice.wish_offer", request=request, choices=choice, **params)
 
 
-def _join(t: Turn, existing: Request, text: str) -> Request:
-    """A second report of an open problem: the reporter follows the first and is told so."""
+def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
+    """A second report of an open problem: the reporter follows the first and is told so.
+
+    If the new report says someone is in danger now, the open request becomes urgent with everything that goes
+    with it: otherwise a person trapped in a lift already reported as broken would be one more 'me too'.
+    """
+    turned_urgent = reading.urgent and not existing.urgent
+    if turned_urgent:
+        _turn_urgent(t, existing, text)
     if existing.reporter_id == t.person.id:
         t.uow.requests.record(existing, "detail", t.now, actor_id=t.person.id, note=text)
         t.reply("ack.already_yours", **about(t, existing, t.lang))
-        return existing
-    if t.uow.requests.follow(existing.id, t.person.id, t.now):
-        t.uow.requests.record(existing, "followed", t.now, actor_id=t.person.id, note=text,
-                              message_id=t.msg.message_id)
-        assignee = t.uow.people.get(existing.assignee_id)
-        if assignee is not None:
-            t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
-                            note=text, **about(t, existing, assignee.language))
-    t.reply("ack.followed", **about(t, existing, t.lang))
+    else:
+        if t.uow.requests.follow(existing.id, t.person.id, t.now):
+            t.uow.requests.record(existing, "followed", t.now, actor_id=t.person.id, note=text,
+                                  message_id=t.msg.message_id)
+            assignee = t.uow.people.get(existing.assignee_id)
+            if assignee is not None and not turned_urgent:  # the urgent alert already carries the new report
+                t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
+                                note=text, **about(t, existing, assignee.language))
+        t.reply("ack.followed", **about(t, existing, t.lang))
+    if reading.call:
+        t.reply("ack.call_first", call=reading.call)
     return existing
+
+
+def _turn_urgent(t: Turn, request: Request, text: str) -> None:
+    """Urgent deadlines (never later than those it had), follow-ups to match, and the urgent alerts."""
+    respond_by, resolve_by = deadlines(t.community, request.category, True, t.now)
+    request.urgent = True
+    request.resolve_by = min(request.resolve_by, resolve_by)
+    t.uow.followups.cancel(request.id, schedule.RESOLUTION)
+    schedule.for_resolution(t, request)
+    if request.state == "assigned":  # nobody has claimed it yet: the response deadline tightens too
+        request.respond_by = min(request.respond_by, respond_by)
+        t.uow.followups.cancel(request.id, schedule.RESPONSE)
+        schedule.for_response(t, request)
+    t.uow.requests.record(request, "turned_urgent", t.now, actor_id=t.person.id, note=text)
+    assignee = t.uow.people.get(request.assignee_id)
+    if assignee is not None:
+        t.say.to_person(assignee, "notice.turned_urgent", urgent=True, request=request,
+                        choices=_claim_choice(request) if request.state == "assigned" else (),
+                        **{**about(t, request, assignee.language), "text": text}, reporter=t.person.name)
+    _alert_leader(t, request, assignee, {**about(t, request, t.lang), "text": text})
+
+
+def _claim_choice(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
+
+
+def _alert_leader(t: Turn, request: Request, assignee: Person | None, params: dict) -> None:
+    """An urgent request goes at once to the first rung of the escalation ladder too, unless that is the assignee."""
+    for staff_id in t.community.escalation[:1]:
+        if assignee is None or staff_id != assignee.staff_id:
+            t.say.to_staff(staff_id, "notice.urgent_leader", request=request, **params)
 
 
 def offer(t: Turn, reading: Reading) -> None:

@@ -137,6 +137,19 @@ def test_an_untagged_report_is_offered_and_filed_only_when_the_resident_says_so(
     assert console.in_chat("3号楼业主群", sent) == ["这条消息像是一个电力照明问题，需要登记为诉求吗？回复 1 登记，回复 2 不用。"]
 
 
+def test_a_later_report_of_someone_trapped_makes_the_open_request_urgent(console):
+    console.run("#投诉 3号楼电梯坏了")
+    routine = request(console, 1)
+    sent = console.run("/as 李大爷\n3号楼电梯困人了，有人被困在里面")
+    assert any("请先拨打" in text for text in console.seen_by("李大爷", sent))  # told what to do first
+    to_member = console.seen_by("李建国", sent)
+    assert len(to_member) == 1 and to_member[0].startswith("⚠️ 紧急 诉求#1") and "有人被困在里面" in to_member[0]
+    assert any(text.startswith("⚠️ 紧急 诉求#1") for text in console.seen_by("王强", sent))  # the grid leader too
+    urgent = request(console, 1)
+    assert urgent.urgent and urgent.respond_by < routine.respond_by and urgent.resolve_by < routine.resolve_by
+    assert request(console, 2) is None  # still one problem, now with a follower
+
+
 def test_second_report_of_the_same_problem_follows_the_first(console):
     console.run("#投诉 3号楼电梯坏了")
     sent = console.run("/as 李大爷\n#报修 电梯又不动了，3号楼")
