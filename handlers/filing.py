@@ -92,7 +92,7 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
             if assignee is not None and not turned_urgent:  # the urgent alert already carries the new report
                 t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
                                 note=text, **about(t, existing, assignee.language))
-        t.reply("ack.followed", **about(t, existing, t.lang))
+        t.reply("ack.turned_urgent" if turned_urgent else "ack.followed", **about(t, existing, t.lang))
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
     return existing
