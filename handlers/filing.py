@@ -83,8 +83,9 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
         _turn_urgent(t, existing, text)
     if existing.reporter_id == t.person.id:
         t.uow.requests.record(existing, "detail", t.now, actor_id=t.person.id, note=text)
-        t.reply("ack.already_yours", **about(t, existing, t.lang))
+        ack = "ack.already_yours"
     else:
+        ack = "ack.followed"
         if t.uow.requests.follow(existing.id, t.person.id, t.now):
             t.uow.requests.record(existing, "followed", t.now, actor_id=t.person.id, note=text,
                                   message_id=t.msg.message_id)
@@ -92,7 +93,7 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
             if assignee is not None and not turned_urgent:  # the urgent alert already carries the new report
                 t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
                                 note=text, **about(t, existing, assignee.language))
-        t.reply("ack.turned_urgent" if turned_urgent else "ack.followed", **about(t, existing, t.lang))
+    t.reply("ack.turned_urgent" if turned_urgent else ack, **about(t, existing, t.lang))
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
     return existing
