@@ -139,6 +139,8 @@ def _rating_target(t: Turn):
         prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to)
         if prompt is not None and prompt.purpose == "rate" and prompt.request_id:
             return t.uow.requests.get(prompt.request_id)
+        if prompt is not None and prompt.purpose == "offer":
+            return None  # "1" to an offer to file (someone else's, or nobody has one) is no score of 1
     waiting = t.uow.requests.awaiting_rating_from(t.person.id)
     if not msg.is_private:
         waiting = [r for r in waiting if r.channel == msg.channel and r.source_chat == msg.chat_id]

@@ -131,6 +131,32 @@ async def test_reply_to_the_rating_prompt_is_a_rating(bot: Bot):
     assert request_state(bot, 1) == "closed"
 
 
+async def test_an_offer_is_answered_by_its_button_and_only_by_the_one_it_asks(bot: Bot):
+    api = bot.api
+    # A neighbour whose own request waits for a rating in this group: "1" from her would be a score of 1.
+    await api.say(STRANGER, GROUP, "#报修 5单元楼道灯不亮")
+    await api.say(LI, private(LI), "接单 1")
+    await api.say(LI, private(LI), "办结 1 换了灯泡")
+    await bot.step(3)
+
+    await api.say(AUNT, GROUP, "3号楼2单元的电梯按钮失灵")
+    await bot.step(4)
+    offer = api.last_in(GROUP, "需要登记为诉求吗")
+    assert offer.buttons == [("登记", "1"), ("不用", "2")]
+
+    await api.press(STRANGER, GROUP, offer.message_id, "1")  # not hers to answer
+    await bot.step(5)
+    assert api.sent[(str(GROUP["id"]), offer.message_id)].buttons, "still there for the one it asks"
+    assert request_state(bot, 1) == "done", "the neighbour's own request was not rated by her press"
+
+    await api.press(AUNT, GROUP, offer.message_id, "1")
+    await bot.step(6)
+    assert api.sent[(str(GROUP["id"]), offer.message_id)].text.endswith("✓ 登记")
+    assert request_state(bot, 2) == "assigned"
+    with UnitOfWork(bot.app.db) as uow:
+        assert uow.session.get(Request, 2).text == "3号楼2单元的电梯按钮失灵"
+
+
 async def test_staff_binds_by_code_and_secretary_binds_a_group(bot: Bot):
     api = bot.api
     await api.say(ZHAO, private(ZHAO), "/start ZHAO-7731")

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # Registered with setMyCommands, described in the catalogs' `menu` texts: Chinese for everyone, English for
 # people whose Telegram is in English.
 MENU = ("my", "help", "bind", "bindchat")
+ASKED_KEPT = 10_000  # prompts remembered with whom they asked
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
 
 
@@ -60,6 +61,8 @@ class TelegramChannel:
         self.refused = False  # Telegram rejected the token: nothing will be sent until the bot is restarted
         self._handle: Callable[[Inbound], None] | None = None
         self._names: dict[str, str] = {}
+        # Whom each recent prompt with buttons in a group was put to: only their press takes the buttons away.
+        self._asked: dict[tuple[str, str], frozenset[str]] = {}
         self._connecting: asyncio.Task | None = None
 
     # -- running -------------------------------------------------------------------------------------------
@@ -164,10 +167,12 @@ class TelegramChannel:
             return  # too old for Telegram to show us; nothing to answer in
         label = next((b.text for row in (prompt.reply_markup.inline_keyboard if prompt.reply_markup else ())
                       for b in row if b.callback_data == query.data), query.data)
-        try:  # show the choice and drop the buttons, so the prompt cannot be pressed twice
-            await query.edit_message_text(f"{prompt.text}\n✓ {label}")
-        except BadRequest as error:
-            log.info("could not edit prompt %s: %s", prompt.message_id, error)
+        asked = self._asked.get((str(prompt.chat.id), str(prompt.message_id)))
+        if asked is None or str(query.from_user.id) in asked:  # a neighbour's press leaves them to the one asked
+            try:  # show the choice and drop the buttons, so the prompt cannot be pressed twice
+                await query.edit_message_text(f"{prompt.text}\n✓ {label}")
+            except BadRequest as error:
+                log.info("could not edit prompt %s: %s", prompt.message_id, error)
         self._names[str(query.from_user.id)] = query.from_user.full_name
         self._deliver(Inbound(
             channel=self.name, chat_id=str(prompt.chat.id), chat_kind=_kind(prompt),
@@ -205,6 +210,10 @@ class TelegramChannel:
             if any(reason in str(bad).lower() for reason in ("chat not found", "not enough rights")):
                 raise Unreachable(str(bad)) from bad
             raise Rejected(str(bad)) from bad
+        if markup is not None and message.mention_ids:
+            self._asked[(message.chat_id, str(sent.message_id))] = frozenset(message.mention_ids)
+            if len(self._asked) > ASKED_KEPT:
+                del self._asked[next(iter(self._asked))]  # the oldest; an old prompt's press edits as before
         return str(sent.message_id)
 
     def private_chat_for(self, external_id: str) -> str:
