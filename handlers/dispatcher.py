@@ -17,7 +17,7 @@ from handlers.messages import Inbound
 from handlers.rating import rate
 from handlers.say import Say
 from storage.db import Database
-from storage.models import Offer
+from storage.models import Offer, Outbox, Request
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -119,13 +119,19 @@ def _offer(reading: Reading, t: Turn) -> None:
 def _short_answer(reading: Reading, t: Turn) -> object:
     """'1' to an offer, '满意' to a rating prompt; when nothing waits for an answer, an ordinary message."""
     msg = t.msg
+    prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to) if msg.reply_to else None
     yes = parse_offer_answer(msg.text)
     pending = t.uow.ledger.pending_offer(t.person.id, msg.channel, msg.chat_id, t.now)
     if pending is not None and yes is not None:
         answer_offer(t, pending, yes)
         return None
+    if prompt is not None and prompt.purpose == "offer":
+        # An answer to an offer that is not waiting for this person: lapsed, or put to someone else. Never a score.
+        if yes is not None and msg.sender_id in prompt.mention_ids:
+            return t.reply("offer.expired")
+        return IGNORED
     rating = parse_rating(msg.text)
-    request = _rating_target(t) if rating else None
+    request = _rating_target(t, prompt) if rating else None
     if request is not None:
         rate(t, request, *rating)
         return None
@@ -133,14 +139,11 @@ def _short_answer(reading: Reading, t: Turn) -> object:
     return action(t) if action is not None else IGNORED
 
 
-def _rating_target(t: Turn):
+def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:
+    """The request a score is for: the one whose rating prompt was answered, else the sender's waiting one here."""
+    if prompt is not None and prompt.purpose == "rate" and prompt.request_id:
+        return t.uow.requests.get(prompt.request_id)
     msg = t.msg
-    if msg.reply_to:
-        prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to)
-        if prompt is not None and prompt.purpose == "rate" and prompt.request_id:
-            return t.uow.requests.get(prompt.request_id)
-        if prompt is not None and prompt.purpose == "offer":
-            return None  # "1" to an offer to file (someone else's, or nobody has one) is no score of 1
     waiting = t.uow.requests.awaiting_rating_from(t.person.id)
     if not msg.is_private:
         waiting = [r for r in waiting if r.channel == msg.channel and r.source_chat == msg.chat_id]

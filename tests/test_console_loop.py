@@ -137,6 +137,14 @@ def test_an_untagged_report_is_offered_and_filed_only_when_the_resident_says_so(
     assert console.in_chat("3号楼业主群", sent) == ["这条消息像是一个电力照明问题，需要登记为诉求吗？回复 1 登记，回复 2 不用。"]
 
 
+def test_an_answer_to_a_lapsed_offer_is_told_so_and_files_nothing(console):
+    console.run("3号楼的楼道灯坏了")
+    offer = console.message_id("需要登记为诉求吗")
+    sent = console.run(f"/advance 2d\n/reply {offer} 1")
+    assert console.in_chat("3号楼业主群", sent)[-1] == "这条登记询问已过期。如还需要，请发「#投诉 内容」。"
+    assert request(console, 1) is None
+
+
 def test_a_later_report_of_someone_trapped_makes_the_open_request_urgent(console):
     console.run("#投诉 3号楼电梯坏了")
     routine = request(console, 1)
