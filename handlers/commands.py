@@ -104,3 +104,12 @@ def parse_offer_answer(text: str) -> bool | None:
     """True for yes-file-it, False for no-thanks, None for anything else."""
     word = unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.")
     return True if word in _YES else False if word in _NO else None
+
+
+_GREETINGS = {"你好", "您好", "你好呀", "你好啊", "您好呀", "在吗", "在不在", "嗨", "哈喽", "早", "早上好", "下午好",
+              "晚上好", "hi", "hello", "hey", "good morning"}
+
+
+def is_greeting(text: str) -> bool:
+    """'你好' (which the bot's invitation asks residents to send), 'hello', '在吗': nothing more than hello."""
+    return unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.~～?？,， ") in _GREETINGS

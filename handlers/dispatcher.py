@@ -8,7 +8,7 @@ from functools import partial
 
 from handlers import binding, residents, staff
 from handlers.clock import Clock
-from handlers.commands import Command, parse_command, parse_offer_answer, parse_rating
+from handlers.commands import Command, is_greeting, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
@@ -22,6 +22,8 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_SLASH_COMMAND = re.compile(r"^/\S+")
 IGNORED = object()
 
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
@@ -33,10 +35,15 @@ Action = Callable[[Turn], object]
 
 
 def detect_language(text: str) -> str | None:
-    """zh-CN for Chinese, en for Latin letters only, None when the text does not tell (e.g. '5')."""
+    """zh-CN for Chinese, en for English words, None when the text does not tell.
+
+    A slash command or a single word ("/my" from Telegram's menu, "ok", "hello") says nothing: a Chinese resident
+    who taps the menu must not be answered in English from then on.
+    """
     if _CJK.search(text):
         return "zh-CN"
-    return "en" if re.search(r"[A-Za-z]{2,}", text) else None
+    words = _LATIN_WORD.findall(_SLASH_COMMAND.sub("", text.strip(), count=1))
+    return "en" if len(words) >= 2 else None
 
 
 class Dispatcher:
@@ -90,8 +97,8 @@ def _ordinary(reading: Reading, msg: Inbound) -> Action | None:
     """What to do with a message that is neither a command nor an answer; None for chatter."""
     if reading.tagged or reading.urgent or (msg.is_private and reading.kind != "none"):
         return partial(_file, reading)
-    if msg.is_private:
-        return partial(_answer, "help.hint", {})
+    if msg.is_private:  # a hello gets the welcome; anything else unread, how to say it
+        return partial(_command, Command("help")) if is_greeting(msg.text) else partial(_answer, "help.hint", {})
     if reading.confident:
         return partial(_offer, reading)
     return None

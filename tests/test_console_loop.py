@@ -206,6 +206,17 @@ def test_resident_lists_adds_detail_and_withdraws(console):
         assert uow.followups.pending(1) == []
 
 
+def test_hello_in_private_gets_the_welcome_and_the_menu_keeps_the_language(console):
+    sent = console.run("/in 私聊\n你好\n/my\nok\n/help")
+    replies = console.seen_by("王阿姨", sent)
+    assert replies[0].startswith("您好！我是小区助手。")  # what the group invitation asked her to send
+    assert replies[1].startswith("我的诉求") and replies[3].startswith("您好！"), "a command is no sign of English"
+    sent = console.run("Hello there, is anyone reading this?")  # English words do say English
+    assert console.seen_by("王阿姨", sent) == [
+        "Sorry, I did not understand. To report a problem write '#complaint …', for a micro-wish '#wish …', "
+        "for your requests '/my', for more 'help'."]
+
+
 def test_english_commands_and_replies(console):
     console.run("#complaint The elevator in building 3 has been broken since Monday")
     sent = console.run("/as 李建国\n/in 私聊\n/claim 1\n/done 1 replaced the door sensor")
