@@ -158,7 +158,7 @@ def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:
 
 
 def _answer(key: str, params: dict, t: Turn) -> None:
-    labels = {"state": "state", "action": "verb"}
+    labels = {"state": "state", "action": "verb", "command": "command"}
     t.reply(key, **{k: t.svc.catalog.label(t.lang, labels[k], v) if k in labels else v for k, v in params.items()})
 
 

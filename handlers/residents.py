@@ -23,7 +23,7 @@ def mine(t: Turn, _cmd: Command) -> None:
 
 
 def _own(t: Turn, cmd: Command):
-    request = load(t, cmd.number)
+    request = load(t, cmd.number, cmd.verb)
     if request.reporter_id != t.person.id:
         raise NotAllowed("error.not_yours", number=request.id)
     return request
@@ -57,7 +57,8 @@ def add_detail(t: Turn, cmd: Command) -> None:
 
 def rate_command(t: Turn, cmd: Command) -> None:
     """评价 N 5 [comment]: rate a request by number."""
+    request = load(t, cmd.number, cmd.verb)
     rating = parse_rating(cmd.rest)
     if rating is None:
-        raise BadCommand("error.rating_form", number=cmd.number)
-    rate(t, load(t, cmd.number), *rating)
+        raise BadCommand("error.rating_form", number=request.id)
+    rate(t, request, *rating)

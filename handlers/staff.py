@@ -11,10 +11,10 @@ from handlers.views import about, line, local_time
 from storage.models import Request
 
 
-def load(t: Turn, number: int | None) -> Request:
-    """The request a command names, or a polite NotFound."""
+def load(t: Turn, number: int | None, command: str = "claim") -> Request:
+    """The request a command names, or a polite NotFound; without a number, an example of that command."""
     if number is None:
-        raise BadCommand("error.number_missing")
+        raise BadCommand("error.number_missing", command=command)
     request = t.uow.requests.get(number)
     if request is None:
         raise NotFound(number=number)
@@ -22,7 +22,7 @@ def load(t: Turn, number: int | None) -> Request:
 
 
 def _managed(t: Turn, cmd: Command) -> Request:
-    request = load(t, cmd.number)
+    request = load(t, cmd.number, cmd.verb)
     if not t.may_manage(request):
         raise NotAllowed(number=request.id)
     return request
@@ -37,7 +37,7 @@ def _tell_residents(t: Turn, request: Request, key: str, **params) -> None:
 
 def claim(t: Turn, cmd: Command) -> None:
     """接单: take a request; for a micro-wish, the first volunteer to claim it gets it (抢单)."""
-    request = load(t, cmd.number)
+    request = load(t, cmd.number, cmd.verb)
     volunteer = request.kind == "wish" and t.person.role == "volunteer"
     if not (t.may_manage(request) or volunteer):
         raise NotAllowed(number=request.id)
@@ -140,7 +140,7 @@ def reject(t: Turn, cmd: Command) -> None:
 
 def show(t: Turn, cmd: Command) -> None:
     """详情: the request and its timeline, for staff who may act on it and for its reporter."""
-    request = load(t, cmd.number)
+    request = load(t, cmd.number, cmd.verb)
     if not (t.may_manage(request) or request.reporter_id == t.person.id):
         raise NotAllowed(number=request.id)
     cat = t.svc.catalog

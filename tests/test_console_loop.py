@@ -194,6 +194,14 @@ def test_bad_commands_get_clear_replies(console):
     assert console.seen_by("李建国", sent) == ["诉求#1 目前「已办结待评价」，不能办结。"]
 
 
+def test_a_command_without_its_number_is_shown_how_with_that_command(console):
+    sent = console.run("/in 私聊\n撤回\n评价\nwithdraw")
+    assert console.seen_by("王阿姨", sent) == ["请写上诉求编号，例如「撤回 37」。", "请写上诉求编号，例如「评价 37」。",
+                                             "请写上诉求编号，例如「撤回 37」。"]  # one English word is no switch
+    sent = console.run("withdraw it please")
+    assert console.seen_by("王阿姨", sent) == ["Please give the request number, e.g. 'withdraw 37'."]
+
+
 def test_resident_lists_adds_detail_and_withdraws(console):
     console.run("#投诉 3号楼电梯坏了\n/in 私聊")
     sent = console.run("补充 1 是2单元那部\n我的诉求\n撤回 1")
