@@ -7,11 +7,21 @@ from handlers.community import Community
 
 
 def deadlines(community: Community, category: str, urgent: bool, start: datetime) -> tuple[datetime, datetime]:
-    """Respond-by and resolve-by for a request filed at start."""
+    """Respond-by and resolve-by for a request filed at start.
+
+    Urgent ones run from that minute, day or night. Other work waits for the day: a report at 23:30 is due an
+    hour after quiet hours end, and no deadline falls inside them, so nobody is reminded or escalated in the
+    night over something that can wait for the morning.
+    """
     cat = community.categories[category]
-    respond = cat.urgent_respond if urgent else cat.respond
-    resolve = cat.urgent_resolve if urgent else cat.resolve
-    return start + respond, start + resolve
+    if urgent:
+        return start + cat.urgent_respond, start + cat.urgent_resolve
+    begin = quiet_until(community, start) or start
+    return _by_day(community, begin + cat.respond), _by_day(community, begin + cat.resolve)
+
+
+def _by_day(community: Community, at: datetime) -> datetime:
+    return quiet_until(community, at) or at
 
 
 def quiet_until(community: Community, at: datetime) -> datetime | None:

@@ -59,6 +59,14 @@ def test_deadlines_follow_category_and_urgency(settings):
     assert deadlines(settings.community, "elevator", True, start) == (start + timedelta(minutes=10), start + timedelta(hours=2))
 
 
+def test_only_urgent_deadlines_run_through_the_night(settings):
+    late = local(2026, 11, 23, 23, 30)
+    assert deadlines(settings.community, "elevator", False, late) == (local(2026, 11, 24, 9), local(2026, 11, 25, 8))
+    assert deadlines(settings.community, "elevator", True, late) == (late + timedelta(minutes=10), late + timedelta(hours=2))
+    evening = local(2026, 11, 23, 21, 30)  # an hour from now is in the night: due when the morning starts
+    assert deadlines(settings.community, "elevator", False, evening)[0] == local(2026, 11, 24, 8)
+
+
 @pytest.mark.parametrize("at,until", [
     (local(2026, 11, 23, 23, 30), local(2026, 11, 24, 8)),
     (local(2026, 11, 24, 6, 0), local(2026, 11, 24, 8)),
