@@ -100,8 +100,10 @@ def transfer(t: Turn, cmd: Command) -> None:
 def escalate(t: Turn, cmd: Command) -> None:
     """上报 / 吹哨: raise the request one rung up the ladder, with a reason."""
     request = _managed(t, cmd)
+    if not cmd.rest:  # the leader acts on the reason; "说明：-" tells them nothing
+        raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.check(request, "escalate")
-    if not raise_level(t, request, "by_hand", actor_id=t.person.id, note=cmd.rest or None):
+    if not raise_level(t, request, "by_hand", actor_id=t.person.id, note=cmd.rest):
         raise BadCommand("error.top_of_ladder", number=request.id)
     t.reply("staff.escalated", number=request.id, level=request.level)
 

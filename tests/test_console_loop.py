@@ -190,6 +190,9 @@ def test_bad_commands_get_clear_replies(console):
         "抱歉，诉求#1 不是您反映的。",
         "诉求#1 已办结，已请居民评价。",
     ]
+    sent = console.run("上报 1")
+    assert console.seen_by("李建国", sent) == ["请在编号后写上上报的原因，例如「上报 1 需要物业维保公司到场」。"]
+    assert request(console, 1).level == 0
     sent = console.run("办结 1 again")
     assert console.seen_by("李建国", sent) == ["诉求#1 目前「已办结待评价」，不能办结。"]
 
