@@ -38,6 +38,7 @@ class OutboxSender:
         self._last_sent: dict[tuple[str, str | None], float] = {}
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: set[str] = set()  # channels woken while their drain was running
+        self._failing: set[str] = set()  # channels whose last drain failed (the database is away, say)
 
     def wake(self, channels: Iterable[str] | None = None) -> None:
         """Start draining these channels (or all) in the background, unless one is being drained already.
@@ -78,7 +79,16 @@ class OutboxSender:
         try:
             await self.drain(channel)
         except Exception:
-            log.exception("outbox drain failed: channel=%s", channel)
+            if channel in self._failing:  # the timer retries every second: one traceback per outage is enough
+                log.debug("outbox drain still failing: channel=%s", channel, exc_info=True)
+            else:
+                log.exception("outbox drain failed: channel=%s (retried every second; logged again once it works)",
+                              channel)
+                self._failing.add(channel)
+            return
+        if channel in self._failing:
+            self._failing.discard(channel)
+            log.warning("outbox drain works again: channel=%s", channel)
 
     async def drain(self, channel: str | None = None) -> int:
         """Send everything due now on one channel, or on every channel side by side; return how many were sent."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlmodel import select
@@ -237,21 +238,29 @@ async def test_a_reply_goes_out_as_soon_as_it_is_committed(settings, clock):
     assert any("诉求#1" in m.text for m in console.sent)
 
 
-def test_messages_that_came_while_the_database_was_away_are_handled_when_it_is_back(settings, clock, tmp_path):
-    channel = Recorder()
-    app = build_app(settings, clock=clock, channels={"console": channel})
+@contextmanager
+def database_away(app, tmp_path):
+    """The SQLite file swapped for a directory, which SQLite cannot open: every connection fails, as with a disk
+    gone or a server down; put back on leaving."""
     db_file = tmp_path / "doorstep.db"
     app.db.dispose()
     db_file.rename(tmp_path / "away.db")
-    db_file.mkdir()  # SQLite cannot open a directory: every connection fails, as with a disk gone or a server down
+    db_file.mkdir()
+    try:
+        yield
+    finally:
+        db_file.rmdir()
+        (tmp_path / "away.db").rename(db_file)
 
-    app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
-    app.handle(group("#投诉 3号楼路灯不亮", "wx-2"))
-    assert app.spool.waiting == 2 and settings.spool_path.exists()
-    assert asyncio.run(app.retry_kept()) == 0  # still away: both wait, in order
 
-    db_file.rmdir()
-    (tmp_path / "away.db").rename(db_file)
+def test_messages_that_came_while_the_database_was_away_are_handled_when_it_is_back(settings, clock, tmp_path):
+    channel = Recorder()
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    with database_away(app, tmp_path):
+        app.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
+        app.handle(group("#投诉 3号楼路灯不亮", "wx-2"))
+        assert app.spool.waiting == 2 and settings.spool_path.exists()
+        assert asyncio.run(app.retry_kept()) == 0  # still away: both wait, in order
     assert asyncio.run(app.retry_kept()) == 2
     asyncio.run(app.drain())
     assert [r.text for r in rows(app, Request)] == ["#投诉 3号楼电梯坏了", "#投诉 3号楼路灯不亮"]
@@ -269,3 +278,15 @@ def test_kept_messages_survive_a_restart_and_go_before_new_ones(settings, clock,
     assert again.spool.waiting == 1
     again.handle(group("#投诉 3号楼路灯不亮", "wx-2"))
     assert [r.text for r in rows(again, Request)] == ["#投诉 3号楼电梯坏了", "#投诉 3号楼路灯不亮"]
+
+
+async def test_the_outbox_timer_logs_an_outage_once_and_its_end(settings, clock, tmp_path, caplog):
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    with database_away(app, tmp_path):
+        for _ in range(5):  # five ticks of the timer
+            await app.sender.kick()
+            await app.sender.idle()
+    await app.sender.kick()
+    await app.sender.idle()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.outbox"]
+    assert [level for level, _ in said] == ["ERROR", "WARNING"] and "works again" in said[1][1]
