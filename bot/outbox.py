@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
 from bot.channels.base import Channel, Rejected, RetryLater, Unreachable
+from bot.outage import Outage
 from handlers.clock import Clock
 from handlers.messages import Choice, Outbound
 from storage.db import Database
@@ -38,7 +39,7 @@ class OutboxSender:
         self._last_sent: dict[tuple[str, str | None], float] = {}
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: set[str] = set()  # channels woken while their drain was running
-        self._failing: set[str] = set()  # channels whose last drain failed (the database is away, say)
+        self._outages: dict[str, Outage] = {}  # per channel: a drain failing run after run (the database away)
 
     def wake(self, channels: Iterable[str] | None = None) -> None:
         """Start draining these channels (or all) in the background, unless one is being drained already.
@@ -76,19 +77,13 @@ class OutboxSender:
         await self.idle()
 
     async def _drain_logged(self, channel: str) -> None:
+        outage = self._outages.setdefault(channel, Outage(log, f"outbox drain of {channel}"))
         try:
             await self.drain(channel)
-        except Exception:
-            if channel in self._failing:  # the timer retries every second: one traceback per outage is enough
-                log.debug("outbox drain still failing: channel=%s", channel, exc_info=True)
-            else:
-                log.exception("outbox drain failed: channel=%s (retried every second; logged again once it works)",
-                              channel)
-                self._failing.add(channel)
+        except Exception:  # the timer tries again every second: one traceback per outage is enough
+            outage.failed()
             return
-        if channel in self._failing:
-            self._failing.discard(channel)
-            log.warning("outbox drain works again: channel=%s", channel)
+        outage.worked()
 
     async def drain(self, channel: str | None = None) -> int:
         """Send everything due now on one channel, or on every channel side by side; return how many were sent."""

@@ -5,6 +5,8 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.outage import Outage
+
 log = logging.getLogger(__name__)
 
 
@@ -27,10 +29,14 @@ def make_scheduler(app) -> AsyncIOScheduler:
 
 
 def _guarded(job):
+    """The job, with a failure logged once however many runs fail in a row, and its end logged too."""
+    outage = Outage(log, f"timer job {getattr(job, '__name__', job)}")
+
     def run() -> None:
         try:
             job()
         except Exception:
-            log.exception("timer job %s failed", getattr(job, "__name__", job))
+            outage.failed()
+            return
+        outage.worked()
     return run
-

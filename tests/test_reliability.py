@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.app import build_app
 from bot.channels.base import Rejected, RetryLater, Unreachable
+from bot.scheduler import make_scheduler
 from handlers.messages import Inbound
 from storage.models import Offer, Outbox, Person, ProcessedMessage, Request
 from storage.uow import UnitOfWork
@@ -289,4 +290,15 @@ async def test_the_outbox_timer_logs_an_outage_once_and_its_end(settings, clock,
     await app.sender.kick()
     await app.sender.idle()
     said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.outbox"]
+    assert [level for level, _ in said] == ["ERROR", "WARNING"] and "works again" in said[1][1]
+
+
+def test_the_sweep_timer_logs_an_outage_once_and_its_end(settings, clock, tmp_path, caplog):
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    sweep = make_scheduler(app).get_job("sweep").func  # the job as the timer runs it, every 30 s
+    with database_away(app, tmp_path):
+        for _ in range(5):
+            sweep()
+    sweep()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.scheduler"]
     assert [level for level, _ in said] == ["ERROR", "WARNING"] and "works again" in said[1][1]
