@@ -6,7 +6,7 @@ from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.errors import IllegalTransition, NotAllowed
 from handlers.escalation import escalate
-from handlers.views import about
+from handlers.views import about, ref
 from storage.models import Rating, Request
 
 RATING_CHOICES = (("choice.rate_5", "满意"), ("choice.rate_3", "基本满意"), ("choice.rate_1", "不满意"))
@@ -37,7 +37,7 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
                                      comment=comment, at=t.now))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)
     if request.state != "done":
-        t.reply("rating.thanks", number=request.id)
+        t.reply("rating.thanks", ref=ref(t, request, t.lang))
         return
     request.rating, request.rating_comment = score, comment
     t.uow.followups.cancel(request.id, schedule.RATING)
@@ -45,7 +45,7 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     if score >= SATISFIED_FROM:
         lifecycle.apply(request, "satisfied", t.now)
         t.uow.requests.record(request, "closed", t.now, score=score)
-        t.reply("rating.thanks", number=request.id)
+        t.reply("rating.thanks", ref=ref(t, request, t.lang))
         t.say.to_person(assignee, "notice.rated", request=request, score=score,
                         comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
         return
@@ -53,7 +53,7 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     request.resolve_by = deadlines(t.community, request.category, request.urgent, t.now)[1]
     t.uow.requests.record(request, "reopened", t.now, actor_id=t.person.id, note=comment, score=score)
     schedule.for_resolution(t, request)
-    t.reply("rating.reopened", number=request.id)
+    t.reply("rating.reopened", ref=ref(t, request, t.lang))
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
                     comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
     escalate(t, request, "unsatisfied", note=comment)

@@ -7,7 +7,7 @@ from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed, NotFound
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
-from handlers.views import about, line, local_time
+from handlers.views import about, line, local_time, ref
 from storage.models import Request
 
 
@@ -79,7 +79,7 @@ def done(t: Turn, cmd: Command) -> None:
     t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
     if request.kind == "wish" and t.person.role == "volunteer":
         _award(t, request, "done")
-    t.reply("staff.done", number=request.id)
+    t.reply("staff.done", ref=ref(t, request, t.lang))
     _tell_residents(t, request, "resident.done", note=cmd.rest)
     ask_rating(t, request)
     schedule.for_rating(t, request)

@@ -12,6 +12,11 @@ def local_time(turn: Turn, at: datetime | None) -> str:
     return at.astimezone(turn.community.zone).strftime("%m-%d %H:%M") if at else "-"
 
 
+def ref(turn: Turn, request: Request, lang: str) -> str:
+    """How the request is named to people: 诉求#37, or 微心愿#37 for a micro-wish, as its reporter filed it."""
+    return turn.svc.catalog.text(lang, f"ref.{request.kind}", number=request.id)
+
+
 def place(turn: Turn, request: Request, lang: str) -> str:
     """Building, unit and flat, as far as known."""
     cat = turn.svc.catalog
@@ -29,6 +34,7 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
     assignee = turn.uow.people.get(request.assignee_id) if request.assignee_id else None
     return {
         "number": request.id,
+        "ref": ref(turn, request, lang),
         "kind": cat.label(lang, "kind", request.kind),
         "category": cat.label(lang, "category", request.category),
         "state": cat.label(lang, "state", request.state),
