@@ -7,7 +7,7 @@ from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed
 from handlers.rating import rate
 from handlers.staff import load, mine_lines
-from handlers.views import about, line
+from handlers.views import about, line, ref
 
 
 def mine(t: Turn, _cmd: Command) -> None:
@@ -35,7 +35,7 @@ def withdraw(t: Turn, cmd: Command) -> None:
     lifecycle.apply(request, "withdraw", t.now)
     t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
     t.uow.requests.record(request, "withdrawn", t.now, actor_id=t.person.id, note=cmd.rest or None)
-    t.reply("resident.withdrawn", number=request.id)
+    t.reply("resident.withdrawn", ref=ref(t, request, t.lang))
     assignee = t.uow.people.get(request.assignee_id)
     if assignee is not None:
         t.say.to_person(assignee, "notice.withdrawn", request=request, **about(t, request, assignee.language))
@@ -49,7 +49,7 @@ def add_detail(t: Turn, cmd: Command) -> None:
     lifecycle.check(request, "add_detail")
     t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, note=cmd.rest or None,
                           attachments=list(t.msg.attachments))
-    t.reply("resident.detail_added", number=request.id)
+    t.reply("resident.detail_added", ref=ref(t, request, t.lang))
     assignee = t.uow.people.get(request.assignee_id)
     t.say.to_person(assignee, "notice.detail", request=request, note=cmd.rest or "📎",
                     **about(t, request, assignee.language))
