@@ -103,6 +103,8 @@ class Settings(BaseModel):
         problems: list[str] = []
         community = _validated(Community, data, "", problems)
         channel_settings = _validated(ChannelSettings, channels, "channels.", problems)
+        problems += [f"database.{key}: unknown key (known: path, spool)" for key in database
+                     if key not in ("path", "spool")]
         if problems:
             raise ConfigError(path, problems)
         db_file = (path.parent / database.get("path", "doorstep.db")).resolve()

@@ -48,6 +48,12 @@ def test_deadline_that_is_not_a_duration(tmp_path):
     assert problem.startswith("categories.elevator.respond: not a duration: 'two hours'")
 
 
+def test_a_misspelt_database_key_is_named(tmp_path):
+    def change(d):
+        d["database"] = {"pth": "other.db"}
+    assert problems_with(tmp_path, change) == ["database.pth: unknown key (known: path, spool)"]
+
+
 def test_duplicate_ids_and_dangling_references(tmp_path):
     def change(d):
         d["members"][2]["id"] = "li_jianguo"
