@@ -95,6 +95,8 @@ class Dispatcher:
 
 def _ordinary(reading: Reading, msg: Inbound) -> Action | None:
     """What to do with a message that is neither a command nor an answer; None for chatter."""
+    if reading.tagged and reading.says_nothing and not msg.attachments:  # "#投诉" alone: ask, rather than file nothing
+        return partial(_answer, "error.empty_wish" if reading.kind == "wish" else "error.empty_report", {})
     if reading.tagged or reading.urgent or (msg.is_private and reading.kind != "none"):
         return partial(_file, reading)
     if msg.is_private:  # a hello gets the welcome; anything else unread, how to say it

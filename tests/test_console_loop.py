@@ -200,6 +200,17 @@ def test_bad_commands_get_clear_replies(console):
     assert console.seen_by("李建国", sent) == ["诉求#1 目前「已办结待评价」，不能办结。"]
 
 
+def test_a_tag_with_nothing_after_it_is_asked_what_is_wrong_and_files_nothing(console):
+    sent = console.run("#投诉\n#微心愿\n#投诉 3号楼2单元\n@小区助手")
+    assert console.in_chat("3号楼业主群", sent) == ["请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。",
+                                                 "请在后面写上您的心愿，例如「#微心愿 想请人帮忙换一下厨房的灯泡」。",
+                                                 "请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。",
+                                                 "请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。"]
+    assert request(console, 1) is None and console.seen_by("李建国", sent) == []
+    console.run("#投诉 电梯坏了")  # a single word of what is wrong is enough
+    assert request(console, 1).category == "elevator"
+
+
 def test_a_command_without_its_number_is_shown_how_with_that_command(console):
     sent = console.run("/in 私聊\n撤回\n评价\nwithdraw")
     assert console.seen_by("王阿姨", sent) == ["请写上诉求编号，例如「撤回 37」。", "请写上诉求编号，例如「评价 37」。",

@@ -255,6 +255,14 @@ async def test_a_photo_alone_is_answered_in_private_and_left_alone_in_the_group(
         assert list(uow.session.exec(select(Request))) == []
 
 
+async def test_a_photo_captioned_only_with_a_tag_is_filed_the_photo_says_what(bot: Bot):
+    await bot.api.say(AUNT, GROUP, "#报修", photo="PHOTO-LAMP")
+    await bot.step(1)
+    with UnitOfWork(bot.app.db) as uow:
+        [filed] = [e for e in uow.requests.timeline(1) if e.action == "filed"]
+    assert filed.data["attachments"] == ["telegram:photo:PHOTO-LAMP"]
+
+
 async def test_commands_are_registered_in_both_languages(bot: Bot):
     registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
                   for c in bot.api.calls_of("setMyCommands")}

@@ -13,6 +13,7 @@ from handlers.intake.places import find_place
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 URGENT_WEIGHT = 4
 _ASCII_WORD = re.compile(r"^[a-z0-9 .'\-]+$")
+_MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what is wrong
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Reading:
     confident: bool = False        # sure enough to offer filing an untagged message
     evidence: tuple[str, ...] = field(default_factory=tuple)
     building_source: str | None = None
+    says_nothing: bool = False     # nothing but a tag, a mention of the bot or a place: "#投诉", "#投诉 3号楼"
 
     def as_record(self) -> dict:
         """The fields of ../shared/corpus/README.md, plus evidence."""
@@ -123,6 +125,9 @@ class Reader:
             evidence.append(next(t for t in self._tags[tag] if t in norm))
         mentioned = mentioned or self._mention in norm
         place, place_words = find_place(norm)
+        rest = norm
+        for word in [t for tags in self._tags.values() for t in tags] + [self._mention, *place_words]:
+            rest = rest.replace(word, " ")
         call, urgent_words, urgent_categories = None, [], []
         calm = norm
         for phrase in self._not_urgent:
@@ -163,7 +168,7 @@ class Reader:
         return Reading(kind=kind, category=category, building=building, unit=place.unit, room=place.room,
                        urgent=urgent and kind != "none", call=call if urgent else None, tagged=bool(tag) or mentioned,
                        confident=confident, evidence=tuple(dict.fromkeys(place_words + evidence)),
-                       building_source=source)
+                       building_source=source, says_nothing=not _MEANINGFUL.search(rest))
 
 
 def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: int, wish: int, chatter: int) -> str:
