@@ -115,6 +115,8 @@ def merge(t: Turn, cmd: Command) -> None:
     if not digits or digits[0] == request.id:
         raise BadCommand("error.merge_target", number=request.id)
     target = load(t, digits[0])
+    if not t.may_manage(target):  # merging hands the residents to the target's assignee: theirs to accept
+        raise NotAllowed(number=target.id)
     if target.state in lifecycle.TERMINAL:
         raise BadCommand("error.merge_closed", number=target.id)
     lifecycle.apply(request, "merge", t.now)

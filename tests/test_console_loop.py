@@ -175,6 +175,15 @@ def test_second_report_of_the_same_problem_follows_the_first(console):
     assert any("请您评价" in text for text in console.seen_by("李大爷", sent)), "followers are asked to rate too"
 
 
+def test_a_grid_member_cannot_merge_her_request_into_another_grids(console):
+    console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n/in 8号楼业主群\n#投诉 8号楼2单元电梯也坏了")
+    sent = console.run("/as 刘芳\n/in 私聊\n合并 2 到 1")
+    assert console.seen_by("刘芳", sent) == ["抱歉，只有 诉求#1 的负责人、网格长或书记可以这样操作。"]
+    assert request(console, 2).state == "assigned" and request(console, 2).duplicate_of is None
+    sent = console.run("/as 王强\n合并 2 到 1")  # the grid leader manages both
+    assert console.seen_by("王强", sent) == ["诉求#2 已合并到 诉求#1。"]
+
+
 def test_commands_from_the_wrong_person_are_refused_and_change_nothing(console):
     console.run("#投诉 3号楼电梯坏了")
     sent = console.run("/as 张伟\n/in 私聊\n办结 1 我修好了\n/as 王阿姨\n办结 1 好了")
