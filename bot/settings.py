@@ -61,6 +61,7 @@ class WeChatSettings(BaseModel):
     per_chat_gap: float = Field(3.0, ge=0)     # seconds between two messages to one chat
     per_minute: int = Field(20, ge=1)          # messages per minute over all chats
     login_timeout: float = Field(60.0, gt=0)   # seconds to wait for the account to log in after connecting
+    accept_friends: bool = True                # accept friend requests, so residents can get private messages
     retry_first: float = Field(2.0, gt=0)      # first wait before reconnecting; doubles up to retry_max
     retry_max: float = Field(60.0, gt=0)
     report_after: int = Field(5, ge=1)         # failed connections in a row before an error is logged

@@ -155,6 +155,26 @@ async def test_redelivered_message_is_filed_once(bot, gateway):
     assert len([m for m in await gateway.sent_to(ROOM) if "诉求#1" in m["text"]]) == 1
 
 
+async def test_a_resident_who_adds_the_bot_as_invited_hears_privately_from_then_on(bot, gateway):
+    await gateway.say(AUNT, "#投诉 3号楼楼道灯坏了", room=ROOM)
+    await bot.step(1)
+    await gateway.wait_for(ROOM, "加我为好友")  # WeChat lets the bot write privately only to its friends
+    asked = await gateway.befriend(AUNT, "我是3号楼的王阿姨")
+
+    async def accepted() -> None:
+        while asked not in await gateway.accepted():
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(accepted(), 10)
+
+    await gateway.say(AUNT, "你好")
+    await bot.step(2)
+    await gateway.wait_for(AUNT, "您好！我是小区助手")
+    await gateway.say(LI, "接单 1")
+    await bot.step(3)
+    await gateway.wait_for(AUNT, "已由网格员李建国接单")  # in her private chat now, not as a mention in the group
+    assert not [m for m in await gateway.sent_to(ROOM) if "已由网格员李建国接单" in m["text"]]
+
+
 async def test_staff_binds_their_wechat_by_one_time_code(bot, gateway):
     await gateway.say(ZHAO, "绑定 ZHAO-7731")
     await bot.step(1)

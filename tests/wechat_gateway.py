@@ -83,6 +83,14 @@ class Gateway:
         """The gateway announces a message it announced before."""
         await self._call("POST", "/redeliver", {"id": message_id})
 
+    async def befriend(self, who: dict, hello: str = "") -> str:
+        """A mocked contact asks to be the bot's friend; returns the request's id."""
+        return (await self._call("POST", "/befriend", {"contact": who["id"], "hello": hello}))["id"]
+
+    async def accepted(self) -> list[str]:
+        """The friend requests the bot accepted."""
+        return await self._call("GET", "/accepted")
+
     async def sent(self) -> list[dict]:
         """What the bot sent through this server since forget(): conversationId, text, mentionIds."""
         return (await self._call("GET", "/sent"))[self.seen:]

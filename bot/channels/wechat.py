@@ -121,6 +121,7 @@ class WeChatChannel:
         bot.on("login", on_login)
         bot.on("logout", on_logout)
         bot.on("message", self._on_message)
+        bot.on("friendship", self._on_friendship)
         # Wechaty.start() is not used: on failure it stops the loop, prints, or sleeps a minute and recurses.
         # These are the steps it takes, with failures left to the supervisor.
         await bot.init_puppet()
@@ -178,6 +179,17 @@ class WeChatChannel:
             return
         if self._main is not None and self._handle is not None:
             self._main.call_soon_threadsafe(self._handle, inbound)
+
+    async def _on_friendship(self, friendship) -> None:
+        """Accept a resident's friend request: WeChat lets the bot write privately only to its friends, and the
+        group acknowledgement invites residents to add it."""
+        from bot.channels.wechaty_sdk import FriendshipType
+
+        try:
+            if self.settings.accept_friends and friendship.type() == FriendshipType.FRIENDSHIP_TYPE_RECEIVE:
+                await friendship.accept()
+        except Exception:
+            log.exception("could not accept WeChat friend request %s", getattr(friendship, "friendship_id", "?"))
 
     async def _inbound(self, msg) -> Inbound:
         talker, room = msg.talker(), msg.room()

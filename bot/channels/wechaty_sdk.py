@@ -16,7 +16,7 @@ PuppetOptions.__hash__ = object.__hash__  # type: ignore[method-assign]
 _before = set(logging.root.manager.loggerDict)
 
 from wechaty import Contact, Message, Room, Wechaty, WechatyOptions  # noqa: E402
-from wechaty_puppet import MessageType  # noqa: E402
+from wechaty_puppet import FriendshipType, MessageType  # noqa: E402
 import wechaty_puppet_service  # noqa: E402,F401  (Wechaty loads it by name; import it now, with the rest)
 
 # The SDK gives each of its loggers its own stderr handler at INFO; hand them to the application's logging,
@@ -43,4 +43,4 @@ def fresh_pools(bot: Wechaty) -> None:
         kind._pool = {}
 
 
-__all__ = ["Contact", "Message", "MessageType", "PuppetOptions", "Room", "Wechaty", "WechatyOptions", "fresh_pools"]
+__all__ = ["Contact", "FriendshipType", "Message", "MessageType", "PuppetOptions", "Room", "Wechaty", "WechatyOptions", "fresh_pools"]

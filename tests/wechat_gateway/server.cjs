@@ -7,6 +7,8 @@
 //   POST /say        {id?, talker, room?, listener?, text, mentions?}  a contact speaks; answers {id}
 //   POST /redeliver  {id}                                              the same message id arrives again
 //   GET  /sent                                                         what the bot sent: [{id, conversationId, text, mentionIds}]
+//   POST /befriend   {contact, hello}                                  a contact asks to be the bot's friend; answers {id}
+//   GET  /accepted                                                     the friend requests the bot accepted: [id]
 'use strict'
 const http = require('http')
 const net = require('net')
@@ -52,6 +54,12 @@ puppet.messageSendText = async (conversationId, text, mentionIdList) => {
   return id
 }
 
+// The mock keeps no friend requests; these are the requests contacts made, as WeChat would show them.
+const friendships = {}
+const accepted = []
+puppet.friendshipRawPayload = async id => friendships[id]
+puppet.friendshipAccept = async id => { accepted.push(id) }
+
 function body (req) {
   return new Promise((resolve, reject) => {
     let data = ''
@@ -67,6 +75,7 @@ const control = http.createServer(async (req, res) => {
   }
   try {
     if (req.method === 'GET' && req.url === '/sent') return answer(200, sent)
+    if (req.method === 'GET' && req.url === '/accepted') return answer(200, accepted)
     const input = await body(req)
     if (req.method === 'POST' && req.url === '/say') {
       const id = input.id || `${run}-in-${++counter}`
@@ -74,6 +83,13 @@ const control = http.createServer(async (req, res) => {
       if (input.room) Object.assign(payload, { roomId: input.room, mentionIdList: input.mentions || [] })
       else payload.listenerId = user.id
       deliver(payload)
+      return answer(200, { id })
+    }
+    if (req.method === 'POST' && req.url === '/befriend') {
+      const id = `${run}-friend-${++counter}`
+      friendships[id] = { id, contactId: input.contact, hello: input.hello || '', timestamp: Date.now(),
+        type: PUPPET.types.Friendship.Receive }
+      puppet.emit('friendship', { friendshipId: id })
       return answer(200, { id })
     }
     if (req.method === 'POST' && req.url === '/redeliver') {
