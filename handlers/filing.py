@@ -55,6 +55,8 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     t.say.reply(t.msg, t.lang, ack, request_id=request.id, **params)
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
+    if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
+        t.reply("ack.ask_place", number=request.id)
     account = t.account
     if account is not None and account.invited_at is None and not (account.private_chat and not account.unreachable):
         t.uow.people.invited(account, t.now)  # once per account: asking on every report would nag

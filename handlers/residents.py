@@ -47,6 +47,10 @@ def add_detail(t: Turn, cmd: Command) -> None:
     if not cmd.rest and not t.msg.attachments:
         raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.check(request, "add_detail")
+    found = t.svc.reader.read(cmd.rest) if request.building is None and cmd.rest else None
+    if found is not None and found.building:  # the place the acknowledgement asked for
+        request.building, request.building_source = found.building, "text"
+        request.unit, request.room = found.unit or request.unit, found.room or request.room
     t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, note=cmd.rest or None,
                           attachments=list(t.msg.attachments))
     t.reply("resident.detail_added", ref=ref(t, request, t.lang))
