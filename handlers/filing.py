@@ -121,6 +121,25 @@ def _turn_urgent(t: Turn, request: Request, text: str) -> None:
     _alert_leader(t, request, assignee, {**about(t, request, t.lang), "text": text})
 
 
+def place_found(t: Turn, request: Request) -> bool:
+    """The reporter named the place of a request filed without one: unless someone has claimed it already, it
+    goes from whoever triaged it to that grid's member. True if it moved."""
+    way = route(t.community, request.building, request.category, request.kind)
+    member = t.uow.people.by_staff_id(way.assignee)
+    if request.state != "assigned" or member is None or member.id == request.assignee_id:
+        return False
+    before = t.uow.people.get(request.assignee_id)
+    lifecycle.apply(request, "transfer", t.now)
+    request.assignee_id, request.grid = member.id, way.grid
+    t.uow.requests.record(request, "transferred", t.now, to=way.assignee, grid=way.grid)
+    t.say.to_person(member, "notice.placed", urgent=True, request=request, choices=_claim_choice(request),
+                    **about(t, request, member.language))
+    if before is not None:
+        t.say.to_person(before, "notice.placed_away", urgent=True, request=request, name=member.name,
+                        **about(t, request, before.language))
+    return True
+
+
 def _claim_choice(request: Request) -> tuple[tuple[str, str], ...]:
     return tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
 

@@ -5,6 +5,7 @@ from handlers import lifecycle, schedule
 from handlers.commands import Command, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed
+from handlers.filing import place_found
 from handlers.rating import rate
 from handlers.staff import load, mine_lines
 from handlers.views import about, line, ref
@@ -47,13 +48,15 @@ def add_detail(t: Turn, cmd: Command) -> None:
     if not cmd.rest and not t.msg.attachments:
         raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.check(request, "add_detail")
+    t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, note=cmd.rest or None,
+                          attachments=list(t.msg.attachments))
+    t.reply("resident.detail_added", ref=ref(t, request, t.lang))
     found = t.svc.reader.read(cmd.rest) if request.building is None and cmd.rest else None
     if found is not None and found.building:  # the place the acknowledgement asked for
         request.building, request.building_source = found.building, "text"
         request.unit, request.room = found.unit or request.unit, found.room or request.room
-    t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, note=cmd.rest or None,
-                          attachments=list(t.msg.attachments))
-    t.reply("resident.detail_added", ref=ref(t, request, t.lang))
+        if place_found(t, request):
+            return  # the grid member's notice and the triager's carry the place
     assignee = t.uow.people.get(request.assignee_id)
     t.say.to_person(assignee, "notice.detail", request=request, note=cmd.rest or "📎",
                     **about(t, request, assignee.language))

@@ -225,8 +225,13 @@ def test_a_report_without_a_place_asks_for_it_and_takes_it_from_the_answer(conso
     assert console.in_chat("幸福里大群", sent)[1] == "请告诉我们在哪里：发「补充 1 3号楼2单元」。"
     assert console.seen_by("王强", sent)[0].startswith("新诉求 诉求#1：电梯·位置待确认")  # the leader has it meanwhile
     sent = console.run("补充 1 3号楼2单元")
-    assert (request(console, 1).building, request(console, 1).unit) == ("3", "2")
-    assert console.seen_by("王强", sent) == ["诉求#1 居民补充：3号楼2单元"]
+    placed = request(console, 1)
+    assert (placed.building, placed.unit, placed.grid) == ("3", "2", "east")
+    assert console.seen_by("王强", sent) == ["诉求#1 的位置已确认为 3号楼2单元，已转给李建国负责。"]
+    notice = console.seen_by("李建国", sent)
+    assert len(notice) == 1 and notice[0].startswith("诉求#1：电梯·3号楼2单元（居民补充了位置，现由您负责）")
+    sent = console.run("/as 李建国\n/in 私聊\n接单 1")
+    assert console.seen_by("李建国", sent)[0].startswith("已接单 诉求#1")
 
 
 def test_a_command_without_its_number_is_shown_how_with_that_command(console):
