@@ -63,7 +63,7 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
         t.reply("ack.invite")
     assignee = t.uow.people.get(request.assignee_id)
     notice = "notice.urgent" if request.urgent else "notice.new"
-    choice = _claim_choice(request)
+    choice = claim_choice(request)
     t.say.to_person(assignee, notice, urgent=True, request=request, choices=choice,
                     **about(t, request, assignee.language), reporter=t.person.name)
     if request.urgent:
@@ -116,7 +116,7 @@ def _turn_urgent(t: Turn, request: Request, text: str) -> None:
     assignee = t.uow.people.get(request.assignee_id)
     if assignee is not None:
         t.say.to_person(assignee, "notice.turned_urgent", urgent=True, request=request,
-                        choices=_claim_choice(request) if request.state == "assigned" else (),
+                        choices=claim_choice(request) if request.state == "assigned" else (),
                         **{**about(t, request, assignee.language), "text": text}, reporter=t.person.name)
     _alert_leader(t, request, assignee, {**about(t, request, t.lang), "text": text})
 
@@ -132,7 +132,7 @@ def place_found(t: Turn, request: Request) -> bool:
     lifecycle.apply(request, "transfer", t.now)
     request.assignee_id, request.grid = member.id, way.grid
     t.uow.requests.record(request, "transferred", t.now, to=way.assignee, grid=way.grid)
-    t.say.to_person(member, "notice.placed", urgent=True, request=request, choices=_claim_choice(request),
+    t.say.to_person(member, "notice.placed", urgent=True, request=request, choices=claim_choice(request),
                     **about(t, request, member.language))
     if before is not None:
         t.say.to_person(before, "notice.placed_away", urgent=True, request=request, name=member.name,
@@ -140,7 +140,8 @@ def place_found(t: Turn, request: Request) -> bool:
     return True
 
 
-def _claim_choice(request: Request) -> tuple[tuple[str, str], ...]:
+def claim_choice(request: Request) -> tuple[tuple[str, str], ...]:
+    """The 接单 button (or hint) under a notice that asks someone to take a request."""
     return tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
 
 

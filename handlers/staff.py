@@ -5,6 +5,7 @@ from handlers import lifecycle, schedule
 from handlers.commands import Command
 from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed, NotFound
+from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
 from handlers.views import about, line, local_time, ref
@@ -94,7 +95,7 @@ def transfer(t: Turn, cmd: Command) -> None:
     t.uow.requests.record(request, "transferred", t.now, actor_id=t.person.id, to=target.staff_id)
     t.reply("staff.transferred", number=request.id, name=target.name)
     t.say.to_person(target, "notice.transferred", urgent=True, request=request, by=t.person.name,
-                    choices=(("choice.claim", f"接单 {request.id}"),), **about(t, request, target.language))
+                    choices=claim_choice(request), **about(t, request, target.language))
 
 
 def escalate(t: Turn, cmd: Command) -> None:
