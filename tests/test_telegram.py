@@ -319,7 +319,7 @@ async def test_a_rejected_token_is_reported_once_and_the_rest_runs(tmp_path, clo
     caplog.set_level(logging.WARNING, logger="bot.channels.telegram")
     await channel.start(app.handle)
     try:
-        assert not channel.online
+        assert not channel.online and channel.refused  # given up on for good, not retried in the background
         assert "rejected the bot token" in caplog.text and "WRONG" not in caplog.text  # no token in the log
         app.handle(group("#投诉 3号楼电梯坏了", "console-1"))
         await app.drain()
