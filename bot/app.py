@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.channels.base import Channel
 from bot.outbox import OutboxSender
@@ -86,6 +87,17 @@ class App:
         with UnitOfWork(self.db) as uow:
             turn = self._turn(uow)
             return digest.render(turn, digest.compute(turn), lang or self.services.community.community.language)
+
+    def keep_dev_time(self) -> None:
+        """Remember where the console's dev-mode clock stands, so a restart and `doorstep digest` see that day."""
+        with UnitOfWork(self.db) as uow:
+            uow.dev_clock.keep(self.clock.now())
+            uow.commit()
+
+    def dev_time(self) -> datetime | None:
+        """Where the console's dev-mode clock was last moved to on this database, if ever."""
+        with UnitOfWork(self.db) as uow:
+            return uow.dev_clock.moved_to()
 
     async def drain(self, channel: str | None = None) -> int:
         """Send what is due in the outbox, on one channel or on all."""

@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -53,6 +54,8 @@ def run(config: Path = CONFIG,
     if wechat := wechat_channel(settings):
         channels["wechat"] = wechat
     app = build_app(settings, clock=clock, channels=channels)
+    if dev:  # a dev session goes on from the day an earlier one moved to, never back in time
+        _resume_dev_time(app)
     session = (ConsoleSession(app, console, speaker=console_settings.speaker, chat=console_settings.chat,
                               echo=script is not None) if console else None)
     lines = script.read_text("utf-8").splitlines() if script else None
@@ -86,10 +89,29 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
             pass
 
 
+def _resume_dev_time(app: App) -> None:
+    moved_to = app.dev_time()
+    if moved_to is not None and moved_to > app.clock.now():
+        app.clock.now_is(moved_to)
+
+
 @cli.command()
-def digest(config: Path = CONFIG) -> None:
-    """Print today's digest (yesterday's figures) without sending it."""
-    app = build_app(_settings(config))
+def digest(config: Path = CONFIG,
+           at: str | None = typer.Option(None, help="The moment to write it for, e.g. 2026-11-23T08:00 (community "
+                                                    "time); default now, or the console's dev-mode time.")) -> None:
+    """Print the digest due at a moment (yesterday's figures) without sending it."""
+    settings = _settings(config)
+    clock = FakeClock(SystemClock().now())
+    app = build_app(settings, clock=clock)
+    if at is not None:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            typer.echo(f"--at: not a date and time: {at!r} (write e.g. 2026-11-23T08:00)", err=True)
+            raise typer.Exit(2) from None
+        clock.now_is(moment if moment.tzinfo else moment.replace(tzinfo=settings.community.zone))
+    elif settings.channels.console.enabled and settings.channels.console.dev and (moved_to := app.dev_time()):
+        clock.now_is(moved_to)  # after a dev-mode console session: the day it was moved to
     typer.echo(app.digest_text())
 
 

@@ -10,12 +10,13 @@ class Outage:
     def __init__(self, log: logging.Logger, what: str) -> None:
         self.log, self.what, self.ongoing = log, what, False
 
-    def failed(self) -> None:
-        """Log the failure in progress: in full the first time, quietly while it lasts."""
+    def failed(self, error: BaseException | None = None) -> None:
+        """Log the failure in progress (the one being handled, or `error`): in full the first time, then quietly."""
+        exc_info = error if error is not None else True
         if self.ongoing:
-            self.log.debug("%s still failing", self.what, exc_info=True)
+            self.log.debug("%s still failing", self.what, exc_info=exc_info)
         else:
-            self.log.exception("%s failed (logged again once it works)", self.what)
+            self.log.error("%s failed (logged again once it works)", self.what, exc_info=exc_info)
         self.ongoing = True
 
     def worked(self) -> None:

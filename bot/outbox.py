@@ -39,6 +39,7 @@ class OutboxSender:
         self._last_sent: dict[tuple[str, str | None], float] = {}
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: set[str] = set()  # channels woken while their drain was running
+        self._sent: dict[str, int] = {}  # per channel, messages sent by this process
         self._outages: dict[str, Outage] = {}  # per channel: a drain failing run after run (the database away)
 
     def wake(self, channels: Iterable[str] | None = None) -> None:
@@ -54,13 +55,8 @@ class OutboxSender:
         except RuntimeError:
             return
         for name in self.channels if channels is None else channels:
-            if name not in self.channels:
-                continue  # queued for a channel this process does not run
-            task = self._draining.get(name)
-            if task is None or task.done():
-                self._draining[name] = asyncio.ensure_future(self._drain_logged(name))
-            else:
-                self._woken.add(name)
+            if name in self.channels:  # else queued for a channel this process does not run
+                self._drainer(name)
 
     async def kick(self) -> None:
         """The outbox timer's job: wake every channel (in the event loop, hence a coroutine)."""
@@ -76,22 +72,40 @@ class OutboxSender:
             task.cancel()
         await self.idle()
 
-    async def _drain_logged(self, channel: str) -> None:
-        outage = self._outages.setdefault(channel, Outage(log, f"outbox drain of {channel}"))
-        try:
-            await self.drain(channel)
-        except Exception:  # the timer tries again every second: one traceback per outage is enough
-            outage.failed()
-            return
-        outage.worked()
-
     async def drain(self, channel: str | None = None) -> int:
-        """Send everything due now on one channel, or on every channel side by side; return how many were sent."""
-        names = [channel] if channel else list(self.channels)
-        return sum(await asyncio.gather(*(self._drain_channel(name) for name in names)))
+        """Send everything due now on one channel, or on every channel side by side; return how many were sent.
 
-    async def _drain_channel(self, name: str) -> int:
-        channel, sent = self.channels[name], 0
+        There is one drainer per channel however many callers ask: a caller joins the one running (which goes
+        round once more for what the caller queued), so two drains never pace a channel twice over.
+        """
+        names = [channel] if channel else list(self.channels)
+        before = {name: self._sent.get(name, 0) for name in names}
+        await asyncio.gather(*(asyncio.shield(self._drainer(name)) for name in names))
+        return sum(self._sent.get(name, 0) - before[name] for name in names)
+
+    def _drainer(self, name: str) -> asyncio.Task:
+        """The channel's running drain, told to go round again, or a new one."""
+        task = self._draining.get(name)
+        if task is None or task.done():
+            task = self._draining[name] = asyncio.ensure_future(self._drain_channel(name))
+            task.add_done_callback(lambda done: self._settled(name, done))
+        else:
+            self._woken.add(name)
+        return task
+
+    def _settled(self, name: str, task: asyncio.Task) -> None:
+        """Log a drain that failed once per outage (the timer starts one every second), and the outage's end."""
+        if task.cancelled():
+            return
+        outage = self._outages.setdefault(name, Outage(log, f"outbox drain of {name}"))
+        error = task.exception()
+        if error is not None:
+            outage.failed(error)
+        else:
+            outage.worked()
+
+    async def _drain_channel(self, name: str) -> None:
+        channel = self.channels[name]
         # A slowly paced channel leases few rows at a time, so none outlives its lease waiting for its turn.
         gap = channel.overall_gap
         batch = min(self.batch, max(1, int(LEASE.total_seconds() / (4 * gap)))) if gap else self.batch
@@ -99,10 +113,10 @@ class OutboxSender:
             self._woken.discard(name)
             rows = self._lease(name, batch)
             for row in rows:
-                sent += await self._deliver(channel, row)
+                self._sent[name] = self._sent.get(name, 0) + await self._deliver(channel, row)
             # A short batch took all that was due; go on only if something new was queued meanwhile.
             if len(rows) < batch and name not in self._woken:
-                return sent
+                return
 
     def _lease(self, channel: str, batch: int) -> list[Outbox]:
         now = self.clock.now()

@@ -35,3 +35,9 @@ class FakeClock:
         """Move time forward and return the new now."""
         self._now += delta
         return self._now
+
+    def now_is(self, moment: datetime) -> None:
+        """Set the clock to a moment (an aware datetime), e.g. the time a dev session had reached."""
+        if moment.tzinfo is None:
+            raise ValueError("FakeClock needs an aware datetime")
+        self._now = moment.astimezone(UTC)

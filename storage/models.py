@@ -179,3 +179,10 @@ class ChatBinding(SQLModel, table=True):
     buildings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     bound_by: int | None = Field(default=None, foreign_key="person.id")
     at: datetime = _at()
+
+
+class DevClock(SQLModel, table=True):
+    """Where the console's dev-mode clock was moved to, so a restart and `doorstep digest` see the same day."""
+
+    id: int = Field(default=1, primary_key=True)
+    now: datetime = _at()

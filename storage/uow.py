@@ -4,6 +4,7 @@ from __future__ import annotations
 from storage.appends import Appends
 from storage.chats import ChatRepository
 from storage.db import Database
+from storage.dev_clock import DevClockRepository
 from storage.figures import Figures
 from storage.ledger import Ledger
 from storage.outbox import OutboxRepository
@@ -28,6 +29,7 @@ class UnitOfWork:
         self.ledger = Ledger(self.session)
         self.chats = ChatRepository(self.session)
         self.figures = Figures(self.session)
+        self.dev_clock = DevClockRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -71,6 +71,20 @@ def test_digest_command_prints_without_sending(console, tmp_path):
     config.write_text((ROOT / "config.yaml").read_text("utf-8").replace("path: doorstep.db", f"path: {db_file}"),
                       "utf-8")
     queued = len(console.channel.sent) + asyncio.run(console.app.drain())
-    result = CliRunner().invoke(cli, ["digest", "--config", str(config)])
-    assert result.exit_code == 0 and "📋 幸福里社区 日报" in result.output and "在办 1 件，没有超时。" in result.output
+    result = CliRunner().invoke(cli, ["digest", "--config", str(config), "--at", "2026-11-23T10:30"])
+    assert result.exit_code == 0 and "📋 幸福里社区 日报（2026-11-22）" in result.output
+    assert "在办 1 件，没有超时。" in result.output
     assert asyncio.run(console.app.drain()) == 0 and len(console.channel.sent) == queued, "printing sends nothing"
+
+
+def test_digest_command_shows_the_day_a_dev_console_moved_to(console, tmp_path):
+    console.run("#投诉 3号楼电梯坏了\n/advance 2d")  # Wednesday 10:00 on the console's clock
+    config = tmp_path / "config.yaml"
+    db_file = console.settings.database_url.removeprefix("sqlite:///")
+    config.write_text((ROOT / "config.yaml").read_text("utf-8").replace("path: doorstep.db", f"path: {db_file}"),
+                      "utf-8")
+    result = CliRunner().invoke(cli, ["digest", "--config", str(config)])
+    assert result.exit_code == 0 and "📋 幸福里社区 日报（2026-11-24）" in result.output, result.output
+    assert "其中超时 1 件" in result.output
+    bad = CliRunner().invoke(cli, ["digest", "--config", str(config), "--at", "yesterday"])
+    assert bad.exit_code == 2 and "--at" in bad.output and "Traceback" not in bad.output

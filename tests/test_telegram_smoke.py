@@ -88,7 +88,7 @@ async def test_report_through_telegram_test_api(test_api_server, tmp_path, clock
                 while not handled:
                     await asyncio.sleep(0.05)
             await asyncio.wait_for(until_handled(), 10)
-            await app.drain()
+            await app.drain()  # joins a drain the commit may have started already
 
             async def bot_said(chat_id: int) -> list[str]:
                 async with client.post(f"{test_api_server}/getUpdatesHistory",
@@ -96,7 +96,14 @@ async def test_report_through_telegram_test_api(test_api_server, tmp_path, clock
                     history = (await answer.json())["result"]
                 return [u["message"]["text"] for u in history
                         if "text" in u.get("message", {}) and str(u["message"].get("chat_id")) == str(chat_id)]
-            group, notice = await bot_said(GROUP["id"]), await bot_said(LI["id"])
+
+            async def both_sent() -> tuple[list[str], list[str]]:
+                while True:  # the server records a message only once it has answered the send
+                    group, notice = await bot_said(GROUP["id"]), await bot_said(LI["id"])
+                    if group and notice:
+                        return group, notice
+                    await asyncio.sleep(0.05)
+            group, notice = await asyncio.wait_for(both_sent(), 10)
         assert any("诉求#1" in text and "3号楼2单元" in text for text in group), json.dumps(group, ensure_ascii=False)
         assert any("诉求#1" in text and "接单 1" in text for text in notice), json.dumps(notice, ensure_ascii=False)
     finally:

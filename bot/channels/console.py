@@ -154,6 +154,7 @@ class ConsoleSession:
             self.say(f"— {error}")
             return
         self.app.clock.advance(delta)
+        self.app.keep_dev_time()
         self.say(f"— time is now {self.app.clock.now().astimezone(self.app.settings.community.zone):%Y-%m-%d %H:%M}")
         await self.app.tick()
 
