@@ -25,7 +25,10 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
 
 
 def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
-    """Record the sender's score; the first score of a done request decides whether it closes or reopens."""
+    """Record the sender's score; the reporter's score of a done request decides whether it closes or reopens.
+
+    A follower's score is recorded as hers (and counts in 满意率) but decides nothing: the request is the reporter's.
+    """
     involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
     if not involved:
         raise NotAllowed("error.not_yours", number=request.id)
@@ -36,7 +39,7 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,
                                      comment=comment, at=t.now))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)
-    if request.state != "done":
+    if request.state != "done" or t.person.id != request.reporter_id:
         t.reply("rating.thanks", ref=ref(t, request, t.lang))
         return
     request.rating, request.rating_comment = score, comment
