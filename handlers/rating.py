@@ -17,7 +17,7 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
     """Ask the reporter and every follower who has not rated yet."""
     people = [request.reporter_id, *t.uow.requests.follower_ids(request.id)]
     for person_id in dict.fromkeys(people):
-        if t.uow.requests.has_rated(request.id, person_id, request.done_at):
+        if t.uow.requests.has_rated(request.id, person_id, request.rating_round):
             continue
         person = t.uow.people.get(person_id)
         t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate",
@@ -32,12 +32,12 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
     if not involved:
         raise NotAllowed("error.not_yours", number=request.id)
-    if t.uow.requests.has_rated(request.id, t.person.id, request.done_at):
+    if t.uow.requests.has_rated(request.id, t.person.id, request.rating_round):
         raise IllegalTransition("error.already_rated", number=request.id)
     if request.state != "done" and request.rating is None:
         raise IllegalTransition(number=request.id, state=request.state, action="rate")
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,
-                                     comment=comment, at=t.now))
+                                     comment=comment, at=t.now, round=request.rating_round))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)
     if request.state != "done" or t.person.id != request.reporter_id:
         t.reply("rating.thanks", ref=ref(t, request, t.lang))

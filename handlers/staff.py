@@ -77,7 +77,7 @@ def done(t: Turn, cmd: Command) -> None:
     request.rating = request.rating_comment = None
     t.uow.requests.record(request, "done", t.now, actor_id=t.person.id, note=cmd.rest,
                           attachments=list(t.msg.attachments))
-    t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
+    t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION + schedule.RATING)
     if request.kind == "wish" and t.person.role == "volunteer":
         _award(t, request, "done")
     t.reply("staff.done", ref=ref(t, request, t.lang))

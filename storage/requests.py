@@ -68,9 +68,9 @@ class RequestRepository:
         return list(self.session.exec(stmt))
 
     def awaiting_rating_from(self, person_id: int) -> list[Request]:
-        """Done requests this person reported or follows and has not rated yet, newest first."""
+        """Done requests this person reported or follows and has not rated since their last 办结, newest first."""
         rated = exists().where(Rating.request_id == Request.id, Rating.person_id == person_id,
-                               Rating.at >= Request.done_at)
+                               Rating.round == Request.rating_round)
         followed = select(Follower.request_id).where(Follower.person_id == person_id)
         stmt = (select(Request)
                 .where(Request.state == "done", ~rated,
@@ -103,11 +103,10 @@ class RequestRepository:
         stmt = select(Event).where(Event.request_id == number).order_by(col(Event.at), col(Event.id))
         return list(self.session.exec(stmt))
 
-    def has_rated(self, number: int, person_id: int, since: datetime | None) -> bool:
-        """Whether this person rated this request since it was last done."""
-        stmt = select(Rating.id).where(Rating.request_id == number, Rating.person_id == person_id)
-        if since is not None:
-            stmt = stmt.where(Rating.at >= since)
+    def has_rated(self, number: int, person_id: int, rating_round: int) -> bool:
+        """Whether this person rated this request in this rating round (since that 办结)."""
+        stmt = select(Rating.id).where(Rating.request_id == number, Rating.person_id == person_id,
+                                       Rating.round == rating_round)
         return self.session.exec(stmt).first() is not None
 
     def add_rating(self, rating: Rating) -> None:

@@ -42,3 +42,23 @@ def test_a_followers_satisfied_does_not_close_the_reporters_request(console):
     sent = console.run("/as 王阿姨\n不满意 没修好")
     assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
     assert (request(console, 1).state, request(console, 1).rating) == ("reopened", 1)
+
+
+def test_every_done_starts_a_fresh_rating_round(console):
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n不满意 还是不亮")
+    sent = console.run("/as 李建国\n办结 1 更换了整条线路")  # the same minute: the clock did not move
+    assert console.seen_by("王阿姨", sent)[-1].startswith("诉求#1（电力照明）已办结。请您评价")
+    sent = console.run("/advance 1d")
+    assert [t[:18] for t in console.seen_by("王阿姨", sent)] == ["诉求#1（电力照明）还等您评价：回复"]
+    sent = console.run("/as 王阿姨\n4")
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert (request(console, 1).state, request(console, 1).rating) == ("closed", 4)
+
+
+def test_a_redone_request_closes_unrated_a_full_week_after_its_last_done(console):
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n不满意 还是不亮")
+    console.run("/advance 2d\n/as 李建国\n办结 1 更换了整条线路\n/advance 6d")
+    assert request(console, 1).state == "done", "seven days after the first 办结 is not the end of this round"
+    sent = console.run("/as 王阿姨\n评价 1 4")
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert request(console, 1).rating == 4
