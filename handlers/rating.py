@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from handlers import lifecycle, schedule
+from handlers.lifecycle import TERMINAL
 from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.errors import IllegalTransition, NotAllowed
@@ -32,14 +33,16 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
     if not involved:
         raise NotAllowed("error.not_yours", number=request.id)
-    if t.uow.requests.has_rated(request.id, t.person.id, request.rating_round):
+    rated = t.uow.requests.has_rated(request.id, t.person.id, request.rating_round)
+    if rated and request.state in ("done", "closed"):
         raise IllegalTransition("error.already_rated", number=request.id)
-    if request.state != "done" and request.rating is None:
-        raise IllegalTransition(number=request.id, state=request.state, action="rate")
+    if request.state != "done":  # asked for only between a 办结 and the reporter's score (or closing unrated)
+        why = "reopened" if request.state == "reopened" else "ended" if request.state in TERMINAL else "not_done"
+        raise IllegalTransition(f"error.rate_not_asked.{why}", ref=ref(t, request, t.lang), state=request.state)
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,
                                      comment=comment, at=t.now, round=request.rating_round))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)
-    if request.state != "done" or t.person.id != request.reporter_id:
+    if t.person.id != request.reporter_id:
         t.reply("rating.thanks", ref=ref(t, request, t.lang))
         return
     request.rating, request.rating_comment = score, comment

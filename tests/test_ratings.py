@@ -62,3 +62,27 @@ def test_a_redone_request_closes_unrated_a_full_week_after_its_last_done(console
     sent = console.run("/as 王阿姨\n评价 1 4")
     assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
     assert request(console, 1).rating == 4
+
+
+def test_a_rating_is_taken_only_while_one_is_asked_for(console):
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1")
+    sent = console.run("/as 王阿姨\n/in 私聊\n评价 1 满意")
+    assert console.seen_by("王阿姨", sent) == ["诉求#1 还没有办结，办结后会请您评价。"]
+    console.run("/as 李建国\n办结 1 换了灯管\n/as 王阿姨\n不满意 还是不亮")
+    sent = console.run("评价 1 满意")
+    assert console.seen_by("王阿姨", sent) == ["诉求#1 已重新打开，正在再次处理，办结后会再请您评价。"]
+    assert (request(console, 1).state, request(console, 1).rating) == ("reopened", 1)
+    assert ratings(console, 1) == [("王阿姨", 1)]
+    console.run("/as 李建国\n办结 1 更换了整条线路\n/as 王阿姨\n满意")
+    sent = console.run("评价 1 3")
+    assert console.seen_by("王阿姨", sent) == ["您已经评价过 诉求#1，谢谢！"]
+    sent = console.run("/as 李大爷\n/in 私聊\n评价 1 3")
+    assert console.seen_by("李大爷", sent) == ["抱歉，诉求#1 不是您反映的。"]
+    assert ratings(console, 1) == [("王阿姨", 1), ("王阿姨", 5)]
+
+
+def test_a_follower_who_answers_after_the_reporter_closed_it_is_told_so(console):
+    console.run(DONE + "\n/as 王阿姨\n/in 私聊\n满意")
+    sent = console.run("/as 李大爷\n/in 私聊\n评价 1 4")
+    assert console.seen_by("李大爷", sent) == ["诉求#1 已关闭，不再接受评价。"]
+    assert ratings(console, 1) == [("王阿姨", 5)]
