@@ -14,7 +14,7 @@ from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
 from handlers.intake import Reading
 from handlers.messages import Inbound
-from handlers.rating import rate
+from handlers.rating import named_request, rate
 from handlers.say import Say
 from storage.db import Database
 from storage.models import Offer, Outbox, Request
@@ -149,10 +149,12 @@ def _short_answer(reading: Reading, t: Turn) -> object:
 
 
 def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:
-    """The request a score is for: the one whose rating prompt was answered, else the sender's waiting one here."""
-    if prompt is not None and prompt.purpose == "rate" and prompt.request_id:
-        return t.uow.requests.get(prompt.request_id)
+    """The request a score is for: the one the answered message is about (a reply to it, or a quote naming it, as
+    WeChat quotes), else the sender's waiting one here. Never another than the one she answered."""
     msg = t.msg
+    number = prompt.request_id if prompt is not None else named_request(t.svc.catalog, msg.quoted or "")
+    if number:
+        return t.uow.requests.get(number)
     waiting = t.uow.requests.awaiting_rating_from(t.person.id)
     if not msg.is_private:
         waiting = [r for r in waiting if r.channel == msg.channel and r.source_chat == msg.chat_id]

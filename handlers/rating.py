@@ -1,7 +1,10 @@
 """Ratings: asking the reporter and followers, and what a score does (satisfied closes, not satisfied reopens)."""
 from __future__ import annotations
 
+import re
+
 from handlers import lifecycle, schedule
+from handlers.catalog import Catalog
 from handlers.lifecycle import TERMINAL
 from handlers.context import Turn
 from handlers.deadlines import deadlines
@@ -11,6 +14,7 @@ from handlers.views import about, ref
 from storage.models import Rating, Request
 
 RATING_CHOICES = (("choice.rate_5", "满意"), ("choice.rate_3", "基本满意"), ("choice.rate_1", "不满意"))
+KINDS = ("complaint", "wish")
 SATISFIED_FROM = 3  # 满意 (4–5) and 基本满意 (3) both count as satisfied, as 12345 grades them
 
 
@@ -63,6 +67,17 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
                     comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
     escalate(t, request, "unsatisfied", note=comment)
+
+
+def named_request(catalog: Catalog, text: str) -> int | None:
+    """The number of the request a text names as the bot names it (诉求#8, 微心愿#8, request #8), if any."""
+    for lang, table in catalog.texts.items():
+        for kind in KINDS:
+            prefix = table[f"ref.{kind}"].split("{number}")[0].strip()
+            found = re.search(re.escape(prefix) + r"\s*(\d+)", text, re.IGNORECASE)
+            if found:
+                return int(found.group(1))
+    return None
 
 
 def _comment(t: Turn, comment: str | None, lang: str | None) -> str:

@@ -1,6 +1,9 @@
 """Ratings as residents give them: who decides, one round per 办结, only when asked, and for which request."""
 from __future__ import annotations
 
+import asyncio
+
+from handlers.messages import Inbound
 from storage.models import Rating, Request
 from storage.uow import UnitOfWork
 from sqlmodel import select
@@ -86,3 +89,47 @@ def test_a_follower_who_answers_after_the_reporter_closed_it_is_told_so(console)
     sent = console.run("/as 李大爷\n/in 私聊\n评价 1 4")
     assert console.seen_by("李大爷", sent) == ["诉求#1 已关闭，不再接受评价。"]
     assert ratings(console, 1) == [("王阿姨", 5)]
+
+
+TWO_DONE = """#投诉 3号楼楼道灯坏了
+#投诉 3号楼垃圾三天没清运了
+#微心愿 3号楼想请人帮忙换个灯泡
+/as 李建国
+/in 私聊
+接单 1
+接单 2
+接单 3
+办结 1 换了灯管
+/advance 1m
+办结 2 已清运
+/advance 1m
+办结 3 灯泡换好了"""
+
+
+def quote(console, text: str, quoted: str) -> list[str]:
+    """王阿姨 answers in the group by quoting a bot message, as WeChat delivers it (the adapter's Inbound)."""
+    console.session.count += 1
+    console.app.handle(Inbound(channel="console", chat_id="3号楼业主群", chat_kind="group", sender_id="王阿姨",
+                               sender_name="王阿姨", text=text, message_id=f"q{console.session.count}",
+                               quoted=quoted))
+    asyncio.run(console.app.drain())
+    return console.seen_by("王阿姨", console.run("/who"))
+
+
+def test_an_answer_quoting_a_rating_prompt_rates_the_request_it_names(console):
+    console.run(TWO_DONE)
+    assert quote(console, "不满意", "小区助手：@王阿姨 诉求#1（电力照明）已办结。请您评价") == [
+        "抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    assert quote(console, "5分", "小区助手：微心愿#3（生活帮扶）还等您评价：回复") == ["谢谢您的评价！微心愿#3 已记录。"]
+    assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "closed"]
+    assert quote(console, "满意", "诉求#1（电力照明）已办结。请您评价") == [
+        "诉求#1 已重新打开，正在再次处理，办结后会再请您评价。"], "never the newest waiting one instead"
+    assert request(console, 2).state == "done"
+
+
+def test_a_reply_to_a_message_about_a_request_rates_that_request(console):
+    console.run(TWO_DONE)
+    done_note = console.message_id("诉求#1 已办结：换了灯管")
+    sent = console.run(f"/as 王阿姨\n/in 私聊\n/reply {done_note} 不满意")
+    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "done"]
