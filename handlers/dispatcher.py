@@ -8,7 +8,7 @@ from functools import partial
 
 from handlers import binding, residents, staff
 from handlers.clock import Clock
-from handlers.commands import Command, is_greeting, parse_command, parse_offer_answer, parse_rating
+from handlers.commands import Command, is_greeting, is_verdict, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
@@ -144,6 +144,8 @@ def _short_answer(reading: Reading, t: Turn) -> object:
     if request is not None:
         rate(t, request, *rating)
         return None
+    if rating and _unasked_verdict(t, reading):
+        return t.reply("rating.none_waiting")
     action = _ordinary(reading, msg)  # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report
     return action(t) if action is not None else IGNORED
 
@@ -159,6 +161,18 @@ def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:
     if not msg.is_private:
         waiting = [r for r in waiting if r.channel == msg.channel and r.source_chat == msg.chat_id]
     return waiting[0] if waiting else None
+
+
+def _unasked_verdict(t: Turn, reading: Reading) -> bool:
+    """A score said to the bot with nothing waiting for one ('不满意 还是不热'): answered, never filed as a report.
+
+    An emergency is still a report; a score said in a group to nobody in particular stays chatter.
+    """
+    msg = t.msg
+    quotes_bot = msg.quoted and named_request(t.svc.catalog, msg.quoted)  # not a neighbour's words
+    to_bot = msg.is_private or msg.reply_to or msg.mentions_bot or quotes_bot
+    return bool(to_bot and not reading.urgent and is_verdict(msg.text)
+                and not t.uow.requests.awaiting_rating_from(t.person.id))
 
 
 def _answer(key: str, params: dict, t: Turn) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+from handlers.commands import is_verdict
 from handlers.messages import Inbound
 from storage.models import Rating, Request
 from storage.uow import UnitOfWork
@@ -133,3 +134,21 @@ def test_a_reply_to_a_message_about_a_request_rates_that_request(console):
     sent = console.run(f"/as 王阿姨\n/in 私聊\n/reply {done_note} 不满意")
     assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
     assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "done"]
+
+
+def test_a_score_nobody_asked_for_is_answered_and_files_nothing(console):
+    sent = console.run("/in 私聊\n不满意 还是不热\n5")
+    assert console.seen_by("王阿姨", sent) == ["您目前没有待评价的诉求。如要反映新问题，请发「#投诉 内容」。"] * 2
+    assert request(console, 1) is None
+    sent = console.run("/in 3号楼业主群\n满意")  # said to a neighbour in the group: chatter, left alone
+    assert sent == []
+    sent = console.run("/in 私聊\n不满意 3号楼电梯困人了")  # an emergency is never swallowed
+    assert console.seen_by("王阿姨", sent)[0].startswith("⚠️ 紧急 诉求#1")
+
+
+def test_only_a_verdict_is_taken_for_one_when_nothing_waits(console):
+    assert [is_verdict(text) for text in ("不满意 还是不热", "4分 很及时", "5", "满意", "satisfied")] == [True] * 5
+    assert [is_verdict(text) for text in ("一般楼道灯晚上都不亮", "3 号楼电梯坏了", "还行吧我去看看")] == [False] * 3
+    assert quote(console, "满意", "李大爷：楼下的花开了") == [], "a neighbour's words quoted in the group are chatter"
+    assert quote(console, "满意", "小区助手：诉求#1（电力照明）已办结。请您评价") == [
+        "您目前没有待评价的诉求。如要反映新问题，请发「#投诉 内容」。"], "the bot's own words quoted are for the bot"
