@@ -13,7 +13,10 @@ CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
 
 
 def file_request(t: Turn, reading: Reading, text: str) -> Request:
-    """File a message as a request, or link it to an open one of the same kind and place."""
+    """File a message as a request, or link a complaint to an open one of the same category and place.
+
+    A micro-wish is personal (her light bulb is not her neighbour's parcel): never linked, nor linked to.
+    """
     msg, community = t.msg, t.community
     chat_buildings = binding.chat_buildings(t, msg.channel, msg.chat_id)
     building, source = reading.building, reading.building_source
@@ -21,7 +24,7 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
         building, source = chat_buildings[0], "chat"
     kind = reading.kind if reading.kind != "none" else "complaint"
     category = reading.category or "other"
-    if building:
+    if building and kind == "complaint":
         since = t.now - community.schedule.duplicate_window
         existing = t.uow.requests.open_like(category, building, reading.unit, since)
         if existing is not None:

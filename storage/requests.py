@@ -18,7 +18,8 @@ OPEN_STATES = ("new", "assigned", "claimed", "reopened")
 _REQUEST = Request.__table__
 OPEN_LIKE = Prepared(
     select(_REQUEST.c.id, _REQUEST.c.unit)
-    .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.category == bindparam("category"),
+    .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.kind == "complaint",
+           _REQUEST.c.category == bindparam("category"),
            _REQUEST.c.building == bindparam("building"), _REQUEST.c.created_at >= bindparam("since"),
            _REQUEST.c.duplicate_of.is_(None))
     .order_by(_REQUEST.c.id))
@@ -45,7 +46,7 @@ class RequestRepository:
         return self.session.exec(stmt).first()
 
     def open_like(self, category: str, building: str, unit: str | None, since: datetime) -> Request | None:
-        """An open request of the same category in the same building (and unit, where both give one)."""
+        """An open complaint of the same category in the same building (and unit, where both give one)."""
         params = {"category": category, "building": building, "since": since}
         for number, found_unit in OPEN_LIKE.rows(self.session, params):
             if unit is None or found_unit is None or found_unit == unit:
