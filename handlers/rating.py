@@ -5,11 +5,11 @@ import re
 
 from handlers import lifecycle, schedule
 from handlers.catalog import Catalog
-from handlers.lifecycle import TERMINAL
 from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.errors import IllegalTransition, NotAllowed
 from handlers.escalation import escalate
+from handlers.lifecycle import TERMINAL
 from handlers.views import about, ref
 from storage.models import Rating, Request
 
@@ -71,7 +71,7 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
 
 def named_request(catalog: Catalog, text: str) -> int | None:
     """The number of the request a text names as the bot names it (诉求#8, 微心愿#8, request #8), if any."""
-    for lang, table in catalog.texts.items():
+    for table in catalog.texts.values():
         for kind in KINDS:
             prefix = table[f"ref.{kind}"].split("{number}")[0].strip()
             found = re.search(re.escape(prefix) + r"\s*(\d+)", text, re.IGNORECASE)

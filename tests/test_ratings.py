@@ -148,7 +148,7 @@ def test_a_score_nobody_asked_for_is_answered_and_files_nothing(console):
 
 def test_only_a_verdict_is_taken_for_one_when_nothing_waits(console):
     assert [is_verdict(text) for text in ("不满意 还是不热", "4分 很及时", "5", "满意", "satisfied")] == [True] * 5
-    assert [is_verdict(text) for text in ("一般楼道灯晚上都不亮", "3 号楼电梯坏了", "还行吧我去看看")] == [False] * 3
+    assert [is_verdict(text) for text in ("一般楼道灯晚上都不亮", "3 号楼电梯坏了", "还行吧我去看看", "ok")] == [False] * 4
     assert quote(console, "满意", "李大爷：楼下的花开了") == [], "a neighbour's words quoted in the group are chatter"
     assert quote(console, "满意", "小区助手：诉求#1（电力照明）已办结。请您评价") == [
         "您目前没有待评价的诉求。如要反映新问题，请发「#投诉 内容」。"], "the bot's own words quoted are for the bot"
