@@ -40,6 +40,8 @@ def test_what_the_reporter_adds_reaches_the_grid_member_at_most_once_an_hour(con
     assert console.seen_by("李建国", console.run("/advance 2h")) == [], "nothing new, nothing sent"
     sent = console.run("补充 1 今天有维修工来过吗")  # a quiet hour has passed: told at once again
     assert console.seen_by("李建国", sent) == ["诉求#1 居民补充：今天有维修工来过吗"]
+    sent = console.run("补充 1 电梯里有人被困了")  # in the new quiet hour, yet an emergency does not wait
+    assert console.seen_by("李建国", sent) == ["诉求#1 居民补充：电梯里有人被困了"]
 
 
 def test_twenty_neighbours_reporting_one_lift_make_two_messages_and_an_emergency_goes_at_once(console):
