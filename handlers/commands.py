@@ -96,6 +96,16 @@ def parse_rating(text: str) -> tuple[int, str | None] | None:
     return None
 
 
+# Words that can only be a verdict; 一般, 还行, ok and a digit before other words can mean something else.
+_VERDICT = re.compile(r"^((非常|很|十分)?不?满意|基本满意|差评|好评|(very |not (very )?|un|dis)?satisfied"
+                      r"|[1-5一二三四五]\s*(分|星|stars?)|[1-5]$)")
+
+
+def is_verdict(text: str) -> bool:
+    """Whether a message is a score and nothing else: '不满意 还是不热', '4分 很及时', '5', 'satisfied'."""
+    return _VERDICT.match(unicodedata.normalize("NFKC", text).strip().lower()) is not None
+
+
 _YES = {"1", "是", "是的", "登记", "要", "好", "好的", "需要", "yes", "y", "ok", "file"}
 _NO = {"2", "不用", "不", "否", "不需要", "算了", "no", "n"}
 

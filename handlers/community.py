@@ -123,6 +123,7 @@ class Schedule(_Strict):
     close_unrated_after: Duration = timedelta(days=7)
     offer_expires_after: Duration = timedelta(days=1)
     duplicate_window: Duration = timedelta(days=7)
+    news_every: Duration = timedelta(hours=1)
     digest_at: time = time(8, 0)
     sweep_every: Duration = timedelta(seconds=30)
 

@@ -8,13 +8,13 @@ from functools import partial
 
 from handlers import binding, residents, staff
 from handlers.clock import Clock
-from handlers.commands import Command, is_greeting, parse_command, parse_offer_answer, parse_rating
+from handlers.commands import Command, is_greeting, is_verdict, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
 from handlers.intake import Reading
 from handlers.messages import Inbound
-from handlers.rating import rate
+from handlers.rating import named_request, rate
 from handlers.say import Say
 from storage.db import Database
 from storage.models import Offer, Outbox, Request
@@ -144,19 +144,35 @@ def _short_answer(reading: Reading, t: Turn) -> object:
     if request is not None:
         rate(t, request, *rating)
         return None
+    if rating and _unasked_verdict(t, reading):
+        return t.reply("rating.none_waiting")
     action = _ordinary(reading, msg)  # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report
     return action(t) if action is not None else IGNORED
 
 
 def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:
-    """The request a score is for: the one whose rating prompt was answered, else the sender's waiting one here."""
-    if prompt is not None and prompt.purpose == "rate" and prompt.request_id:
-        return t.uow.requests.get(prompt.request_id)
+    """The request a score is for: the one the answered message is about (a reply to it, or a quote naming it, as
+    WeChat quotes), else the sender's waiting one here. Never another than the one she answered."""
     msg = t.msg
+    number = prompt.request_id if prompt is not None else named_request(t.svc.catalog, msg.quoted or "")
+    if number:
+        return t.uow.requests.get(number)
     waiting = t.uow.requests.awaiting_rating_from(t.person.id)
     if not msg.is_private:
         waiting = [r for r in waiting if r.channel == msg.channel and r.source_chat == msg.chat_id]
     return waiting[0] if waiting else None
+
+
+def _unasked_verdict(t: Turn, reading: Reading) -> bool:
+    """A score said to the bot with nothing waiting for one ('不满意 还是不热'): answered, never filed as a report.
+
+    An emergency is still a report; a score said in a group to nobody in particular stays chatter.
+    """
+    msg = t.msg
+    quotes_bot = msg.quoted and named_request(t.svc.catalog, msg.quoted)  # not a neighbour's words
+    to_bot = msg.is_private or msg.reply_to or msg.mentions_bot or quotes_bot
+    return bool(to_bot and not reading.urgent and is_verdict(msg.text)
+                and not t.uow.requests.awaiting_rating_from(t.person.id))
 
 
 def _answer(key: str, params: dict, t: Turn) -> None:

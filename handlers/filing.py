@@ -1,7 +1,7 @@
 """Filing: a read message becomes a request (or joins an open one), routed, with deadlines and notices."""
 from __future__ import annotations
 
-from handlers import binding, lifecycle, schedule
+from handlers import binding, lifecycle, news, schedule
 from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.intake import Reading
@@ -13,7 +13,10 @@ CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
 
 
 def file_request(t: Turn, reading: Reading, text: str) -> Request:
-    """File a message as a request, or link it to an open one of the same kind and place."""
+    """File a message as a request, or link a complaint to an open one of the same category and place.
+
+    A micro-wish is personal (her light bulb is not her neighbour's parcel): never linked, nor linked to.
+    """
     msg, community = t.msg, t.community
     chat_buildings = binding.chat_buildings(t, msg.channel, msg.chat_id)
     building, source = reading.building, reading.building_source
@@ -21,7 +24,7 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
         building, source = chat_buildings[0], "chat"
     kind = reading.kind if reading.kind != "none" else "complaint"
     category = reading.category or "other"
-    if building:
+    if building and kind == "complaint":
         since = t.now - community.schedule.duplicate_window
         existing = t.uow.requests.open_like(category, building, reading.unit, since)
         if existing is not None:
@@ -83,18 +86,15 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     turned_urgent = reading.urgent and not existing.urgent
     if turned_urgent:
         _turn_urgent(t, existing, text)
-    if existing.reporter_id == t.person.id:
-        t.uow.requests.record(existing, "detail", t.now, actor_id=t.person.id, note=text)
-        ack = "ack.already_yours"
+    mine = existing.reporter_id == t.person.id
+    # A new neighbour follows; what the reporter or a follower writes again is a detail. The assignee hears of
+    # it (coalesced); the urgent alert carries it already, and the timeline keeps it either way.
+    action = "followed" if not mine and t.uow.requests.follow(existing.id, t.person.id, t.now) else "detail"
+    if turned_urgent:
+        t.uow.requests.record(existing, action, t.now, actor_id=t.person.id, note=text, message_id=t.msg.message_id)
     else:
-        ack = "ack.followed"
-        if t.uow.requests.follow(existing.id, t.person.id, t.now):
-            t.uow.requests.record(existing, "followed", t.now, actor_id=t.person.id, note=text,
-                                  message_id=t.msg.message_id)
-            assignee = t.uow.people.get(existing.assignee_id)
-            if assignee is not None and not turned_urgent:  # the urgent alert already carries the new report
-                t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
-                                note=text, **about(t, existing, assignee.language))
+        news.tell(t, existing, action, text, urgent=reading.urgent, message_id=t.msg.message_id)
+    ack = "ack.already_yours" if mine else "ack.followed"
     t.reply("ack.turned_urgent" if turned_urgent else ack, **about(t, existing, t.lang))
     if reading.call:
         t.reply("ack.call_first", call=reading.call)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import lifecycle
+from handlers import lifecycle, news
 from handlers.context import Turn
 from handlers.escalation import escalate
 from handlers.rating import ask_rating
@@ -14,7 +14,9 @@ from storage.models import FollowUp, Request
 def fire(t: Turn, row: FollowUp) -> None:
     """Carry out one due follow-up; one whose moment has passed (the request moved on) does nothing."""
     request = t.uow.requests.get(row.request_id)
-    if request is not None:
+    if request is not None and row.kind == news.KIND:
+        news.tell_held(t, request, row.due_at)
+    elif request is not None:
         _FIRE[row.kind](t, request)
     t.uow.followups.finish(row, t.now)
 

@@ -51,8 +51,9 @@ def apply(request: Request, action: str, at: datetime) -> str:
         request.state = target
     if action in ("claim", "done") and request.responded_at is None:
         request.responded_at = at
-    if action == "done":
+    if action == "done":  # every 办结 asks for a fresh rating, with its own re-asks and closing
         request.done_at = at
+        request.rating_round += 1
     if target in TERMINAL:
         request.closed_at = at
     if action == "unsatisfied":

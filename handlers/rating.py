@@ -1,15 +1,20 @@
 """Ratings: asking the reporter and followers, and what a score does (satisfied closes, not satisfied reopens)."""
 from __future__ import annotations
 
+import re
+
 from handlers import lifecycle, schedule
+from handlers.catalog import Catalog
 from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.errors import IllegalTransition, NotAllowed
 from handlers.escalation import escalate
+from handlers.lifecycle import TERMINAL
 from handlers.views import about, ref
 from storage.models import Rating, Request
 
 RATING_CHOICES = (("choice.rate_5", "满意"), ("choice.rate_3", "基本满意"), ("choice.rate_1", "不满意"))
+KINDS = ("complaint", "wish")
 SATISFIED_FROM = 3  # 满意 (4–5) and 基本满意 (3) both count as satisfied, as 12345 grades them
 
 
@@ -17,7 +22,7 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
     """Ask the reporter and every follower who has not rated yet."""
     people = [request.reporter_id, *t.uow.requests.follower_ids(request.id)]
     for person_id in dict.fromkeys(people):
-        if t.uow.requests.has_rated(request.id, person_id, request.done_at):
+        if t.uow.requests.has_rated(request.id, person_id, request.rating_round):
             continue
         person = t.uow.people.get(person_id)
         t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate",
@@ -25,18 +30,23 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
 
 
 def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
-    """Record the sender's score; the first score of a done request decides whether it closes or reopens."""
+    """Record the sender's score; the reporter's score of a done request decides whether it closes or reopens.
+
+    A follower's score is recorded as hers (and counts in 满意率) but decides nothing: the request is the reporter's.
+    """
     involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
     if not involved:
         raise NotAllowed("error.not_yours", number=request.id)
-    if t.uow.requests.has_rated(request.id, t.person.id, request.done_at):
+    rated = t.uow.requests.has_rated(request.id, t.person.id, request.rating_round)
+    if rated and request.state in ("done", "closed"):
         raise IllegalTransition("error.already_rated", number=request.id)
-    if request.state != "done" and request.rating is None:
-        raise IllegalTransition(number=request.id, state=request.state, action="rate")
+    if request.state != "done":  # asked for only between a 办结 and the reporter's score (or closing unrated)
+        why = "reopened" if request.state == "reopened" else "ended" if request.state in TERMINAL else "not_done"
+        raise IllegalTransition(f"error.rate_not_asked.{why}", ref=ref(t, request, t.lang), state=request.state)
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,
-                                     comment=comment, at=t.now))
+                                     comment=comment, at=t.now, round=request.rating_round))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)
-    if request.state != "done":
+    if t.person.id != request.reporter_id:
         t.reply("rating.thanks", ref=ref(t, request, t.lang))
         return
     request.rating, request.rating_comment = score, comment
@@ -57,6 +67,17 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
                     comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
     escalate(t, request, "unsatisfied", note=comment)
+
+
+def named_request(catalog: Catalog, text: str) -> int | None:
+    """The number of the request a text names as the bot names it (诉求#8, 微心愿#8, request #8), if any."""
+    for table in catalog.texts.values():
+        for kind in KINDS:
+            prefix = table[f"ref.{kind}"].split("{number}")[0].strip()
+            found = re.search(re.escape(prefix) + r"\s*(\d+)", text, re.IGNORECASE)
+            if found:
+                return int(found.group(1))
+    return None
 
 
 def _comment(t: Turn, comment: str | None, lang: str | None) -> str:

@@ -1,7 +1,7 @@
 """What residents can do with their own requests: list them, withdraw, add detail, rate."""
 from __future__ import annotations
 
-from handlers import lifecycle, schedule
+from handlers import lifecycle, news, schedule
 from handlers.commands import Command, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed
@@ -34,7 +34,7 @@ def withdraw(t: Turn, cmd: Command) -> None:
     """撤回 N: the reporter no longer needs it; the assignee is told."""
     request = _own(t, cmd)
     lifecycle.apply(request, "withdraw", t.now)
-    t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
+    t.uow.followups.cancel(request.id, schedule.ENDED)
     t.uow.requests.record(request, "withdrawn", t.now, actor_id=t.person.id, note=cmd.rest or None)
     t.reply("resident.withdrawn", ref=ref(t, request, t.lang))
     assignee = t.uow.people.get(request.assignee_id)
@@ -48,18 +48,18 @@ def add_detail(t: Turn, cmd: Command) -> None:
     if not cmd.rest and not t.msg.attachments:
         raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.check(request, "add_detail")
-    t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, note=cmd.rest or None,
-                          attachments=list(t.msg.attachments))
     t.reply("resident.detail_added", ref=ref(t, request, t.lang))
-    found = t.svc.reader.read(cmd.rest) if request.building is None and cmd.rest else None
-    if found is not None and found.building:  # the place the acknowledgement asked for
+    found = t.svc.reader.read(cmd.rest) if cmd.rest else None
+    placed = False
+    if request.building is None and found is not None and found.building:  # the place the ack asked for
         request.building, request.building_source = found.building, "text"
         request.unit, request.room = found.unit or request.unit, found.room or request.room
-        if place_found(t, request):
-            return  # the grid member's notice and the triager's carry the place
-    assignee = t.uow.people.get(request.assignee_id)
-    t.say.to_person(assignee, "notice.detail", request=request, note=cmd.rest or "📎",
-                    **about(t, request, assignee.language))
+        placed = place_found(t, request)
+    detail = {"note": cmd.rest or None, "attachments": list(t.msg.attachments)}
+    if placed:  # the grid member's notice and the triager's carry the place
+        t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, **detail)
+    else:
+        news.tell(t, request, "detail", urgent=bool(found and found.urgent), **detail)
 
 
 def rate_command(t: Turn, cmd: Command) -> None:

@@ -7,6 +7,8 @@ from storage.models import Request
 RESPONSE = ("remind_respond", "escalate_respond")
 RESOLUTION = ("remind_resolve", "escalate_resolve")
 RATING = ("rate_reask", "close_unrated")
+NEWS = ("news",)  # what residents added, held for one summary to the assignee (handlers/news.py)
+ENDED = RESPONSE + RESOLUTION + NEWS  # withdrawn, merged or rejected: nobody is chased or told any more
 
 
 def for_response(t: Turn, request: Request) -> None:

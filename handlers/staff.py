@@ -77,7 +77,7 @@ def done(t: Turn, cmd: Command) -> None:
     request.rating = request.rating_comment = None
     t.uow.requests.record(request, "done", t.now, actor_id=t.person.id, note=cmd.rest,
                           attachments=list(t.msg.attachments))
-    t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
+    t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION + schedule.RATING)
     if request.kind == "wish" and t.person.role == "volunteer":
         _award(t, request, "done")
     t.reply("staff.done", ref=ref(t, request, t.lang))
@@ -122,7 +122,7 @@ def merge(t: Turn, cmd: Command) -> None:
         raise BadCommand("error.merge_closed", number=target.id)
     lifecycle.apply(request, "merge", t.now)
     request.duplicate_of = target.id
-    t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
+    t.uow.followups.cancel(request.id, schedule.ENDED)
     t.uow.requests.record(request, "merged", t.now, actor_id=t.person.id, into=target.id)
     for person_id in [request.reporter_id, *t.uow.requests.follower_ids(request.id)]:
         if person_id != target.reporter_id and t.uow.requests.follow(target.id, person_id, t.now):
@@ -137,7 +137,7 @@ def reject(t: Turn, cmd: Command) -> None:
     if not cmd.rest:
         raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.apply(request, "reject", t.now)
-    t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
+    t.uow.followups.cancel(request.id, schedule.ENDED)
     t.uow.requests.record(request, "rejected", t.now, actor_id=t.person.id, note=cmd.rest)
     t.reply("staff.rejected", number=request.id)
     _tell_residents(t, request, "resident.rejected", note=cmd.rest)

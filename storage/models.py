@@ -66,6 +66,7 @@ class Request(SQLModel, table=True):
     resolve_by: datetime = _at()
     responded_at: datetime | None = _at(default=None)
     done_at: datetime | None = _at(default=None)
+    rating_round: int = 0  # how many times it was done: ratings are asked, and taken, for the latest 办结 only
     closed_at: datetime | None = _at(default=None)
     rating: int | None = None
     rating_comment: str | None = None
@@ -102,6 +103,7 @@ class Rating(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     score: int
     comment: str | None = None
+    round: int = 0  # the request's rating_round the score answered
     at: datetime = _at(index=True)
 
 

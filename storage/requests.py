@@ -18,7 +18,8 @@ OPEN_STATES = ("new", "assigned", "claimed", "reopened")
 _REQUEST = Request.__table__
 OPEN_LIKE = Prepared(
     select(_REQUEST.c.id, _REQUEST.c.unit)
-    .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.category == bindparam("category"),
+    .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.kind == "complaint",
+           _REQUEST.c.category == bindparam("category"),
            _REQUEST.c.building == bindparam("building"), _REQUEST.c.created_at >= bindparam("since"),
            _REQUEST.c.duplicate_of.is_(None))
     .order_by(_REQUEST.c.id))
@@ -45,7 +46,7 @@ class RequestRepository:
         return self.session.exec(stmt).first()
 
     def open_like(self, category: str, building: str, unit: str | None, since: datetime) -> Request | None:
-        """An open request of the same category in the same building (and unit, where both give one)."""
+        """An open complaint of the same category in the same building (and unit, where both give one)."""
         params = {"category": category, "building": building, "since": since}
         for number, found_unit in OPEN_LIKE.rows(self.session, params):
             if unit is None or found_unit is None or found_unit == unit:
@@ -68,9 +69,9 @@ class RequestRepository:
         return list(self.session.exec(stmt))
 
     def awaiting_rating_from(self, person_id: int) -> list[Request]:
-        """Done requests this person reported or follows and has not rated yet, newest first."""
+        """Done requests this person reported or follows and has not rated since their last 办结, newest first."""
         rated = exists().where(Rating.request_id == Request.id, Rating.person_id == person_id,
-                               Rating.at >= Request.done_at)
+                               Rating.round == Request.rating_round)
         followed = select(Follower.request_id).where(Follower.person_id == person_id)
         stmt = (select(Request)
                 .where(Request.state == "done", ~rated,
@@ -103,11 +104,10 @@ class RequestRepository:
         stmt = select(Event).where(Event.request_id == number).order_by(col(Event.at), col(Event.id))
         return list(self.session.exec(stmt))
 
-    def has_rated(self, number: int, person_id: int, since: datetime | None) -> bool:
-        """Whether this person rated this request since it was last done."""
-        stmt = select(Rating.id).where(Rating.request_id == number, Rating.person_id == person_id)
-        if since is not None:
-            stmt = stmt.where(Rating.at >= since)
+    def has_rated(self, number: int, person_id: int, rating_round: int) -> bool:
+        """Whether this person rated this request in this rating round (since that 办结)."""
+        stmt = select(Rating.id).where(Rating.request_id == number, Rating.person_id == person_id,
+                                       Rating.round == rating_round)
         return self.session.exec(stmt).first() is not None
 
     def add_rating(self, rating: Rating) -> None:

@@ -131,6 +131,27 @@ async def test_reply_to_the_rating_prompt_is_a_rating(bot: Bot):
     assert request_state(bot, 1) == "closed"
 
 
+async def test_a_rating_button_or_reply_rates_its_own_request_not_the_newest(bot: Bot, clock):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 楼道灯不亮")
+    await api.say(AUNT, GROUP, "#微心愿 想请人帮忙换个灯泡")
+    await bot.step(2)
+    for step, command in enumerate(("接单 1", "接单 2", "办结 1 换了灯管", "办结 2 灯泡换好了"), start=3):
+        clock.advance(timedelta(minutes=1))
+        await api.say(LI, private(LI), command)
+        await bot.step(step)
+    older, newer = api.last_in(GROUP, "诉求#1（"), api.last_in(GROUP, "微心愿#2（")
+    await api.press(AUNT, GROUP, older.message_id, "不满意")
+    await bot.step(7)
+    assert (request_state(bot, 1), request_state(bot, 2)) == ("reopened", "done")
+    await api.say(AUNT, GROUP, "满意", reply_to=older.message_id)  # that one is not waiting for a score now
+    await bot.step(8)
+    assert "已重新打开，正在再次处理" in api.texts_in(GROUP)[-1]
+    await api.say(AUNT, GROUP, "4分", reply_to=newer.message_id)
+    await bot.step(9)
+    assert (request_state(bot, 1), request_state(bot, 2)) == ("reopened", "closed")
+
+
 async def test_an_offer_is_answered_by_its_button_and_only_by_the_one_it_asks(bot: Bot):
     api = bot.api
     # A neighbour whose own request waits for a rating in this group: "1" from her would be a score of 1.

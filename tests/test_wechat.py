@@ -119,6 +119,22 @@ async def test_quoted_reply_to_the_rating_prompt_is_a_rating(bot, gateway):
     assert bot.requests()[0].rating == 4
 
 
+async def test_a_quoted_rating_prompt_rates_the_request_it_names_not_the_newest(bot, gateway, clock):
+    await gateway.say(AUNT, "#投诉 3号楼楼道灯坏了一个星期", room=ROOM)
+    await gateway.say(AUNT, "#投诉 3号楼垃圾三天没清运了", room=ROOM)
+    await bot.step(2)
+    for step, command in enumerate(("接单 1", "接单 2", "办结 1 换好了", "办结 2 已清运"), start=3):
+        clock.advance(timedelta(minutes=1))
+        await gateway.say(LI, command)
+        await bot.step(step)
+    await gateway.wait_for(ROOM, "诉求#2（环境卫生）已办结。请您评价")
+    quote = "「家门口：@王阿姨 诉求#1（公共设施）已办结。请您评价」\n- - - - - - - - - - - - - - -\n不满意 还是不亮"
+    await gateway.say(AUNT, quote, room=ROOM)
+    await bot.step(7)
+    await gateway.wait_for(ROOM, "诉求#1 已重新打开")
+    assert [(r.state, r.rating) for r in bot.requests()] == [("reopened", 1), ("done", None)]
+
+
 async def test_micro_wish_claimed_by_a_volunteer(bot, gateway):
     await gateway.say(AUNT, "#微心愿 3号楼502想请人帮忙换个灯泡，我够不着", room=ROOM)
     await bot.step(1)
