@@ -6,7 +6,7 @@ from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.intake import Reading
 from handlers.routing import route
-from handlers.views import about
+from handlers.views import about, content
 from storage.models import Offer, Person, Request
 
 CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
@@ -94,7 +94,7 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
             assignee = t.uow.people.get(existing.assignee_id)
             if assignee is not None and not turned_urgent:  # the urgent alert already carries the new report
                 t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
-                                note=text, **about(t, existing, assignee.language))
+                                note=content(t, text), **about(t, existing, assignee.language))
     t.reply("ack.turned_urgent" if turned_urgent else ack, **about(t, existing, t.lang))
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
@@ -117,8 +117,8 @@ def _turn_urgent(t: Turn, request: Request, text: str) -> None:
     if assignee is not None:
         t.say.to_person(assignee, "notice.turned_urgent", urgent=True, request=request,
                         choices=claim_choice(request) if request.state == "assigned" else (),
-                        **{**about(t, request, assignee.language), "text": text}, reporter=t.person.name)
-    _alert_leader(t, request, assignee, {**about(t, request, t.lang), "text": text})
+                        **{**about(t, request, assignee.language), "text": content(t, text)}, reporter=t.person.name)
+    _alert_leader(t, request, assignee, {**about(t, request, t.lang), "text": content(t, text)})
 
 
 def place_found(t: Turn, request: Request) -> bool:

@@ -8,7 +8,7 @@ from handlers.errors import BadCommand, NotAllowed, NotFound
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
-from handlers.views import about, line, local_time, ref
+from handlers.views import about, content, line, local_time, ref
 from storage.models import Request
 
 
@@ -155,7 +155,7 @@ def show(t: Turn, cmd: Command) -> None:
         lines.append(cat.text(t.lang, "show.event", at=local_time(t, event.at),
                               action=cat.label(t.lang, "action", event.action),
                               actor=actor.name if actor else cat.text(t.lang, "role.system"),
-                              note=f" {event.note}" if event.note else ""))
+                              note=f" {content(t, event.note)}" if event.note else ""))
     t.say.reply(t.msg, t.lang, "show.body", body="\n".join(lines))
 
 

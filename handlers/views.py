@@ -28,6 +28,11 @@ def place(turn: Turn, request: Request, lang: str) -> str:
     return text
 
 
+def content(turn: Turn, text: str) -> str:
+    """A resident's words quoted back to people, without the tags that only told the bot what they were."""
+    return turn.svc.reader.without_tags(text)
+
+
 def about(turn: Turn, request: Request, lang: str) -> dict:
     """The parameters most texts about a request use."""
     cat = turn.svc.catalog
@@ -43,7 +48,7 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
         "resolve_by": local_time(turn, request.resolve_by),
         "assignee": assignee.name if assignee else cat.text(lang, "role.nobody"),
         "role": cat.label(lang, "role", assignee.role if assignee else None),
-        "text": request.text,
+        "text": content(turn, request.text),
         "level": request.level,
     }
 

@@ -105,6 +105,13 @@ class Reader:
         self._wishes = _Table(lexicon["wishes"])
         self._chatter = _Table(lexicon["chatter"])
         self._mention = "@" + bot_name.lower()
+        tags = sorted({t for ts in self._tags.values() for t in ts}, key=len, reverse=True)
+        # A tag told the bot what the message is; quoted back to people it is noise. Bare tags ("微心愿") only
+        # lead a message: inside a sentence they are the resident's own words.
+        self._tag_words = re.compile("|".join([r"[#＃]" + re.escape(t[1:]) for t in tags if t.startswith("#")]
+                                              + [r"[@＠]" + re.escape(bot_name)]), re.IGNORECASE)
+        self._lead_tag = re.compile(r"^\s*(?:" + "|".join(re.escape(t) for t in tags if not t.startswith("#"))
+                                    + r")(?=[\s:：,，]|$)", re.IGNORECASE)
 
     @classmethod
     def from_file(cls, path: Path = LEXICON, bot_name: str = "小区助手") -> Reader:
@@ -114,6 +121,12 @@ class Reader:
     def normalise(self, text: str) -> str:
         """Half-width, lower-case, simplified characters: the form every rule is written against."""
         return unicodedata.normalize("NFKC", text).translate(self._simplify).lower().strip()
+
+    def without_tags(self, text: str) -> str:
+        """The message as people should see it quoted: without its tags and the bot's @name."""
+        bare = self._lead_tag.sub(" ", self._tag_words.sub(" ", text))
+        bare = re.sub(r"[ \t\u3000]{2,}", " ", bare).strip(" \t\u3000:：,，")
+        return bare or text
 
     def read(self, text: str, chat_building: str | None = None, mentioned: bool = False) -> Reading:
         """Read one message; `chat_building` fills the building when the message names none."""

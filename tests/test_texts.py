@@ -1,0 +1,19 @@
+"""What residents and staff read: every text as a new user would meet it, on the console."""
+from __future__ import annotations
+
+
+def test_quoted_words_leave_out_the_tag_that_only_told_the_bot_what_they_were(console):
+    sent = console.run("""
+#投诉 3号楼2单元电梯又坏了
+#微心愿 想请人帮忙换一下厨房的灯泡
+/as 张三
+#报修 3号楼2单元电梯又坏了，按钮没反应
+/as 李建国
+/in 私聊
+详情 1
+""")
+    quoted = console.seen_by("李建国", sent) + console.seen_by("陈志远", sent)
+    assert not [text for text in quoted if "#" + "投诉" in text or "#微心愿" in text or "#报修" in text]
+    assert "内容：3号楼2单元电梯又坏了" in console.seen_by("李建国", sent)[0]
+    assert console.seen_by("陈志远", sent)[0].startswith("微心愿#2（3号楼）：想请人帮忙换一下厨房的灯泡")
+    assert "又有居民（张三）反映：3号楼2单元电梯又坏了，按钮没反应" in console.seen_by("李建国", sent)[2]
