@@ -64,7 +64,7 @@ def progress(t: Turn, cmd: Command) -> None:
     lifecycle.apply(request, "progress", t.now)
     t.uow.requests.record(request, "progress", t.now, actor_id=t.person.id, note=cmd.rest,
                           attachments=list(t.msg.attachments))
-    t.reply("staff.progress_noted", number=request.id)
+    t.reply("staff.progress_noted", ref=ref(t, request, t.lang))
     _tell_residents(t, request, "resident.progress", note=cmd.rest)
 
 
@@ -93,7 +93,7 @@ def transfer(t: Turn, cmd: Command) -> None:
     lifecycle.apply(request, "transfer", t.now)
     request.assignee_id = target.id
     t.uow.requests.record(request, "transferred", t.now, actor_id=t.person.id, to=target.staff_id)
-    t.reply("staff.transferred", number=request.id, name=target.name)
+    t.reply("staff.transferred", ref=ref(t, request, t.lang), name=target.name)
     t.say.to_person(target, "notice.transferred", urgent=True, request=request, by=t.person.name,
                     choices=claim_choice(request), **about(t, request, target.language))
 
@@ -106,7 +106,7 @@ def escalate(t: Turn, cmd: Command) -> None:
     lifecycle.check(request, "escalate")
     if not raise_level(t, request, "by_hand", actor_id=t.person.id, note=cmd.rest):
         raise BadCommand("error.top_of_ladder", number=request.id)
-    t.reply("staff.escalated", number=request.id, level=request.level)
+    t.reply("staff.escalated", ref=ref(t, request, t.lang), level=request.level)
 
 
 def merge(t: Turn, cmd: Command) -> None:
@@ -127,7 +127,7 @@ def merge(t: Turn, cmd: Command) -> None:
     for person_id in [request.reporter_id, *t.uow.requests.follower_ids(request.id)]:
         if person_id != target.reporter_id and t.uow.requests.follow(target.id, person_id, t.now):
             t.uow.requests.record(target, "followed", t.now, actor_id=person_id, merged_from=request.id)
-    t.reply("staff.merged", number=request.id, into=target.id)
+    t.reply("staff.merged", ref=ref(t, request, t.lang), into=target.id)
     _tell_residents(t, request, "resident.merged", into=target.id)
 
 
@@ -139,7 +139,7 @@ def reject(t: Turn, cmd: Command) -> None:
     lifecycle.apply(request, "reject", t.now)
     t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
     t.uow.requests.record(request, "rejected", t.now, actor_id=t.person.id, note=cmd.rest)
-    t.reply("staff.rejected", number=request.id)
+    t.reply("staff.rejected", ref=ref(t, request, t.lang))
     _tell_residents(t, request, "resident.rejected", note=cmd.rest)
 
 

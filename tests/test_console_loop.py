@@ -223,7 +223,7 @@ def test_a_tag_with_nothing_after_it_is_asked_what_is_wrong_and_files_nothing(co
 def test_a_report_without_a_place_asks_for_it_and_takes_it_from_the_answer(console):
     sent = console.run("/in 幸福里大群\n#投诉 电梯坏了")
     assert console.in_chat("幸福里大群", sent)[1] == "请告诉我们在哪里：发「补充 1 3号楼2单元」。"
-    assert console.seen_by("王强", sent)[0].startswith("新诉求 诉求#1：电梯·位置待确认")  # the leader has it meanwhile
+    assert console.seen_by("王强", sent)[0].startswith("新诉求#1：电梯·位置待确认")  # the leader has it meanwhile
     sent = console.run("补充 1 3号楼2单元")
     placed = request(console, 1)
     assert (placed.building, placed.unit, placed.grid) == ("3", "2", "east")

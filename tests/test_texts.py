@@ -17,3 +17,22 @@ def test_quoted_words_leave_out_the_tag_that_only_told_the_bot_what_they_were(co
     assert "内容：3号楼2单元电梯又坏了" in console.seen_by("李建国", sent)[0]
     assert console.seen_by("陈志远", sent)[0].startswith("微心愿#2（3号楼）：想请人帮忙换一下厨房的灯泡")
     assert "又有居民（张三）反映：3号楼2单元电梯又坏了，按钮没反应" in console.seen_by("李建国", sent)[2]
+
+
+def test_staff_texts_about_a_micro_wish_call_it_a_micro_wish(console):
+    sent = console.run("""
+#微心愿 想请人帮忙换一下厨房的灯泡
+/as 李建国
+/in 私聊
+接单 1
+进展 1 已约好周六上门
+办结 1 已换好
+/as 王阿姨
+/in 3号楼业主群
+满意
+""")
+    staff = console.seen_by("李建国", sent)
+    assert staff[0].startswith("新微心愿#1：生活帮扶·3号楼")
+    assert "微心愿#1 的进展已记录并告知居民。" in staff
+    assert staff[-1] == "微心愿#1 居民评价 5 分，已关闭。"
+    assert not [text for text in staff if "诉求#1" in text]
