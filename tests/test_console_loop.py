@@ -247,7 +247,7 @@ def test_resident_lists_adds_detail_and_withdraws(console):
     sent = console.run("补充 1 是2单元那部\n我的诉求\n撤回 1")
     mine = console.seen_by("王阿姨", sent)
     assert mine[0] == "已把补充内容转给 诉求#1 的负责人。"
-    assert mine[1].startswith("我的诉求（1）：\n#1 电梯·3号楼·待接单")
+    assert mine[1].startswith("我的诉求：1 件\n#1 电梯·3号楼·待接单")
     assert mine[2] == "诉求#1 已撤回。"
     assert console.seen_by("李建国", sent) == ["诉求#1 居民补充：是2单元那部", "诉求#1 已被居民撤回，无需处理。"]
     with UnitOfWork(console.app.db) as uow:

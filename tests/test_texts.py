@@ -36,3 +36,9 @@ def test_staff_texts_about_a_micro_wish_call_it_a_micro_wish(console):
     assert "微心愿#1 的进展已记录并告知居民。" in staff
     assert staff[-1] == "微心愿#1 居民评价 5 分，已关闭。"
     assert not [text for text in staff if "诉求#1" in text]
+
+
+def test_an_empty_list_says_how_many_rather_than_ending_in_a_colon(console):
+    sent = console.run("/as 张伟\n/in 私聊\n我的\n/as 王阿姨\n我的诉求")
+    assert console.seen_by("张伟", sent) == ["待我处理：0 件"]
+    assert console.seen_by("王阿姨", sent) == ["我的诉求：0 件"]
