@@ -8,7 +8,7 @@ from handlers.errors import BadCommand, NotAllowed, NotFound
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
-from handlers.views import about, content, line, local_time, ref
+from handlers.views import about, detail_head, event_line, line, ref
 from storage.models import Request
 
 
@@ -148,14 +148,8 @@ def show(t: Turn, cmd: Command) -> None:
     request = load(t, cmd.number, cmd.verb)
     if not (t.may_manage(request) or request.reporter_id == t.person.id):
         raise NotAllowed(number=request.id)
-    cat = t.svc.catalog
-    lines = [cat.text(t.lang, "show.head", **about(t, request, t.lang))]
-    for event in t.uow.requests.timeline(request.id):
-        actor = t.uow.people.get(event.actor_id) if event.actor_id else None
-        lines.append(cat.text(t.lang, "show.event", at=local_time(t, event.at),
-                              action=cat.label(t.lang, "action", event.action),
-                              actor=actor.name if actor else cat.text(t.lang, "role.system"),
-                              note=f" {content(t, event.note)}" if event.note else ""))
+    lines = [detail_head(t, request, t.lang)]
+    lines += [event_line(t, event, t.lang) for event in t.uow.requests.timeline(request.id)]
     t.say.reply(t.msg, t.lang, "show.body", body="\n".join(lines))
 
 

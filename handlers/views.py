@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.context import Turn
-from storage.models import Request
+from handlers.lifecycle import WORKING
+from handlers.routing import ladder
+from storage.models import Event, Request
 
 
 def local_time(turn: Turn, at: datetime | None) -> str:
@@ -54,5 +56,41 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
 
 
 def line(turn: Turn, request: Request, lang: str) -> str:
-    """One line of a list: #37 电梯 · 3号楼 · 处理中 · 限 11-23 08:00."""
-    return turn.svc.catalog.text(lang, "list.line", **about(turn, request, lang))
+    """One line of a list: #37 电梯·3号楼·处理中·11-23 08:00 前办结 (no deadline once it is done)."""
+    params = about(turn, request, lang)
+    due = turn.svc.catalog.text(lang, "list.due", **params) if request.state in WORKING else ""
+    return turn.svc.catalog.text(lang, "list.line", due=due, **params)
+
+
+def detail_head(turn: Turn, request: Request, lang: str) -> str:
+    """The top of 详情: what, where, state, who; deadlines only while they still bind; to whom it was escalated."""
+    cat, params = turn.svc.catalog, about(turn, request, lang)
+    deadlines = cat.text(lang, "show.deadlines", **params) if request.state in WORKING else ""
+    staff_id = ladder(turn.community, request.level)
+    escalated = cat.text(lang, "show.escalated", to=_member(turn, staff_id, lang)) if staff_id else ""
+    return cat.text(lang, "show.head", deadlines=deadlines, escalated=escalated, **params)
+
+
+def event_line(turn: Turn, event: Event, lang: str) -> str:
+    """One entry of the 详情 timeline, with what it carried: the score given, the points earned, to whom."""
+    cat, data = turn.svc.catalog, event.data or {}
+    actor = turn.uow.people.get(event.actor_id) if event.actor_id else None
+    said = []
+    if data.get("score") is not None and event.action != "closed":  # the rating just before it gave the score
+        said.append(cat.text(lang, "show.score", score=data["score"]))
+    if data.get("points"):
+        said.append(cat.text(lang, "show.points", points=data["points"]))
+    if data.get("to") and event.action in ("assigned", "transferred", "escalated"):
+        said.append(cat.text(lang, "show.to", name=_member(turn, data["to"], lang)))
+    if event.note:
+        said.append(content(turn, event.note))
+    return cat.text(lang, "show.event", at=local_time(turn, event.at), action=cat.label(lang, "action", event.action),
+                    actor=actor.name if actor else cat.text(lang, "role.system"), note="".join(f" {x}" for x in said))
+
+
+def _member(turn: Turn, staff_id: str, lang: str) -> str:
+    """A staff member as residents and staff know them: 网格长王强."""
+    member = next((m for m in turn.community.members if m.id == staff_id), None)
+    if member is None:
+        return staff_id
+    return turn.svc.catalog.label(lang, "role", member.role) + member.name

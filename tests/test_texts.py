@@ -42,3 +42,25 @@ def test_an_empty_list_says_how_many_rather_than_ending_in_a_colon(console):
     sent = console.run("/as 张伟\n/in 私聊\n我的\n/as 王阿姨\n我的诉求")
     assert console.seen_by("张伟", sent) == ["待我处理：0 件"]
     assert console.seen_by("王阿姨", sent) == ["我的诉求：0 件"]
+
+
+def test_details_show_the_score_and_whom_it_went_to_and_no_deadline_once_finished(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 修好了")
+    sent = console.run("/as 王阿姨\n/in 私聊\n4 很及时\n详情 1\n我的诉求")
+    detail, mine = console.seen_by("王阿姨", sent)[1:]
+    assert detail.startswith("诉求#1 电梯·3号楼2单元\n状态：已关闭，负责人：李建国\n内容：")
+    assert "级别" not in detail and "时限" not in detail
+    assert "系统 分派 给网格员李建国" in detail and "王阿姨 评价 4 分 很及时" in detail
+    assert mine == "我的诉求：1 件\n#1 电梯·3号楼2单元·已关闭"
+
+    console.run("#投诉 3号楼路灯不亮了\n撤回 2")
+    sent = console.run("我的诉求\n详情 2")
+    assert "#2 电力照明·3号楼·已撤回\n" in console.seen_by("王阿姨", sent)[0] + "\n"
+    assert "时限" not in console.seen_by("王阿姨", sent)[1]
+
+
+def test_details_of_an_open_escalated_request_keep_its_deadlines_and_say_to_whom(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n/as 李建国\n/in 私聊\n接单 1\n上报 1 需要维保公司")
+    detail = console.seen_by("李建国", console.run("详情 1"))[0]
+    assert "状态：处理中（已上报网格长王强），负责人：李建国\n响应时限 11-23 11:00，办结时限 11-24 10:00" in detail
+    assert "李建国 上报 给网格长王强 需要维保公司" in detail
