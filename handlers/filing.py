@@ -52,7 +52,7 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     """The group's short acknowledgement, the assignee's private notice, and whoever else must know."""
     params = about(t, request, t.lang)
     ack = "ack.wish" if request.kind == "wish" else "ack.urgent" if request.urgent else "ack.complaint"
-    t.say.reply(t.msg, t.lang, ack, request_id=request.id, **params)
+    t.say.reply(t.msg, t.lang, ack, request_id=request.id, and_leader=_and_leader(t, request), **params)
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
@@ -95,7 +95,8 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
             if assignee is not None and not turned_urgent:  # the urgent alert already carries the new report
                 t.say.to_person(assignee, "notice.follower", request=existing, follower=t.person.name,
                                 note=content(t, text), **about(t, existing, assignee.language))
-    t.reply("ack.turned_urgent" if turned_urgent else ack, **about(t, existing, t.lang))
+    t.reply("ack.turned_urgent" if turned_urgent else ack, and_leader=_and_leader(t, existing),
+            **about(t, existing, t.lang))
     if reading.call:
         t.reply("ack.call_first", call=reading.call)
     return existing
@@ -143,6 +144,13 @@ def place_found(t: Turn, request: Request) -> bool:
 def claim_choice(request: Request) -> tuple[tuple[str, str], ...]:
     """The 接单 button (or hint) under a notice that asks someone to take a request."""
     return tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
+
+
+def _and_leader(t: Turn, request: Request) -> str:
+    """「和网格长」 in an urgent acknowledgement, unless the grid leader is the one who has the request."""
+    assignee = t.uow.people.get(request.assignee_id)
+    alerted = assignee is None or assignee.staff_id not in t.community.escalation[:1]
+    return t.say.text(t.lang, "ack.and_leader") if alerted else ""
 
 
 def _alert_leader(t: Turn, request: Request, assignee: Person | None, params: dict) -> None:

@@ -6,7 +6,11 @@ from datetime import datetime
 from handlers.context import Turn
 from handlers.lifecycle import WORKING
 from handlers.routing import ladder
-from storage.models import Event, Request
+from storage.models import Event, Person, Request
+
+# Whose phone residents may be given: the community's own staff, whose work phones it publishes. Volunteers are
+# residents too, and a resident's phone is never passed on.
+PUBLISHED_PHONES = ("grid_member", "leader", "secretary", "property")
 
 
 def local_time(turn: Turn, at: datetime | None) -> str:
@@ -49,10 +53,19 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
         "respond_by": local_time(turn, request.respond_by),
         "resolve_by": local_time(turn, request.resolve_by),
         "assignee": assignee.name if assignee else cat.text(lang, "role.nobody"),
+        "contact": contact(turn, assignee, lang),
         "role": cat.label(lang, "role", assignee.role if assignee else None),
         "text": content(turn, request.text),
         "level": request.level,
     }
+
+
+def contact(turn: Turn, person: Person | None, lang: str) -> str:
+    """（电话 13800000001） after a staff member's name where config gives a work phone; else nothing."""
+    if person is None or person.staff_id is None or person.role not in PUBLISHED_PHONES:
+        return ""
+    member = next((m for m in turn.community.members if m.id == person.staff_id), None)
+    return turn.svc.catalog.text(lang, "role.phone", phone=member.phone) if member and member.phone else ""
 
 
 def line(turn: Turn, request: Request, lang: str) -> str:

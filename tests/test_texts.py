@@ -1,6 +1,8 @@
 """What residents and staff read: every text as a new user would meet it, on the console."""
 from __future__ import annotations
 
+from tests.conftest import Console
+
 
 def test_quoted_words_leave_out_the_tag_that_only_told_the_bot_what_they_were(console):
     sent = console.run("""
@@ -64,3 +66,27 @@ def test_details_of_an_open_escalated_request_keep_its_deadlines_and_say_to_whom
     detail = console.seen_by("李建国", console.run("详情 1"))[0]
     assert "状态：处理中（已上报网格长王强），负责人：李建国\n响应时限 11-23 11:00，办结时限 11-24 10:00" in detail
     assert "李建国 上报 给网格长王强 需要维保公司" in detail
+
+
+def test_the_acknowledgement_names_who_handles_it_with_a_work_phone_but_never_a_volunteers(settings, clock):
+    members = [m.model_copy(update={"phone": "13700000006"}) if m.id == "chen_zhiyuan" else m
+               for m in settings.community.members]
+    settings = settings.model_copy(update={"community": settings.community.model_copy(update={"members": members})})
+    console = Console(settings, clock)
+    try:
+        sent = console.run("#投诉 3号楼2单元电梯坏了，我电话13912345678\n#微心愿 想请人帮忙换灯泡")
+        group = console.in_chat("3号楼业主群", sent)
+        assert "由网格员李建国（电话 13800000001）负责" in group[0]
+        assert "1391234" not in "".join(group)
+        sent = console.run("/as 陈志远\n/in 私聊\n接单 2")
+        assert console.seen_by("王阿姨", sent) == ["您的 微心愿#2（生活帮扶）已由志愿者陈志远接单，正在处理。"]
+    finally:
+        console.app.db.dispose()
+
+
+def test_an_urgent_report_the_grid_leader_triages_does_not_name_the_leader_twice(console):
+    sent = console.run("/in 幸福里大群\n有人被困在电梯里了，快来人")
+    ack = console.in_chat("幸福里大群", sent)[0]
+    assert "已立即通知网格长王强（电话 13800000004）。" in ack
+    sent = console.run("/in 3号楼业主群\n3号楼2单元电梯里有人被困住了")
+    assert "已立即通知网格员李建国（电话 13800000001）和网格长。" in console.in_chat("3号楼业主群", sent)[0]
