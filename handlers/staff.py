@@ -48,9 +48,9 @@ def claim(t: Turn, cmd: Command) -> None:
     request.assignee_id = t.person.id
     t.uow.requests.record(request, "claimed", t.now, actor_id=t.person.id)
     t.uow.followups.cancel(request.id, schedule.RESPONSE)
+    t.reply("staff.claimed", **about(t, request, t.lang))
     if volunteer:
         _award(t, request, "claim")
-    t.reply("staff.claimed", **about(t, request, t.lang))
     _tell_residents(t, request, "resident.claimed", name=t.person.name)
 
 
@@ -78,9 +78,9 @@ def done(t: Turn, cmd: Command) -> None:
     t.uow.requests.record(request, "done", t.now, actor_id=t.person.id, note=cmd.rest,
                           attachments=list(t.msg.attachments))
     t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION)
+    t.reply("staff.done", ref=ref(t, request, t.lang))
     if request.kind == "wish" and t.person.role == "volunteer":
         _award(t, request, "done")
-    t.reply("staff.done", ref=ref(t, request, t.lang))
     _tell_residents(t, request, "resident.done", note=cmd.rest)
     ask_rating(t, request)
     schedule.for_rating(t, request)
@@ -166,8 +166,12 @@ def _member_named(t: Turn, name: str):
 
 
 def _award(t: Turn, request: Request, moment: str) -> None:
+    """A volunteer's points for claiming or fulfilling a micro-wish, recorded and told to her with her total."""
     points = getattr(t.community.points, moment)
     t.uow.requests.record(request, "points", t.now, actor_id=t.person.id, points=points, moment=moment)
+    if points:
+        t.reply(f"staff.points.{moment}", ref=ref(t, request, t.lang), points=points,
+                total=t.uow.requests.points_of(t.person.id))
 
 
 def mine_lines(t: Turn) -> list[str]:

@@ -90,3 +90,15 @@ def test_an_urgent_report_the_grid_leader_triages_does_not_name_the_leader_twice
     assert "已立即通知网格长王强（电话 13800000004）。" in ack
     sent = console.run("/in 3号楼业主群\n3号楼2单元电梯里有人被困住了")
     assert "已立即通知网格员李建国（电话 13800000001）和网格长。" in console.in_chat("3号楼业主群", sent)[0]
+
+
+def test_a_volunteer_is_told_the_points_she_earned_and_her_total(console):
+    sent = console.run("#微心愿 想请人帮忙换灯泡\n/as 陈志远\n/in 私聊\n接单 1\n办结 1 已换好")
+    assert console.seen_by("陈志远", sent)[1:] == [
+        "已接单 微心愿#1（生活帮扶·3号楼），请在 11-30 10:00 前办结。",
+        "🌟 认领微心愿#1，积分 +5，累计 5 分。",
+        "微心愿#1 已办结，已请居民评价。",
+        "🌟 完成微心愿#1，积分 +10，累计 15 分。谢谢您！",
+    ]
+    sent = console.run("/as 王阿姨\n/in 3号楼业主群\n#微心愿 想请人陪我去医院\n/as 陈志远\n/in 私聊\n接单 2")
+    assert "🌟 认领微心愿#2，积分 +5，累计 20 分。" in console.seen_by("陈志远", sent)
