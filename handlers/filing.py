@@ -54,7 +54,7 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     ack = "ack.wish" if request.kind == "wish" else "ack.urgent" if request.urgent else "ack.complaint"
     t.say.reply(t.msg, t.lang, ack, request_id=request.id, and_leader=_and_leader(t, request), **params)
     if reading.call:
-        t.reply("ack.call_first", call=reading.call)
+        t.reply("ack.call_first", call=_numbers(t, reading.call))
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
         t.reply("ack.ask_place", number=request.id)
     account = t.account
@@ -98,7 +98,7 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     t.reply("ack.turned_urgent" if turned_urgent else ack, and_leader=_and_leader(t, existing),
             **about(t, existing, t.lang))
     if reading.call:
-        t.reply("ack.call_first", call=reading.call)
+        t.reply("ack.call_first", call=_numbers(t, reading.call))
     return existing
 
 
@@ -151,6 +151,12 @@ def _and_leader(t: Turn, request: Request) -> str:
     assignee = t.uow.people.get(request.assignee_id)
     alerted = assignee is None or assignee.staff_id not in t.community.escalation[:1]
     return t.say.text(t.lang, "ack.and_leader") if alerted else ""
+
+
+def _numbers(t: Turn, numbers: tuple[str, ...]) -> str:
+    """Emergency numbers as a resident reads them: 119 或 96333（电梯应急电话）."""
+    cat = t.svc.catalog
+    return cat.text(t.lang, "ack.call_or").join(cat.label(t.lang, "call", n) for n in numbers)
 
 
 def _alert_leader(t: Turn, request: Request, assignee: Person | None, params: dict) -> None:

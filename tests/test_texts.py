@@ -102,3 +102,10 @@ def test_a_volunteer_is_told_the_points_she_earned_and_her_total(console):
     ]
     sent = console.run("/as 王阿姨\n/in 3号楼业主群\n#微心愿 想请人陪我去医院\n/as 陈志远\n/in 私聊\n接单 2")
     assert "🌟 认领微心愿#2，积分 +5，累计 20 分。" in console.seen_by("陈志远", sent)
+
+
+def test_someone_trapped_in_a_lift_is_told_the_lift_emergency_line_beside_119(console):
+    sent = console.run("3号楼2单元电梯里有人被困住了")
+    assert "如有生命危险，请先拨打 119 或 96333（电梯应急电话）！" in console.in_chat("3号楼业主群", sent)
+    sent = console.run("3号楼楼道里着火了，好多烟")
+    assert "如有生命危险，请先拨打 119！" in console.in_chat("3号楼业主群", sent)
