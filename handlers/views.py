@@ -80,7 +80,7 @@ def detail_head(turn: Turn, request: Request, lang: str) -> str:
     cat, params = turn.svc.catalog, about(turn, request, lang)
     deadlines = cat.text(lang, "show.deadlines", **params) if request.state in WORKING else ""
     staff_id = ladder(turn.community, request.level)
-    escalated = cat.text(lang, "show.escalated", to=_member(turn, staff_id, lang)) if staff_id else ""
+    escalated = cat.text(lang, "show.escalated", to=member_title(turn, staff_id, lang)) if staff_id else ""
     return cat.text(lang, "show.head", deadlines=deadlines, escalated=escalated, **params)
 
 
@@ -94,15 +94,15 @@ def event_line(turn: Turn, event: Event, lang: str) -> str:
     if data.get("points"):
         said.append(cat.text(lang, "show.points", points=data["points"]))
     if data.get("to") and event.action in ("assigned", "transferred", "escalated"):
-        said.append(cat.text(lang, "show.to", name=_member(turn, data["to"], lang)))
+        said.append(cat.text(lang, "show.to", name=member_title(turn, data["to"], lang)))
     if event.note:
         said.append(content(turn, event.note))
     return cat.text(lang, "show.event", at=local_time(turn, event.at), action=cat.label(lang, "action", event.action),
                     actor=actor.name if actor else cat.text(lang, "role.system"), note="".join(f" {x}" for x in said))
 
 
-def _member(turn: Turn, staff_id: str, lang: str) -> str:
-    """A staff member as residents and staff know them: 网格长王强."""
+def member_title(turn: Turn, staff_id: str, lang: str) -> str:
+    """A staff member by role and name, as residents and staff know them: 网格长王强."""
     member = next((m for m in turn.community.members if m.id == staff_id), None)
     if member is None:
         return staff_id

@@ -103,7 +103,8 @@ def test_unclaimed_request_is_reminded_then_escalated_up_the_ladder(console, clo
 
     sent = console.run("/advance 30m")
     assert "已上报到您：超过响应时限无人接单" in console.seen_by("王强", sent)[0]
-    assert console.seen_by("李建国", sent) == ["诉求#1 已上报给 王强。"]
+    assert console.seen_by("李建国", sent) == [
+        "诉求#1（电梯·3号楼）超过响应时限无人接单，已上报给网格长王强。仍请您尽快接单：回复「接单 1」。"]
     assert request(console, 1).level == 1
 
     sent = console.run("/advance 1d")

@@ -118,3 +118,20 @@ def test_the_digest_counts_lateness_from_the_missed_deadline_and_names_the_unpla
     assert "#1 电梯·3号楼2单元·待接单·11-24 10:00 前办结（超时 21 小时）" in digest  # respond-by was 11:00
     assert "#2 电力照明·位置待确认·待接单·11-25 10:00 前办结（超时 20 小时）" in digest  # respond-by was 12:00
     assert "\n  位置待确认：1/0/1/1\n" in digest and "-：" not in digest
+
+
+def test_a_jump_past_the_deadline_skips_the_stale_reminder_and_the_escalation_says_what_to_do(console):
+    console.run("#投诉 3号楼2单元电梯又坏了")  # respond by 11:00; the reminder was due at 10:30
+    sent = console.run("/advance 2h")
+    assert console.seen_by("李建国", sent) == [
+        "诉求#1（电梯·3号楼2单元）超过响应时限无人接单，已上报给网格长王强。仍请您尽快接单：回复「接单 1」。"]
+    leader = console.seen_by("王强", sent)
+    assert leader[0].startswith("⬆️ 诉求#1（电梯·3号楼2单元）已上报到您：超过响应时限无人接单。负责人：李建国，状态：待接单。\n")
+    assert "说明" not in leader[0], "an automatic escalation has no note to show, not 说明：-"
+
+
+def test_a_reopened_request_tells_the_grid_member_once_and_the_leader_the_residents_words(console):
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管")
+    sent = console.run("/as 王阿姨\n/in 私聊\n不满意 还是不亮")
+    assert len(console.seen_by("李建国", sent)) == 1
+    assert "状态：重新打开。说明：还是不亮\n" in console.seen_by("王强", sent)[0]
