@@ -51,7 +51,8 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
 def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ...], volunteers: tuple[str, ...]):
     """The group's short acknowledgement, the assignee's private notice, and whoever else must know."""
     params = about(t, request, t.lang)
-    ack = "ack.wish" if request.kind == "wish" else "ack.urgent" if request.urgent else "ack.complaint"
+    # A wish with no place reaches no volunteers: the reporter hears who has it instead, like any request.
+    ack = "ack.urgent" if request.urgent else "ack.wish" if volunteers else "ack.complaint"
     t.say.reply(t.msg, t.lang, ack, request_id=request.id, and_leader=_and_leader(t, request), **params)
     if reading.call:
         t.reply("ack.call_first", call=_numbers(t, reading.call))

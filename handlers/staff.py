@@ -8,7 +8,8 @@ from handlers.errors import BadCommand, NotAllowed, NotFound
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
-from handlers.views import about, detail_head, event_line, line, ref
+from handlers.routing import ladder
+from handlers.views import about, detail_head, event_line, line, member_title, ref
 from storage.models import Request
 
 
@@ -106,7 +107,7 @@ def escalate(t: Turn, cmd: Command) -> None:
     lifecycle.check(request, "escalate")
     if not raise_level(t, request, "by_hand", actor_id=t.person.id, note=cmd.rest):
         raise BadCommand("error.top_of_ladder", number=request.id)
-    t.reply("staff.escalated", ref=ref(t, request, t.lang), level=request.level)
+    t.reply("staff.escalated", ref=ref(t, request, t.lang), to=member_title(t, ladder(t.community, request.level), t.lang))
 
 
 def merge(t: Turn, cmd: Command) -> None:

@@ -135,3 +135,15 @@ def test_a_reopened_request_tells_the_grid_member_once_and_the_leader_the_reside
     sent = console.run("/as 王阿姨\n/in 私聊\n不满意 还是不亮")
     assert len(console.seen_by("李建国", sent)) == 1
     assert "状态：重新打开。说明：还是不亮\n" in console.seen_by("王强", sent)[0]
+
+
+def test_a_wish_with_no_place_says_who_has_it_rather_than_that_volunteers_were_asked(console):
+    sent = console.run("/in 幸福里大群\n#微心愿 想请人帮忙换灯泡")
+    ack = console.in_chat("幸福里大群", sent)[0]
+    assert ack.startswith("收到，已登记为 微心愿#1（生活帮扶·位置待确认），由网格长王强（电话 13800000004）负责")
+    assert not console.seen_by("陈志远", sent) and not console.seen_by("孙丽", sent)
+
+
+def test_the_grid_members_own_escalation_says_to_whom_not_a_level(console):
+    sent = console.run("#投诉 3号楼2单元电梯又坏了\n/as 李建国\n/in 私聊\n接单 1\n上报 1 需要维保公司到场")
+    assert console.seen_by("李建国", sent)[-1] == "诉求#1 已上报给网格长王强。"
