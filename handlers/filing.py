@@ -50,10 +50,10 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
 
 def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ...], volunteers: tuple[str, ...]):
     """The group's short acknowledgement, the assignee's private notice, and whoever else must know."""
-    params = about(t, request, t.lang)
     # A wish with no place reaches no volunteers: the reporter hears who has it instead, like any request.
     ack = "ack.urgent" if request.urgent else "ack.wish" if volunteers else "ack.complaint"
-    t.say.reply(t.msg, t.lang, ack, request_id=request.id, and_leader=_and_leader(t, request), **params)
+    t.say.reply(t.msg, t.lang, ack, request_id=request.id, and_leader=_and_leader(t, request),
+                **about(t, request, t.lang))
     if reading.call:
         t.reply("ack.call_first", call=_numbers(t, reading.call))
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
@@ -68,11 +68,11 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     t.say.to_person(assignee, notice, urgent=True, request=request, choices=choice,
                     **about(t, request, assignee.language), reporter=t.person.name)
     if request.urgent:
-        _alert_leader(t, request, assignee, params)
+        _alert_leader(t, request, assignee)
     for staff_id in inform:
-        t.say.to_staff(staff_id, "notice.inform", request=request, **params)
+        _tell_staff(t, staff_id, "notice.inform", request)
     for staff_id in volunteers:
-        t.say.to_staff(staff_id, "notice.wish_offer", request=request, choices=choice, **params)
+        _tell_staff(t, staff_id, "notice.wish_offer", request, choices=choice)
 
 
 def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
@@ -120,7 +120,7 @@ def _turn_urgent(t: Turn, request: Request, text: str) -> None:
         t.say.to_person(assignee, "notice.turned_urgent", urgent=True, request=request,
                         choices=claim_choice(request) if request.state == "assigned" else (),
                         **{**about(t, request, assignee.language), "text": content(t, text)}, reporter=t.person.name)
-    _alert_leader(t, request, assignee, {**about(t, request, t.lang), "text": content(t, text)})
+    _alert_leader(t, request, assignee, text)
 
 
 def place_found(t: Turn, request: Request) -> bool:
@@ -160,11 +160,22 @@ def _numbers(t: Turn, numbers: tuple[str, ...]) -> str:
     return cat.text(t.lang, "ack.call_or").join(cat.label(t.lang, "call", n) for n in numbers)
 
 
-def _alert_leader(t: Turn, request: Request, assignee: Person | None, params: dict) -> None:
+def _alert_leader(t: Turn, request: Request, assignee: Person | None, text: str | None = None) -> None:
     """An urgent request goes at once to the first rung of the escalation ladder too, unless that is the assignee."""
     for staff_id in t.community.escalation[:1]:
         if assignee is None or staff_id != assignee.staff_id:
-            t.say.to_staff(staff_id, "notice.urgent_leader", request=request, **params)
+            _tell_staff(t, staff_id, "notice.urgent_leader", request, text=text)
+
+
+def _tell_staff(t: Turn, staff_id: str, key: str, request: Request, *, choices=(), text: str | None = None) -> None:
+    """A notice about the request to a member from config, in her own language (not the reporter's); `text`
+    quotes a new message instead of the request's own."""
+    person = t.uow.people.by_staff_id(staff_id)
+    if person is not None:
+        params = about(t, request, person.language)
+        if text is not None:
+            params["text"] = content(t, text)
+        t.say.to_person(person, key, urgent=True, request=request, choices=choices, **params)
 
 
 def offer(t: Turn, reading: Reading) -> None:

@@ -106,4 +106,5 @@ def member_title(turn: Turn, staff_id: str, lang: str) -> str:
     member = next((m for m in turn.community.members if m.id == staff_id), None)
     if member is None:
         return staff_id
-    return turn.svc.catalog.label(lang, "role", member.role) + member.name
+    return turn.svc.catalog.text(lang, "role.titled", role=turn.svc.catalog.label(lang, "role", member.role),
+                                 name=member.name)

@@ -147,3 +147,11 @@ def test_a_wish_with_no_place_says_who_has_it_rather_than_that_volunteers_were_a
 def test_the_grid_members_own_escalation_says_to_whom_not_a_level(console):
     sent = console.run("#投诉 3号楼2单元电梯又坏了\n/as 李建国\n/in 私聊\n接单 1\n上报 1 需要维保公司到场")
     assert console.seen_by("李建国", sent)[-1] == "诉求#1 已上报给网格长王强。"
+
+
+def test_staff_read_a_report_in_their_own_language_whatever_the_reporters(console):
+    sent = console.run("/as Tom\n#wish could someone help me change a light bulb in building 3\n/in 私聊\nshow 1")
+    assert console.seen_by("陈志远", sent)[0].startswith("微心愿#1（3号楼）：could someone help me change")
+    show = console.seen_by("Tom", sent)[-1]
+    assert show.startswith("Details of wish #1: personal help, building 3\n")
+    assert "system assigned to grid member 李建国" in show
