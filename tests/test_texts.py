@@ -155,3 +155,9 @@ def test_staff_read_a_report_in_their_own_language_whatever_the_reporters(consol
     show = console.seen_by("Tom", sent)[-1]
     assert show.startswith("Details of wish #1: personal help, building 3\n")
     assert "system assigned to grid member 李建国" in show
+
+
+def test_a_refusal_about_a_micro_wish_calls_it_a_micro_wish(console):
+    sent = console.run("#微心愿 想请人帮忙换灯泡\n/as 孙丽\n/in 私聊\n接单 1\n办结 1 已换好\n/as 陈志远\n接单 1\n/as 张三\n评价 1 满意")
+    assert console.seen_by("陈志远", sent)[-1] == "微心愿#1 目前「已办结待评价」，不能接单。"
+    assert console.seen_by("张三", sent) == ["抱歉，微心愿#1 不是您反映的。"]
