@@ -33,6 +33,6 @@ def escalate(t: Turn, request: Request, reason: str, *, actor_id: int | None = N
         then = "notice.claim_now" if unclaimed else "notice.resolve_now" if request.state in WORKING else None
         t.say.to_person(assignee, "notice.escalated_assignee", urgent=True, request=request,
                         choices=claim_choice(request) if unclaimed else (), to=member_title(t, staff_id, lang),
-                        reason=cat.text(lang, f"escalation.{reason}"), then=cat.text(lang, then, number=request.id)
-                        if then else "", **about(t, request, lang))
+                        reason=cat.text(lang, f"escalation.{reason}"),
+                        then=cat.text(lang, then, number=request.id) if then else "", **about(t, request, lang))
     return True

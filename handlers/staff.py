@@ -107,7 +107,8 @@ def escalate(t: Turn, cmd: Command) -> None:
     lifecycle.check(request, "escalate")
     if not raise_level(t, request, "by_hand", actor_id=t.person.id, note=cmd.rest):
         raise BadCommand("error.top_of_ladder", number=request.id)
-    t.reply("staff.escalated", ref=ref(t, request, t.lang), to=member_title(t, ladder(t.community, request.level), t.lang))
+    to = member_title(t, ladder(t.community, request.level), t.lang)
+    t.reply("staff.escalated", ref=ref(t, request, t.lang), to=to)
 
 
 def merge(t: Turn, cmd: Command) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.community import Member
 from handlers.context import Turn
 from handlers.lifecycle import WORKING
 from handlers.routing import ladder
@@ -56,7 +57,6 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
         "contact": contact(turn, assignee, lang),
         "role": cat.label(lang, "role", assignee.role if assignee else None),
         "text": content(turn, request.text),
-        "level": request.level,
     }
 
 
@@ -64,7 +64,7 @@ def contact(turn: Turn, person: Person | None, lang: str) -> str:
     """（电话 13800000001） after a staff member's name where config gives a work phone; else nothing."""
     if person is None or person.staff_id is None or person.role not in PUBLISHED_PHONES:
         return ""
-    member = next((m for m in turn.community.members if m.id == person.staff_id), None)
+    member = _configured(turn, person.staff_id)
     return turn.svc.catalog.text(lang, "role.phone", phone=member.phone) if member and member.phone else ""
 
 
@@ -103,8 +103,16 @@ def event_line(turn: Turn, event: Event, lang: str) -> str:
 
 def member_title(turn: Turn, staff_id: str, lang: str) -> str:
     """A staff member by role and name, as residents and staff know them: 网格长王强."""
-    member = next((m for m in turn.community.members if m.id == staff_id), None)
+    member = _configured(turn, staff_id)
     if member is None:
         return staff_id
     return turn.svc.catalog.text(lang, "role.titled", role=turn.svc.catalog.label(lang, "role", member.role),
                                  name=member.name)
+
+
+def _configured(turn: Turn, staff_id: str) -> Member | None:
+    """The member from config with this id; None for one since taken out of config."""
+    try:
+        return turn.community.member(staff_id)
+    except KeyError:
+        return None
