@@ -52,6 +52,24 @@ def overdue(request: Request, now) -> bool:
     return (request.responded_at is None and request.respond_by < now) or request.resolve_by < now
 
 
+def overdue_since(request: Request, now):
+    """When the first deadline it has missed passed: respond-by if still unclaimed, else resolve-by."""
+    missed = [request.resolve_by]
+    if request.responded_at is None:
+        missed.append(request.respond_by)
+    return min(d for d in missed if d < now)
+
+
+def _late(t: Turn, request: Request, lang: str) -> str:
+    """How long past its deadline, as the secretary reads it: 超时 5 小时, 超时 3 天."""
+    hours = (t.now - overdue_since(request, t.now)).total_seconds() / 3600
+    if hours < 1:
+        return t.svc.catalog.text(lang, "digest.late_minutes")
+    if hours < 48:
+        return t.svc.catalog.text(lang, "digest.late_hours", n=f"{hours:.0f}")
+    return t.svc.catalog.text(lang, "digest.late_days", n=f"{hours / 24:.0f}")
+
+
 def compute(t: Turn) -> Figures:
     """The figures for the day before today (community time)."""
     day_start, day_end = local_day_start(t.community, t.now, 1), local_day_start(t.community, t.now)
@@ -106,18 +124,19 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
     parts.append(cat.text(lang, "digest.open" if fig.overdue else "digest.open_in_time", open=len(fig.open),
                           overdue=len(fig.overdue)))
     for r in fig.overdue:
-        age = (t.now - r.created_at).total_seconds() / 3600
-        parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang), hours=f"{age:.0f}"))
+        parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang), late=_late(t, r, lang)))
     grid_names = {g.id: g.name for g in t.community.grids}
     if fig.per_grid:
         parts.append(cat.text(lang, "digest.grid_head"))
         for key, row in sorted(fig.per_grid.items()):
-            parts.append(cat.text(lang, "digest.table_line", name=grid_names.get(key, key), **row))
+            name = grid_names.get(key, key) if key != "-" else cat.text(lang, "place.unknown")
+            parts.append(cat.text(lang, "digest.table_line", name=name, **row))
     if fig.per_member:
         parts.append(cat.text(lang, "digest.member_head"))
         for key, row in sorted(fig.per_member.items(), key=lambda kv: kv[0] or 0):
             person = t.uow.people.get(key) if key else None
-            parts.append(cat.text(lang, "digest.table_line", name=person.name if person else "-", **row))
+            name = person.name if person else cat.text(lang, "role.nobody")
+            parts.append(cat.text(lang, "digest.table_line", name=name, **row))
     if fig.top_categories:
         tops = "、".join(f"{cat.label(lang, 'category', c)} {n}" for c, n in fig.top_categories)
         parts.append(cat.text(lang, "digest.top", tops=tops))

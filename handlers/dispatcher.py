@@ -16,6 +16,7 @@ from handlers.intake import Reading
 from handlers.messages import Inbound
 from handlers.rating import named_request, rate
 from handlers.say import Say
+from handlers.views import ref
 from storage.db import Database
 from storage.models import Offer, Outbox, Request
 from storage.uow import UnitOfWork
@@ -177,7 +178,11 @@ def _unasked_verdict(t: Turn, reading: Reading) -> bool:
 
 def _answer(key: str, params: dict, t: Turn) -> None:
     labels = {"state": "state", "action": "verb", "command": "command"}
-    t.reply(key, **{k: t.svc.catalog.label(t.lang, labels[k], v) if k in labels else v for k, v in params.items()})
+    params = {k: t.svc.catalog.label(t.lang, labels[k], v) if k in labels else v for k, v in params.items()}
+    request = t.uow.requests.get(params["number"]) if "number" in params else None
+    if request is not None:  # named as filed: 微心愿#2 to the volunteer who tried to claim it
+        params["ref"] = ref(t, request, t.lang)
+    t.reply(key, **params)
 
 
 def _keep_and_apologise(t: Turn) -> None:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from handlers.context import Turn
+from handlers.filing import claim_choice
+from handlers.lifecycle import WORKING
 from handlers.routing import ladder
-from handlers.views import about
+from handlers.views import about, member_title
 from storage.models import Request
 
 
@@ -16,14 +18,21 @@ def escalate(t: Turn, request: Request, reason: str, *, actor_id: int | None = N
     staff_id = ladder(t.community, request.level)
     t.uow.requests.record(request, "escalated", t.now, actor_id=actor_id, note=note, level=request.level,
                           to=staff_id, reason=reason)
-    reason_text = {lang: t.svc.catalog.text(lang, f"escalation.{reason}") for lang in ("zh-CN", "en")}
+    cat = t.svc.catalog
     target = t.uow.people.by_staff_id(staff_id)
     if target is not None:
+        lang = target.language
         t.say.to_person(target, "notice.escalated", urgent=True, request=request,
-                        reason=reason_text.get(target.language, reason_text["zh-CN"]), note=note or "-",
-                        **about(t, request, target.language))
+                        reason=cat.text(lang, f"escalation.{reason}"),
+                        note=cat.text(lang, "notice.note", note=note) if note else "", **about(t, request, lang))
     assignee = t.uow.people.get(request.assignee_id) if request.assignee_id else None
-    if assignee is not None and assignee.id != actor_id and assignee.staff_id != staff_id:
+    # The assignee's own 上报 needs no notice, nor a reopening: the 'not satisfied' notice says it was escalated.
+    if assignee is not None and assignee.id != actor_id and assignee.staff_id != staff_id and reason != "unsatisfied":
+        # One message says what a reminder would have: a jump past the deadline skips the stale reminder.
+        lang, unclaimed = assignee.language, request.state in ("new", "assigned")
+        then = "notice.claim_now" if unclaimed else "notice.resolve_now" if request.state in WORKING else None
         t.say.to_person(assignee, "notice.escalated_assignee", urgent=True, request=request,
-                        to=target.name if target else staff_id, **about(t, request, assignee.language))
+                        choices=claim_choice(request) if unclaimed else (), to=member_title(t, staff_id, lang),
+                        reason=cat.text(lang, f"escalation.{reason}"),
+                        then=cat.text(lang, then, number=request.id) if then else "", **about(t, request, lang))
     return True

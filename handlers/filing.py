@@ -6,7 +6,7 @@ from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.intake import Reading
 from handlers.routing import route
-from handlers.views import about
+from handlers.views import about, content
 from storage.models import Offer, Person, Request
 
 CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
@@ -53,11 +53,12 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
 
 def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ...], volunteers: tuple[str, ...]):
     """The group's short acknowledgement, the assignee's private notice, and whoever else must know."""
-    params = about(t, request, t.lang)
-    ack = "ack.wish" if request.kind == "wish" else "ack.urgent" if request.urgent else "ack.complaint"
-    t.say.reply(t.msg, t.lang, ack, request_id=request.id, **params)
+    # A wish with no place reaches no volunteers: the reporter hears who has it instead, like any request.
+    ack = "ack.urgent" if request.urgent else "ack.wish" if volunteers else "ack.complaint"
+    t.say.reply(t.msg, t.lang, ack, request_id=request.id, and_leader=_and_leader(t, request),
+                **about(t, request, t.lang))
     if reading.call:
-        t.reply("ack.call_first", call=reading.call)
+        t.reply("ack.call_first", call=_numbers(t, reading.call))
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
         t.reply("ack.ask_place", number=request.id)
     account = t.account
@@ -70,11 +71,11 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     t.say.to_person(assignee, notice, urgent=True, request=request, choices=choice,
                     **about(t, request, assignee.language), reporter=t.person.name)
     if request.urgent:
-        _alert_leader(t, request, assignee, params)
+        _alert_leader(t, request, assignee)
     for staff_id in inform:
-        t.say.to_staff(staff_id, "notice.inform", request=request, **params)
+        _tell_staff(t, staff_id, "notice.inform", request)
     for staff_id in volunteers:
-        t.say.to_staff(staff_id, "notice.wish_offer", request=request, choices=choice, **params)
+        _tell_staff(t, staff_id, "notice.wish_offer", request, choices=choice)
 
 
 def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
@@ -95,9 +96,10 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     else:
         news.tell(t, existing, action, text, urgent=reading.urgent, message_id=t.msg.message_id)
     ack = "ack.already_yours" if mine else "ack.followed"
-    t.reply("ack.turned_urgent" if turned_urgent else ack, **about(t, existing, t.lang))
+    t.reply("ack.turned_urgent" if turned_urgent else ack, and_leader=_and_leader(t, existing),
+            **about(t, existing, t.lang))
     if reading.call:
-        t.reply("ack.call_first", call=reading.call)
+        t.reply("ack.call_first", call=_numbers(t, reading.call))
     return existing
 
 
@@ -117,8 +119,8 @@ def _turn_urgent(t: Turn, request: Request, text: str) -> None:
     if assignee is not None:
         t.say.to_person(assignee, "notice.turned_urgent", urgent=True, request=request,
                         choices=claim_choice(request) if request.state == "assigned" else (),
-                        **{**about(t, request, assignee.language), "text": text}, reporter=t.person.name)
-    _alert_leader(t, request, assignee, {**about(t, request, t.lang), "text": text})
+                        **{**about(t, request, assignee.language), "text": content(t, text)}, reporter=t.person.name)
+    _alert_leader(t, request, assignee, text)
 
 
 def place_found(t: Turn, request: Request) -> bool:
@@ -145,11 +147,35 @@ def claim_choice(request: Request) -> tuple[tuple[str, str], ...]:
     return tuple((label, answer.format(number=request.id)) for label, answer in CLAIM_CHOICE)
 
 
-def _alert_leader(t: Turn, request: Request, assignee: Person | None, params: dict) -> None:
+def _and_leader(t: Turn, request: Request) -> str:
+    """「和网格长」 in an urgent acknowledgement, unless the grid leader is the one who has the request."""
+    assignee = t.uow.people.get(request.assignee_id)
+    alerted = assignee is None or assignee.staff_id not in t.community.escalation[:1]
+    return t.say.text(t.lang, "ack.and_leader") if alerted else ""
+
+
+def _numbers(t: Turn, numbers: tuple[str, ...]) -> str:
+    """Emergency numbers as a resident reads them: 119 或 96333（电梯应急电话）."""
+    cat = t.svc.catalog
+    return cat.text(t.lang, "ack.call_or").join(cat.label(t.lang, "call", n) for n in numbers)
+
+
+def _alert_leader(t: Turn, request: Request, assignee: Person | None, text: str | None = None) -> None:
     """An urgent request goes at once to the first rung of the escalation ladder too, unless that is the assignee."""
     for staff_id in t.community.escalation[:1]:
         if assignee is None or staff_id != assignee.staff_id:
-            t.say.to_staff(staff_id, "notice.urgent_leader", request=request, **params)
+            _tell_staff(t, staff_id, "notice.urgent_leader", request, text=text)
+
+
+def _tell_staff(t: Turn, staff_id: str, key: str, request: Request, *, choices=(), text: str | None = None) -> None:
+    """A notice about the request to a member from config, in her own language (not the reporter's); `text`
+    quotes a new message instead of the request's own."""
+    person = t.uow.people.by_staff_id(staff_id)
+    if person is not None:
+        params = about(t, request, person.language)
+        if text is not None:
+            params["text"] = content(t, text)
+        t.say.to_person(person, key, urgent=True, request=request, choices=choices, **params)
 
 
 def offer(t: Turn, reading: Reading) -> None:

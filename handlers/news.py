@@ -10,7 +10,7 @@ from datetime import datetime
 
 from handlers import schedule
 from handlers.context import Turn
-from handlers.views import about
+from handlers.views import about, content
 from storage.models import Request
 
 KIND = schedule.NEWS[0]
@@ -27,7 +27,7 @@ def tell(t: Turn, request: Request, action: str, note: str | None, *, urgent: bo
     if assignee is None or "held_until" in data:
         return
     key = "notice.detail" if action == "detail" else "notice.follower"
-    t.say.to_person(assignee, key, urgent=urgent, request=request, note=note or "📎", follower=t.person.name,
+    t.say.to_person(assignee, key, urgent=urgent, request=request, note=_quoted(t, note), follower=t.person.name,
                     **about(t, request, assignee.language))
     if window is None:
         t.uow.followups.schedule(request.id, KIND, t.now + t.community.schedule.news_every)
@@ -43,10 +43,15 @@ def tell_held(t: Turn, request: Request, window: datetime) -> None:
     lines = []
     for event in held:
         name = t.uow.people.get(event.actor_id).name
-        lines.append(t.say.text(assignee.language, LINES[event.action], name=name, note=event.note or "📎"))
+        lines.append(t.say.text(assignee.language, LINES[event.action], name=name, note=_quoted(t, event.note)))
     t.say.to_person(assignee, "notice.news", request=request, count=len(held), lines="\n".join(lines),
                     **about(t, request, assignee.language))
     t.uow.followups.schedule(request.id, KIND, t.now + t.community.schedule.news_every)
+
+
+def _quoted(t: Turn, note: str | None) -> str:
+    # The timeline keeps what was sent; the assignee reads it without the tag, and a photo alone as 📎.
+    return content(t, note) if note else "📎"
 
 
 def _mark(window: datetime) -> int:

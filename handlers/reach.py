@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from handlers.binding import chat_buildings
 from handlers.context import Turn
+from handlers.views import ref
 
 PURPOSE = "reach"
 
@@ -16,7 +17,8 @@ def chat_lost(t: Turn, channel: str, chat_id: str, *, person_id: int | None, req
     if person_id is not None:
         assignee = t.uow.people.get(request.assignee_id) if request and request.assignee_id else None
         if assignee is not None and assignee.id != person_id:
-            t.say.to_person(assignee, "reach.lost_person", urgent=True, purpose=PURPOSE, number=request.id)
+            t.say.to_person(assignee, "reach.lost_person", urgent=True, purpose=PURPOSE,
+                            ref=ref(t, request, assignee.language))
         return
     grids = (t.community.grid_of_building(b) for b in chat_buildings(t, channel, chat_id))
     staff_ids = list(dict.fromkeys(g.member for g in grids if g)) or t.community.escalation[:1]

@@ -8,7 +8,8 @@ from handlers.errors import BadCommand, NotAllowed, NotFound
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
-from handlers.views import about, line, local_time, ref
+from handlers.routing import ladder
+from handlers.views import about, detail_head, event_line, line, member_title, ref
 from storage.models import Request
 
 
@@ -48,9 +49,9 @@ def claim(t: Turn, cmd: Command) -> None:
     request.assignee_id = t.person.id
     t.uow.requests.record(request, "claimed", t.now, actor_id=t.person.id)
     t.uow.followups.cancel(request.id, schedule.RESPONSE)
+    t.reply("staff.claimed", **about(t, request, t.lang))
     if volunteer:
         _award(t, request, "claim")
-    t.reply("staff.claimed", **about(t, request, t.lang))
     _tell_residents(t, request, "resident.claimed", name=t.person.name)
 
 
@@ -64,7 +65,7 @@ def progress(t: Turn, cmd: Command) -> None:
     lifecycle.apply(request, "progress", t.now)
     t.uow.requests.record(request, "progress", t.now, actor_id=t.person.id, note=cmd.rest,
                           attachments=list(t.msg.attachments))
-    t.reply("staff.progress_noted", number=request.id)
+    t.reply("staff.progress_noted", ref=ref(t, request, t.lang))
     _tell_residents(t, request, "resident.progress", note=cmd.rest)
 
 
@@ -78,9 +79,9 @@ def done(t: Turn, cmd: Command) -> None:
     t.uow.requests.record(request, "done", t.now, actor_id=t.person.id, note=cmd.rest,
                           attachments=list(t.msg.attachments))
     t.uow.followups.cancel(request.id, schedule.RESPONSE + schedule.RESOLUTION + schedule.RATING)
+    t.reply("staff.done", ref=ref(t, request, t.lang))
     if request.kind == "wish" and t.person.role == "volunteer":
         _award(t, request, "done")
-    t.reply("staff.done", ref=ref(t, request, t.lang))
     _tell_residents(t, request, "resident.done", note=cmd.rest)
     ask_rating(t, request)
     schedule.for_rating(t, request)
@@ -93,7 +94,7 @@ def transfer(t: Turn, cmd: Command) -> None:
     lifecycle.apply(request, "transfer", t.now)
     request.assignee_id = target.id
     t.uow.requests.record(request, "transferred", t.now, actor_id=t.person.id, to=target.staff_id)
-    t.reply("staff.transferred", number=request.id, name=target.name)
+    t.reply("staff.transferred", ref=ref(t, request, t.lang), name=target.name)
     t.say.to_person(target, "notice.transferred", urgent=True, request=request, by=t.person.name,
                     choices=claim_choice(request), **about(t, request, target.language))
 
@@ -106,7 +107,8 @@ def escalate(t: Turn, cmd: Command) -> None:
     lifecycle.check(request, "escalate")
     if not raise_level(t, request, "by_hand", actor_id=t.person.id, note=cmd.rest):
         raise BadCommand("error.top_of_ladder", number=request.id)
-    t.reply("staff.escalated", number=request.id, level=request.level)
+    to = member_title(t, ladder(t.community, request.level), t.lang)
+    t.reply("staff.escalated", ref=ref(t, request, t.lang), to=to)
 
 
 def merge(t: Turn, cmd: Command) -> None:
@@ -127,7 +129,7 @@ def merge(t: Turn, cmd: Command) -> None:
     for person_id in [request.reporter_id, *t.uow.requests.follower_ids(request.id)]:
         if person_id != target.reporter_id and t.uow.requests.follow(target.id, person_id, t.now):
             t.uow.requests.record(target, "followed", t.now, actor_id=person_id, merged_from=request.id)
-    t.reply("staff.merged", number=request.id, into=target.id)
+    t.reply("staff.merged", ref=ref(t, request, t.lang), into=target.id)
     _tell_residents(t, request, "resident.merged", into=target.id)
 
 
@@ -139,7 +141,7 @@ def reject(t: Turn, cmd: Command) -> None:
     lifecycle.apply(request, "reject", t.now)
     t.uow.followups.cancel(request.id, schedule.ENDED)
     t.uow.requests.record(request, "rejected", t.now, actor_id=t.person.id, note=cmd.rest)
-    t.reply("staff.rejected", number=request.id)
+    t.reply("staff.rejected", ref=ref(t, request, t.lang))
     _tell_residents(t, request, "resident.rejected", note=cmd.rest)
 
 
@@ -148,14 +150,8 @@ def show(t: Turn, cmd: Command) -> None:
     request = load(t, cmd.number, cmd.verb)
     if not (t.may_manage(request) or request.reporter_id == t.person.id):
         raise NotAllowed(number=request.id)
-    cat = t.svc.catalog
-    lines = [cat.text(t.lang, "show.head", **about(t, request, t.lang))]
-    for event in t.uow.requests.timeline(request.id):
-        actor = t.uow.people.get(event.actor_id) if event.actor_id else None
-        lines.append(cat.text(t.lang, "show.event", at=local_time(t, event.at),
-                              action=cat.label(t.lang, "action", event.action),
-                              actor=actor.name if actor else cat.text(t.lang, "role.system"),
-                              note=f" {event.note}" if event.note else ""))
+    lines = [detail_head(t, request, t.lang)]
+    lines += [event_line(t, event, t.lang) for event in t.uow.requests.timeline(request.id)]
     t.say.reply(t.msg, t.lang, "show.body", body="\n".join(lines))
 
 
@@ -172,8 +168,12 @@ def _member_named(t: Turn, name: str):
 
 
 def _award(t: Turn, request: Request, moment: str) -> None:
+    """A volunteer's points for claiming or fulfilling a micro-wish, recorded and told to her with her total."""
     points = getattr(t.community.points, moment)
     t.uow.requests.record(request, "points", t.now, actor_id=t.person.id, points=points, moment=moment)
+    if points:
+        t.reply(f"staff.points.{moment}", ref=ref(t, request, t.lang), points=points,
+                total=t.uow.requests.points_of(t.person.id))
 
 
 def mine_lines(t: Turn) -> list[str]:

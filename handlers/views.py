@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.community import Member
 from handlers.context import Turn
-from storage.models import Request
+from handlers.lifecycle import WORKING
+from handlers.routing import ladder
+from storage.models import Event, Person, Request
+
+# Whose phone residents may be given: the community's own staff, whose work phones it publishes. Volunteers are
+# residents too, and a resident's phone is never passed on.
+PUBLISHED_PHONES = ("grid_member", "leader", "secretary", "property")
 
 
 def local_time(turn: Turn, at: datetime | None) -> str:
@@ -28,6 +35,11 @@ def place(turn: Turn, request: Request, lang: str) -> str:
     return text
 
 
+def content(turn: Turn, text: str) -> str:
+    """A resident's words quoted back to people, without the tags that only told the bot what they were."""
+    return turn.svc.reader.without_tags(text)
+
+
 def about(turn: Turn, request: Request, lang: str) -> dict:
     """The parameters most texts about a request use."""
     cat = turn.svc.catalog
@@ -42,12 +54,65 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
         "respond_by": local_time(turn, request.respond_by),
         "resolve_by": local_time(turn, request.resolve_by),
         "assignee": assignee.name if assignee else cat.text(lang, "role.nobody"),
+        "contact": contact(turn, assignee, lang),
         "role": cat.label(lang, "role", assignee.role if assignee else None),
-        "text": request.text,
-        "level": request.level,
+        "text": content(turn, request.text),
     }
 
 
+def contact(turn: Turn, person: Person | None, lang: str) -> str:
+    """（电话 13800000001） after a staff member's name where config gives a work phone; else nothing."""
+    if person is None or person.staff_id is None or person.role not in PUBLISHED_PHONES:
+        return ""
+    member = _configured(turn, person.staff_id)
+    return turn.svc.catalog.text(lang, "role.phone", phone=member.phone) if member and member.phone else ""
+
+
 def line(turn: Turn, request: Request, lang: str) -> str:
-    """One line of a list: #37 电梯 · 3号楼 · 处理中 · 限 11-23 08:00."""
-    return turn.svc.catalog.text(lang, "list.line", **about(turn, request, lang))
+    """One line of a list: #37 电梯·3号楼·处理中·11-23 08:00 前办结 (no deadline once it is done)."""
+    params = about(turn, request, lang)
+    due = turn.svc.catalog.text(lang, "list.due", **params) if request.state in WORKING else ""
+    return turn.svc.catalog.text(lang, "list.line", due=due, **params)
+
+
+def detail_head(turn: Turn, request: Request, lang: str) -> str:
+    """The top of 详情: what, where, state, who; deadlines only while they still bind; to whom it was escalated."""
+    cat, params = turn.svc.catalog, about(turn, request, lang)
+    deadlines = cat.text(lang, "show.deadlines", **params) if request.state in WORKING else ""
+    staff_id = ladder(turn.community, request.level)
+    escalated = cat.text(lang, "show.escalated", to=member_title(turn, staff_id, lang)) if staff_id else ""
+    return cat.text(lang, "show.head", deadlines=deadlines, escalated=escalated, **params)
+
+
+def event_line(turn: Turn, event: Event, lang: str) -> str:
+    """One entry of the 详情 timeline, with what it carried: the score given, the points earned, to whom."""
+    cat, data = turn.svc.catalog, event.data or {}
+    actor = turn.uow.people.get(event.actor_id) if event.actor_id else None
+    said = []
+    if data.get("score") is not None and event.action != "closed":  # the rating just before it gave the score
+        said.append(cat.text(lang, "show.score", score=data["score"]))
+    if data.get("points"):
+        said.append(cat.text(lang, "show.points", points=data["points"]))
+    if data.get("to") and event.action in ("assigned", "transferred", "escalated"):
+        said.append(cat.text(lang, "show.to", name=member_title(turn, data["to"], lang)))
+    if event.note:
+        said.append(content(turn, event.note))
+    return cat.text(lang, "show.event", at=local_time(turn, event.at), action=cat.label(lang, "action", event.action),
+                    actor=actor.name if actor else cat.text(lang, "role.system"), note="".join(f" {x}" for x in said))
+
+
+def member_title(turn: Turn, staff_id: str, lang: str) -> str:
+    """A staff member by role and name, as residents and staff know them: 网格长王强."""
+    member = _configured(turn, staff_id)
+    if member is None:
+        return staff_id
+    return turn.svc.catalog.text(lang, "role.titled", role=turn.svc.catalog.label(lang, "role", member.role),
+                                 name=member.name)
+
+
+def _configured(turn: Turn, staff_id: str) -> Member | None:
+    """The member from config with this id; None for one since taken out of config."""
+    try:
+        return turn.community.member(staff_id)
+    except KeyError:
+        return None

@@ -104,6 +104,11 @@ class RequestRepository:
         stmt = select(Event).where(Event.request_id == number).order_by(col(Event.at), col(Event.id))
         return list(self.session.exec(stmt))
 
+    def points_of(self, person_id: int) -> int:
+        """The points a volunteer has earned in all (one entry per claimed or fulfilled micro-wish)."""
+        stmt = select(Event.data).where(Event.action == "points", Event.actor_id == person_id)
+        return sum(int((data or {}).get("points", 0)) for data in self.session.exec(stmt))
+
     def has_rated(self, number: int, person_id: int, rating_round: int) -> bool:
         """Whether this person rated this request in this rating round (since that 办结)."""
         stmt = select(Rating.id).where(Rating.request_id == number, Rating.person_id == person_id,

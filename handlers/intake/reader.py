@@ -26,7 +26,7 @@ class Reading:
     unit: str | None
     room: str | None
     urgent: bool
-    call: str | None = None        # the emergency number to call first, where life is at risk
+    call: tuple[str, ...] = ()     # the emergency numbers to call first, where life is at risk
     tagged: bool = False
     confident: bool = False        # sure enough to offer filing an untagged message
     evidence: tuple[str, ...] = field(default_factory=tuple)
@@ -72,8 +72,9 @@ class _Table:
 class _Alarm:
     """One kind of emergency: its words (Chinese as substrings, English as whole words), whom to call."""
 
-    def __init__(self, words: list[str], call: str | None, category: str | None) -> None:
-        self.call, self.category = call, category
+    def __init__(self, words: list[str], call: str | list[str] | None, category: str | None) -> None:
+        self.call = tuple(str(c) for c in (call if isinstance(call, list) else [call]) if c)
+        self.category = category
         words = [w.lower() for w in words]
         self.patterns = [re.compile(w[3:]) for w in words if w.startswith("re:")]
         self.cjk = [w for w in words if not w.isascii()]
@@ -105,6 +106,13 @@ class Reader:
         self._wishes = _Table(lexicon["wishes"])
         self._chatter = _Table(lexicon["chatter"])
         self._mention = "@" + bot_name.lower()
+        tags = sorted({t for ts in self._tags.values() for t in ts}, key=len, reverse=True)
+        # A tag told the bot what the message is; quoted back to people it is noise. Bare tags ("微心愿") only
+        # lead a message: inside a sentence they are the resident's own words.
+        self._tag_words = re.compile("|".join([r"[#＃]" + re.escape(t[1:]) for t in tags if t.startswith("#")]
+                                              + [r"[@＠]" + re.escape(bot_name)]), re.IGNORECASE)
+        self._lead_tag = re.compile(r"^\s*(?:" + "|".join(re.escape(t) for t in tags if not t.startswith("#"))
+                                    + r")(?=[\s:：,，]|$)", re.IGNORECASE)
 
     @classmethod
     def from_file(cls, path: Path = LEXICON, bot_name: str = "小区助手") -> Reader:
@@ -114,6 +122,12 @@ class Reader:
     def normalise(self, text: str) -> str:
         """Half-width, lower-case, simplified characters: the form every rule is written against."""
         return unicodedata.normalize("NFKC", text).translate(self._simplify).lower().strip()
+
+    def without_tags(self, text: str) -> str:
+        """The message as people should see it quoted: without its tags and the bot's @name."""
+        bare = self._lead_tag.sub(" ", self._tag_words.sub(" ", text))
+        bare = re.sub(r"[ \t\u3000]{2,}", " ", bare).strip(" \t\u3000:：,，")
+        return bare or text
 
     def read(self, text: str, chat_building: str | None = None, mentioned: bool = False) -> Reading:
         """Read one message; `chat_building` fills the building when the message names none."""
@@ -128,7 +142,7 @@ class Reader:
         rest = norm
         for word in [t for tags in self._tags.values() for t in tags] + [self._mention, *place_words]:
             rest = rest.replace(word, " ")
-        call, urgent_words, urgent_categories = None, [], []
+        call, urgent_words, urgent_categories = (), [], []
         calm = norm
         for phrase in self._not_urgent:
             calm = calm.replace(phrase, " ")
@@ -166,7 +180,7 @@ class Reader:
         if building is None and chat_building and kind != "none":
             building, source = chat_building, "chat"
         return Reading(kind=kind, category=category, building=building, unit=place.unit, room=place.room,
-                       urgent=urgent and kind != "none", call=call if urgent else None, tagged=bool(tag) or mentioned,
+                       urgent=urgent and kind != "none", call=call if urgent else (), tagged=bool(tag) or mentioned,
                        confident=confident, evidence=tuple(dict.fromkeys(place_words + evidence)),
                        building_source=source, says_nothing=not _MEANINGFUL.search(rest))
 
