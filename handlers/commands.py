@@ -14,7 +14,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "merge": ("合并", "merge"),
     "reject": ("退回", "驳回", "reject"),
     "show": ("详情", "查看", "show", "detail", "details"),
-    "mine": ("我的诉求", "我的", "my", "mine", "list"),
+    "mine": ("我的诉求", "我的", "列表", "my", "mine", "list"),
     "withdraw": ("撤回", "撤销", "withdraw", "cancel"),
     "add": ("补充", "add"),
     "rate": ("评价", "rate"),
@@ -25,6 +25,9 @@ VERBS: dict[str, tuple[str, ...]] = {
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
                           "withdraw", "add", "rate"})
 TAKES_TEXT = frozenset({"bind", "bindchat"})  # 绑定 CODE, 绑定群 3号楼: text after the verb, no number
+# Alone on a line these count in a group too: the help text tells residents to send 帮助 and 我的诉求 there.
+ALONE_IN_GROUP = frozenset({"help", "mine"})
+_END = " !！。.?？~～"
 _BY_WORD = sorted(((w, verb) for verb, words in VERBS.items() for w in words), key=lambda p: -len(p[0]))
 _NUMBER = re.compile(r"^(?:诉求)?[#＃]?(\d{1,7})\b\s*")
 _BOT_SUFFIX = re.compile(r"^@\S+")
@@ -43,7 +46,8 @@ class Command:
 def parse_command(text: str, *, private: bool) -> Command | None:
     """The command a line asks for, or None when it is not one.
 
-    In a group only a slash command or a verb followed by a number counts, so "办结了吗" stays chatter.
+    In a group only a slash command, a verb followed by a number, or 帮助 / 我的诉求 alone counts, so "办结了吗" and
+    "我的快递到了" stay chatter.
     """
     original = text.strip()
     line = unicodedata.normalize("NFKC", original)
@@ -65,11 +69,12 @@ def parse_command(text: str, *, private: bool) -> Command | None:
         match = _NUMBER.match(tail)
         number = int(match.group(1)) if match else None
         rest = (raw_tail[match.end():] if match else raw_tail).strip()
-        if number is None and not (slash or private):
+        alone = not rest.strip(_END)
+        if number is None and not (slash or private or (verb in ALONE_IN_GROUP and alone)):
             return None
-        if number is None and verb not in NEEDS_NUMBER and verb not in TAKES_TEXT and rest and not slash:
+        if number is None and verb not in NEEDS_NUMBER and verb not in TAKES_TEXT and not alone and not slash:
             return None
-        return Command(verb, number, rest, slash)
+        return Command(verb, number, "" if alone else rest, slash)
     return None
 
 

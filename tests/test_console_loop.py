@@ -283,3 +283,13 @@ def test_escalation_schedule_survives_restart(console, clock):
         kinds = {f.kind for f in uow.followups.pending(1)}
     assert kinds == {"escalate_respond", "remind_resolve", "escalate_resolve"}
     assert clock.now() - request(console, 1).created_at == timedelta(minutes=61)
+
+
+def test_help_and_my_requests_work_in_the_group_as_the_help_text_says(console):
+    console.run("#投诉 3号楼电梯坏了")
+    sent = console.run("帮助\n我的诉求\n列表\n帮助！\n我的快递到了\n帮助我一下")
+    to_her = console.seen_by("王阿姨", sent)
+    assert len(to_her) == 4, "帮助, 我的诉求, 列表 alone are commands; 我的快递到了 and 帮助我一下 are chatter"
+    assert to_her[0].startswith("您好！我是小区助手。") and to_her[3] == to_her[0]
+    sent = console.run("/in 私聊\n列表")
+    assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求（1）：\n#1 电梯·3号楼·待接单")
