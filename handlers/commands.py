@@ -111,10 +111,22 @@ def parse_offer_answer(text: str) -> bool | None:
     return True if word in _YES else False if word in _NO else None
 
 
-_GREETINGS = {"你好", "您好", "你好呀", "你好啊", "您好呀", "在吗", "在不在", "嗨", "哈喽", "早", "早上好", "下午好",
-              "晚上好", "hi", "hello", "hey", "good morning"}
+_GREETINGS = {"你好", "您好", "你好呀", "你好啊", "您好呀", "在吗", "在不在", "有人吗", "嗨", "哈喽", "早", "早上好",
+              "下午好", "晚上好", "大家好", "hi", "hello", "hey", "good morning"}
+_THANKS = ("谢谢", "感谢", "多谢", "辛苦", "thank", "thx", "👍", "🙏")
+_ACKNOWLEDGED = {"好", "好的", "好滴", "收到", "嗯", "嗯嗯", "知道了", "明白", "ok", "okay"}
+
+
+def _plain(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.~～?？,， ")
 
 
 def is_greeting(text: str) -> bool:
     """'你好' (which the bot's invitation asks residents to send), 'hello', '在吗': nothing more than hello."""
-    return unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.~～?？,， ") in _GREETINGS
+    return _plain(text) in _GREETINGS
+
+
+def is_thanks(text: str) -> bool:
+    """'谢谢', '辛苦了', 'thank you', '好的', '收到': thanks or an acknowledgement (of a message that is no report)."""
+    word = _plain(text)
+    return word in _ACKNOWLEDGED or any(thanks in word for thanks in _THANKS)

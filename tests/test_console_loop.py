@@ -214,7 +214,7 @@ def test_a_tag_with_nothing_after_it_is_asked_what_is_wrong_and_files_nothing(co
     assert console.in_chat("3号楼业主群", sent) == ["请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。",
                                                  "请在后面写上您的心愿，例如「#微心愿 想请人帮忙换一下厨房的灯泡」。",
                                                  "请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。",
-                                                 "请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。"]
+                                                 "请说说遇到了什么问题，例如「3号楼2单元电梯坏了」。"]
     assert request(console, 1) is None and console.seen_by("李建国", sent) == []
     console.run("#投诉 电梯坏了")  # a single word of what is wrong is enough
     assert request(console, 1).category == "elevator"
@@ -293,3 +293,24 @@ def test_help_and_my_requests_work_in_the_group_as_the_help_text_says(console):
     assert to_her[0].startswith("您好！我是小区助手。") and to_her[3] == to_her[0]
     sent = console.run("/in 私聊\n列表")
     assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求（1）：\n#1 电梯·3号楼·待接单")
+
+
+def test_a_mention_with_a_command_greeting_or_thanks_is_answered_and_only_a_problem_is_filed(console):
+    sent = console.run("@小区助手 帮助\n@小区助手 我的诉求\n@小区助手 你好\n@小区助手 谢谢\n@小区助手 在吗\n"
+                       "@小区助手 今天天气怎么样\n@小区助手")
+    to_her = console.seen_by("王阿姨", sent)
+    assert to_her[0].startswith("您好！我是小区助手。") and to_her[1].startswith("我的诉求（0）")
+    assert to_her[2:] == ["您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
+                          "不客气！有需要随时找我。",
+                          "您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
+                          "我没有看懂这条消息。反映问题请发「#投诉 内容」，微心愿请发「#微心愿 内容」，查看进度发「我的诉求」，更多发「帮助」。",
+                          "请说说遇到了什么问题，例如「3号楼2单元电梯坏了」。"]
+    assert request(console, 1) is None and console.seen_by("李建国", sent) == [], "nothing filed, nobody paged"
+
+    sent = console.run("@小区助手 3号楼电梯不动了")  # a problem said to the bot is filed, even without 坏
+    assert console.seen_by("王阿姨", sent)[0].startswith("收到，已登记为 诉求#1（电梯·3号楼）")
+    sent = console.run("@小区助手 谢谢\n/as 李大爷\n@小区助手 你好")
+    assert console.seen_by("王阿姨", sent) == ["不客气！有需要随时找我。"], "no 'you already reported this'"
+    with UnitOfWork(console.app.db) as uow:
+        assert uow.requests.follower_ids(1) == [], "a neighbour's hello makes her no follower"
+        assert [e.action for e in uow.requests.timeline(1)] == ["filed", "assigned"]

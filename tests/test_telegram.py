@@ -263,6 +263,16 @@ async def test_a_photo_captioned_only_with_a_tag_is_filed_the_photo_says_what(bo
     assert filed.data["attachments"] == ["telegram:photo:PHOTO-LAMP"]
 
 
+async def test_the_bot_mentioned_alone_asks_what_is_wrong_and_a_mention_with_thanks_files_nothing(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "@doorstep_test_bot")
+    await api.say(AUNT, GROUP, "@doorstep_test_bot 谢谢")
+    await bot.step(2)
+    assert api.texts_in(GROUP) == ["@王阿姨 请说说遇到了什么问题，例如「3号楼2单元电梯坏了」。", "@王阿姨 不客气！有需要随时找我。"]
+    with UnitOfWork(bot.app.db) as uow:
+        assert list(uow.session.exec(select(Request))) == []
+
+
 async def test_commands_are_registered_in_both_languages(bot: Bot):
     registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
                   for c in bot.api.calls_of("setMyCommands")}
