@@ -30,7 +30,6 @@ ALONE_IN_GROUP = frozenset({"help", "mine"})
 _END = " !！。.?？~～"
 _BY_WORD = sorted(((w, verb) for verb, words in VERBS.items() for w in words), key=lambda p: -len(p[0]))
 _NUMBER = re.compile(r"^(?:诉求)?[#＃]?(\d{1,7})\b\s*")
-_BOT_SUFFIX = re.compile(r"^@\S+")
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,6 @@ def parse_command(text: str, *, private: bool) -> Command | None:
         tail, raw_tail = line[start:], source[start:]
         if word.isascii() and tail[:1].isalnum():
             continue
-        if slash and (suffix := _BOT_SUFFIX.match(tail)):
-            tail, raw_tail = tail[suffix.end():], raw_tail[suffix.end():]
         skip = len(tail) - len(tail.lstrip())
         tail, raw_tail = tail[skip:], raw_tail[skip:]
         match = _NUMBER.match(tail)

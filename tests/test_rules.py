@@ -91,7 +91,7 @@ def test_routing_by_building_category_and_kind(settings):
     ("接单 37", False, ("claim", 37, "")),
     ("接单37", False, ("claim", 37, "")),
     ("办结 37 已更换灯泡，恢复照明", False, ("done", 37, "已更换灯泡，恢复照明")),
-    ("/done@doorstep_bot 37 bulb replaced", False, ("done", 37, "bulb replaced")),
+    ("/done 37 bulb replaced", False, ("done", 37, "bulb replaced")),
     ("转派 #12 张伟", True, ("transfer", 12, "张伟")),
     ("吹哨 5 需要街道协调", True, ("escalate", 5, "需要街道协调")),
     ("我的", True, ("mine", None, "")),

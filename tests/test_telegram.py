@@ -273,6 +273,17 @@ async def test_the_bot_mentioned_alone_asks_what_is_wrong_and_a_mention_with_tha
         assert list(uow.session.exec(select(Request))) == []
 
 
+async def test_a_command_addressed_to_another_bot_is_left_to_it(bot: Bot):
+    api = bot.api
+    for text in ("/help@SomeOtherBot", "/my@OtherBot", "/done@OtherBot 1 fixed", "/help@doorstep_test_bot",
+                 "/my@Doorstep_Test_Bot"):
+        await api.say(AUNT, GROUP, text)
+    await bot.step(2)  # updates come in order: the two handled come after the three dropped
+    replies = api.texts_in(GROUP)
+    assert len(replies) == 2, "only the commands addressed to this bot are answered"
+    assert replies[0].startswith("@王阿姨 您好！我是小区助手。") and replies[1].startswith("@王阿姨 我的诉求（0）")
+
+
 async def test_commands_are_registered_in_both_languages(bot: Bot):
     registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
                   for c in bot.api.calls_of("setMyCommands")}
