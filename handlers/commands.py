@@ -21,13 +21,16 @@ VERBS: dict[str, tuple[str, ...]] = {
     "help": ("帮助", "help"),
     "bind": ("绑定", "bind", "start"),
     "bindchat": ("绑定群", "bindchat"),
+    "lang": ("语言", "language", "lang"),
 }
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
                           "withdraw", "add", "rate"})
-TAKES_TEXT = frozenset({"bind", "bindchat"})  # 绑定 CODE, 绑定群 3号楼: text after the verb, no number
+TAKES_TEXT = frozenset({"bind", "bindchat", "lang"})  # 绑定 CODE, 绑定群 3号楼, 语言 中文: text, no number
 # Alone on a line these count in a group too: the help text tells residents to send 帮助 and 我的诉求 there.
 ALONE_IN_GROUP = frozenset({"help", "mine"})
 _END = " !！。.?？~～"
+LANGUAGES = {"zh-CN": ("中文", "汉语", "简体中文", "普通话", "chinese", "zh", "zh-cn", "cn"),
+             "en": ("english", "英文", "英语", "en")}
 _BY_WORD = sorted(((w, verb) for verb, words in VERBS.items() for w in words), key=lambda p: -len(p[0]))
 _NUMBER = re.compile(r"^(?:诉求)?[#＃]?(\d{1,7})\b\s*")
 
@@ -67,12 +70,20 @@ def parse_command(text: str, *, private: bool) -> Command | None:
         number = int(match.group(1)) if match else None
         rest = (raw_tail[match.end():] if match else raw_tail).strip()
         alone = not rest.strip(_END)
-        if number is None and not (slash or private or (verb in ALONE_IN_GROUP and alone)):
+        if verb == "lang" and not (slash or private and alone) and language_named(rest) is None:
+            return None  # "语言学习班" is no command; "语言 中文" is one, in a group too
+        if number is None and not (slash or private or verb == "lang" or (verb in ALONE_IN_GROUP and alone)):
             return None
         if number is None and verb not in NEEDS_NUMBER and verb not in TAKES_TEXT and not alone and not slash:
             return None
         return Command(verb, number, "" if alone else rest, slash)
     return None
+
+
+def language_named(text: str) -> str | None:
+    """zh-CN for '中文', 'zh', 'Chinese'; en for 'English', '英文', 'en'; else None."""
+    word = unicodedata.normalize("NFKC", text).strip(_END).lower()
+    return next((code for code, names in LANGUAGES.items() if word in names), None)
 
 
 _SCORES = [

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from functools import partial
 
-from handlers import binding, residents, staff
+from handlers import binding, language, residents, staff
 from handlers.clock import Clock
 from handlers.commands import Command, is_greeting, is_thanks, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
@@ -21,29 +20,14 @@ from storage.models import Offer, Outbox, Request
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-_SLASH_COMMAND = re.compile(r"^/\S+")
 IGNORED = object()
 
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject}
 EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
                   "add": residents.add_detail, "rate": residents.rate_command,
-                  "bind": binding.bind, "bindchat": binding.bind_chat}
+                  "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose}
 Action = Callable[[Turn], object]
-
-
-def detect_language(text: str) -> str | None:
-    """zh-CN for Chinese, en for English words, None when the text does not tell.
-
-    A slash command or a single word ("/my" from Telegram's menu, "ok", "hello") says nothing: a Chinese resident
-    who taps the menu must not be answered in English from then on.
-    """
-    if _CJK.search(text):
-        return "zh-CN"
-    words = _LATIN_WORD.findall(_SLASH_COMMAND.sub("", text.strip(), count=1))
-    return "en" if len(words) >= 2 else None
 
 
 class Dispatcher:
@@ -87,9 +71,11 @@ class Dispatcher:
         with UnitOfWork(self.db) as uow:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
                 return
+            spoken = language.detect(msg.text)
             person, account = uow.people.met(
-                msg.channel, msg.sender_id, msg.sender_name, language=detect_language(msg.text),
+                msg.channel, msg.sender_id, msg.sender_name, language=spoken,
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
+            language.heard(person, spoken)
             turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now), now, msg, person, account)
             if action(turn) is IGNORED:
                 return

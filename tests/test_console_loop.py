@@ -238,8 +238,9 @@ def test_a_command_without_its_number_is_shown_how_with_that_command(console):
     sent = console.run("/in 私聊\n撤回\n评价\nwithdraw")
     assert console.seen_by("王阿姨", sent) == ["请写上诉求编号，例如「撤回 37」。", "请写上诉求编号，例如「评价 37」。",
                                              "请写上诉求编号，例如「撤回 37」。"]  # one English word is no switch
-    sent = console.run("withdraw it please")
-    assert console.seen_by("王阿姨", sent) == ["Please give the request number, e.g. 'withdraw 37'."]
+    sent = console.run("withdraw it please\nwithdraw it please")  # written twice, English is her language
+    assert console.seen_by("王阿姨", sent) == ["请写上诉求编号，例如「撤回 37」。",
+                                             "Please give the request number, e.g. 'withdraw 37'."]
 
 
 def test_resident_lists_adds_detail_and_withdraws(console):
@@ -259,8 +260,8 @@ def test_hello_in_private_gets_the_welcome_and_the_menu_keeps_the_language(conso
     replies = console.seen_by("王阿姨", sent)
     assert replies[0].startswith("您好！我是小区助手。")  # what the group invitation asked her to send
     assert replies[1].startswith("我的诉求") and replies[3].startswith("您好！"), "a command is no sign of English"
-    sent = console.run("Hello there, is anyone reading this?")  # English words do say English
-    assert console.seen_by("王阿姨", sent) == [
+    sent = console.run("Hello there, is anyone reading this?\nHello, can anyone read English here?")
+    assert console.seen_by("王阿姨", sent)[1:] == [  # English words, written again, do say English
         "Sorry, I did not understand. To report a problem write '#complaint …', for a micro-wish '#wish …', "
         "for your requests '/my', for more 'help'."]
 
@@ -314,3 +315,23 @@ def test_a_mention_with_a_command_greeting_or_thanks_is_answered_and_only_a_prob
     with UnitOfWork(console.app.db) as uow:
         assert uow.requests.follower_ids(1) == [], "a neighbour's hello makes her no follower"
         assert [e.action for e in uow.requests.timeline(1)] == ["filed", "assigned"]
+
+
+def test_language_follows_what_a_resident_clearly_and_repeatedly_writes_or_chooses(console):
+    console.run("#投诉 3号楼电梯坏了\n/in 私聊")
+    sent = console.run("thank you\n'; DROP TABLE request;--\n<b>x</b>\nok thanks\nI am at the gate now\n好的谢谢")
+    assert all("我" in text or "不客气" in text for text in console.seen_by("王阿姨", sent)), "none of these is a switch"
+    sent = console.run("I am at the gate now\n/as 李建国\n接单 1")  # once more, but not twice running
+    assert console.seen_by("王阿姨", sent)[-1] == "您的 诉求#1（电梯）已由网格员李建国接单，正在处理。"
+
+    sent = console.run("/as 王阿姨\n知道了\nIs anyone reading my messages?\nCan anyone here read English?")
+    assert [t.startswith("Sorry") for t in console.seen_by("王阿姨", sent)] == [False, False, True]
+    sent = console.run("语言 中文\nI write in English again\nand again and again\n/lang en\n/lang\n帮助")
+    assert console.seen_by("王阿姨", sent)[:3] == ["好的，以后用中文和您交流。",
+                                                 "我没有看懂这条消息。反映问题请发「#投诉 内容」，微心愿请发「#微心愿 内容」，查看进度发「我的诉求」，更多发「帮助」。",
+                                                 "我没有看懂这条消息。反映问题请发「#投诉 内容」，微心愿请发「#微心愿 内容」，查看进度发「我的诉求」，更多发「帮助」。"]
+    assert console.seen_by("王阿姨", sent)[3:5] == ["OK, I will write to you in English from now on.",
+                                                  "Please name the language, e.g. 'lang en' or 'lang 中文'."]
+    assert '"lang 中文" for Chinese' in console.seen_by("王阿姨", sent)[5], "help lists the command"
+    sent = console.run("/in 3号楼业主群\n语言 中文\n语言学习班开课了")
+    assert console.in_chat("3号楼业主群", sent) == ["好的，以后用中文和您交流。"]
