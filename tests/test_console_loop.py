@@ -289,9 +289,10 @@ def test_escalation_schedule_survives_restart(console, clock):
 def test_help_and_my_requests_work_in_the_group_as_the_help_text_says(console):
     console.run("#投诉 3号楼电梯坏了")
     sent = console.run("帮助\n我的诉求\n列表\n帮助！\n我的快递到了\n帮助我一下")
-    to_her = console.seen_by("王阿姨", sent)
-    assert len(to_her) == 4, "帮助, 我的诉求, 列表 alone are commands; 我的快递到了 and 帮助我一下 are chatter"
-    assert to_her[0].startswith("您好！我是小区助手。") and to_her[3] == to_her[0]
+    group = console.in_chat("3号楼业主群", sent)
+    assert len(group) == 4, "帮助, 我的诉求, 列表 alone are commands; 我的快递到了 and 帮助我一下 are chatter"
+    assert group[0].startswith("您好！我是小区助手。") and group[3] == group[0]
+    assert group[1] == group[2] == "您有 1 件诉求，清单已私信发给您。"
     sent = console.run("/in 私聊\n列表")
     assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求（1）：\n#1 电梯·3号楼·待接单")
 
@@ -299,8 +300,8 @@ def test_help_and_my_requests_work_in_the_group_as_the_help_text_says(console):
 def test_a_mention_with_a_command_greeting_or_thanks_is_answered_and_only_a_problem_is_filed(console):
     sent = console.run("@小区助手 帮助\n@小区助手 我的诉求\n@小区助手 你好\n@小区助手 谢谢\n@小区助手 在吗\n"
                        "@小区助手 今天天气怎么样\n@小区助手")
-    to_her = console.seen_by("王阿姨", sent)
-    assert to_her[0].startswith("您好！我是小区助手。") and to_her[1].startswith("我的诉求（0）")
+    to_her = console.in_chat("3号楼业主群", sent)
+    assert to_her[0].startswith("您好！我是小区助手。") and to_her[1] == "您有 0 件诉求，清单已私信发给您。"
     assert to_her[2:] == ["您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
                           "不客气！有需要随时找我。",
                           "您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
@@ -335,3 +336,11 @@ def test_language_follows_what_a_resident_clearly_and_repeatedly_writes_or_choos
     assert '"lang 中文" for Chinese' in console.seen_by("王阿姨", sent)[5], "help lists the command"
     sent = console.run("/in 3号楼业主群\n语言 中文\n语言学习班开课了")
     assert console.in_chat("3号楼业主群", sent) == ["好的，以后用中文和您交流。"]
+
+
+def test_my_list_asked_in_the_group_goes_to_the_private_chat_and_the_group_hears_only_the_count(console):
+    console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n#报修 3号楼电梯又不动了")
+    sent = console.run("/as 王阿姨\n/my\n/as 李建国\n我的")
+    assert console.in_chat("3号楼业主群", sent) == ["您有 1 件诉求，清单已私信发给您。", "您有 1 件诉求，清单已私信发给您。"]
+    assert console.seen_by("王阿姨", sent)[0] == "我的诉求（1）：\n#1 电梯·3号楼·待接单·11-24 10:00 前办结"
+    assert console.seen_by("李建国", [m for m in sent if m[1].chat_id == "@李建国"])[0].startswith("待我处理（1）：\n#1")

@@ -284,6 +284,15 @@ async def test_a_command_addressed_to_another_bot_is_left_to_it(bot: Bot):
     assert replies[0].startswith("@王阿姨 您好！我是小区助手。") and replies[1].startswith("@王阿姨 我的诉求（0）")
 
 
+async def test_a_list_asked_for_in_the_group_stays_out_of_it(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 2单元电梯坏了，按钮没反应")
+    await api.say(AUNT, GROUP, "/my")
+    await bot.step(2)
+    assert api.texts_in(GROUP)[-1] == "@王阿姨 您有 1 件诉求。清单请私聊我发「我的诉求」查看。"  # no private chat yet
+    assert not any("#1 电梯" in text for text in api.texts_in(GROUP))
+
+
 async def test_commands_are_registered_in_both_languages(bot: Bot):
     registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
                   for c in bot.api.calls_of("setMyCommands")}
