@@ -144,7 +144,7 @@ def reject(t: Turn, cmd: Command) -> None:
 
 
 def show(t: Turn, cmd: Command) -> None:
-    """详情: the request and its timeline, for staff who may act on it and for its reporter."""
+    """详情: the request and its timeline, for staff who may act on it and for its reporter; a group sees its state."""
     request = load(t, cmd.number, cmd.verb)
     if not (t.may_manage(request) or request.reporter_id == t.person.id):
         raise NotAllowed(number=request.id)
@@ -156,7 +156,8 @@ def show(t: Turn, cmd: Command) -> None:
                               action=cat.label(t.lang, "action", event.action),
                               actor=actor.name if actor else cat.text(t.lang, "role.system"),
                               note=f" {event.note}" if event.note else ""))
-    t.say.reply(t.msg, t.lang, "show.body", body="\n".join(lines))
+    t.reply_in_private("show.body", "show.group.", {"line": line(t, request, t.lang), "number": request.id},
+                       body="\n".join(lines))
 
 
 def _member_named(t: Turn, name: str):

@@ -284,13 +284,20 @@ async def test_a_command_addressed_to_another_bot_is_left_to_it(bot: Bot):
     assert replies[0].startswith("@王阿姨 您好！我是小区助手。") and replies[1].startswith("@王阿姨 我的诉求（0）")
 
 
-async def test_a_list_asked_for_in_the_group_stays_out_of_it(bot: Bot):
+async def test_a_list_or_a_timeline_asked_for_in_the_group_stays_out_of_it(bot: Bot):
     api = bot.api
     await api.say(AUNT, GROUP, "#报修 2单元电梯坏了，按钮没反应")
     await api.say(AUNT, GROUP, "/my")
     await bot.step(2)
     assert api.texts_in(GROUP)[-1] == "@王阿姨 您有 1 件诉求。清单请私聊我发「我的诉求」查看。"  # no private chat yet
     assert not any("#1 电梯" in text for text in api.texts_in(GROUP))
+
+    await api.say(STRANGER, GROUP, "#报修 3号楼电梯又坏了，我家老人在12楼下不了楼")  # a follower, with her detail
+    await api.say(AUNT, GROUP, "查看 1")
+    await bot.step(4)
+    assert api.texts_in(GROUP)[-1] == (
+        "@王阿姨 #1 电梯·3号楼2单元·待接单·11-24 10:00 前办结\n完整记录请私聊我发「查看 1」。")
+    assert not any("按钮没反应" in text or "12楼" in text for text in api.texts_in(GROUP))
 
 
 async def test_commands_are_registered_in_both_languages(bot: Bot):
