@@ -24,8 +24,8 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
                         **about(t, request, person.language))
 
 
-def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
-    """Record the sender's score; the first score of a done request decides whether it closes or reopens."""
+def check_rateable(t: Turn, request: Request) -> None:
+    """Refuse, with the reason, a rating from someone not involved, a second one, or one before the work is done."""
     involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
     if not involved:
         raise NotAllowed("error.not_yours", number=request.id)
@@ -33,6 +33,11 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
         raise IllegalTransition("error.already_rated", number=request.id)
     if request.state != "done" and request.rating is None:
         raise IllegalTransition(number=request.id, state=request.state, action="rate")
+
+
+def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
+    """Record the sender's score; the first score of a done request decides whether it closes or reopens."""
+    check_rateable(t, request)
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,
                                      comment=comment, at=t.now))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)

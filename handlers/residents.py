@@ -6,7 +6,7 @@ from handlers.commands import Command, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed
 from handlers.filing import place_found
-from handlers.rating import rate
+from handlers.rating import check_rateable, rate
 from handlers.staff import load, mine_lines
 from handlers.views import about, line, ref
 
@@ -65,6 +65,7 @@ def add_detail(t: Turn, cmd: Command) -> None:
 def rate_command(t: Turn, cmd: Command) -> None:
     """评价 N 5 [comment]: rate a request by number."""
     request = load(t, cmd.number, cmd.verb)
+    check_rateable(t, request)  # "评价 2" on a request rated already is told so, not asked for a score
     rating = parse_rating(cmd.rest)
     if rating is None:
         raise BadCommand("error.rating_form", number=request.id)

@@ -90,6 +90,8 @@ def transfer(t: Turn, cmd: Command) -> None:
     """转派: hand the request to another staff member, named or by config id."""
     request = _managed(t, cmd)
     target = _member_named(t, cmd.rest)
+    if target.id == request.assignee_id:
+        raise BadCommand("error.transfer_same", number=request.id, name=target.name)
     lifecycle.apply(request, "transfer", t.now)
     request.assignee_id = target.id
     t.uow.requests.record(request, "transferred", t.now, actor_id=t.person.id, to=target.staff_id)
@@ -112,9 +114,12 @@ def escalate(t: Turn, cmd: Command) -> None:
 def merge(t: Turn, cmd: Command) -> None:
     """合并 38 37: 38 duplicates 37; its reporter and followers follow 37 from now on."""
     request = _managed(t, cmd)
-    digits = [int(p) for p in cmd.rest.replace("到", " ").replace("into", " ").replace("#", " ").split() if p.isdigit()]
-    if not digits or digits[0] == request.id:
+    words = cmd.rest.replace("到", " ").replace("into", " ").replace("#", " ").split()
+    digits = [int(p) for p in words if p.lstrip("-").isdigit()]
+    if not digits:
         raise BadCommand("error.merge_target", number=request.id)
+    if digits[0] == request.id:
+        raise BadCommand("error.merge_self", number=request.id)
     target = load(t, digits[0])
     if not t.may_manage(target):  # merging hands the residents to the target's assignee: theirs to accept
         raise NotAllowed(number=target.id)

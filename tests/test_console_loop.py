@@ -352,3 +352,27 @@ def test_show_in_the_group_gives_the_state_only_and_the_timeline_privately(conso
     assert console.in_chat("3号楼业主群", sent) == ["#1 电梯·3号楼·待接单·11-24 10:00 前办结\n完整记录已私信发给您。"] * 2
     timeline = console.seen_by("王阿姨", [m for m in sent if m[1].chat_id == "@王阿姨"])
     assert len(timeline) == 1 and "李大爷" in timeline[0] and "腿脚不便" in timeline[0]
+
+
+def test_numbers_no_request_can_have_and_self_references_are_told_so(console):
+    console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n/in 8号楼业主群\n#投诉 8号楼2单元电梯也坏了")
+    sent = console.run("/as 王强\n/in 私聊\n接单 99999999999999999999999\n接单 12345678\n接单 -1\n接单 0\n合并 1 到 1\n"
+                       "合并 1 到 99999999999999999999\n转派 2 刘芳\n详情 99999999999999999999")
+    assert console.seen_by("王强", sent) == [
+        "没有找到 诉求#99999999999999999999999，请核对编号。", "没有找到 诉求#12345678，请核对编号。",
+        "没有找到 诉求#-1，请核对编号。", "没有找到 诉求#0，请核对编号。",
+        "诉求#1 不能合并到它自己，请写要合并进去的另一个编号。", "没有找到 诉求#99999999999999999999，请核对编号。",
+        "诉求#2 已由刘芳负责，无需转派。", "没有找到 诉求#99999999999999999999，请核对编号。"]
+    assert request(console, 1).state == request(console, 2).state == "assigned"
+
+    console.run("/as 李建国\n接单 1\n办结 1 修好了\n/as 王阿姨\n满意")
+    sent = console.run("评价 1\n/as 李大爷\n评价 2")
+    assert console.seen_by("王阿姨", sent) == ["您已经评价过 诉求#1，谢谢！"]
+    assert console.seen_by("李大爷", sent) == ["诉求#2 目前「待接单」，不能评价。"]
+
+
+def test_console_lines_without_what_they_need_say_how_to_use_them(console):
+    console.run("/reply\n/reply m1\n/advance 99999999999d")
+    out = console.out.getvalue()
+    assert out.count("— usage: /reply mN TEXT") == 2
+    assert "too long a duration" in out and "did not go through" not in out
