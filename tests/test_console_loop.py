@@ -293,8 +293,8 @@ def test_help_and_my_requests_work_in_the_group_as_the_help_text_says(console):
     assert len(group) == 4, "帮助, 我的诉求, 列表 alone are commands; 我的快递到了 and 帮助我一下 are chatter"
     assert group[0].startswith("您好！我是小区助手。") and group[3] == group[0]
     assert group[1] == group[2] == "您有 1 件诉求，清单已私信发给您。"
-    sent = console.run("/in 私聊\n列表")
-    assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求（1）：\n#1 电梯·3号楼·待接单")
+    sent = console.run("/in 私聊\n列表\n查看进度\n我的投诉\nmy requests")
+    assert [text.startswith("我的诉求（1）：\n#1 电梯·3号楼·待接单") for text in console.seen_by("王阿姨", sent)] == [True] * 4
 
 
 def test_a_mention_with_a_command_greeting_or_thanks_is_answered_and_only_a_problem_is_filed(console):
