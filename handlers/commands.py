@@ -127,13 +127,16 @@ _THANKS = ("谢谢", "感谢", "多谢", "辛苦", "thank", "thx", "👍", "🙏
 _ACKNOWLEDGED = {"好", "好的", "好滴", "收到", "嗯", "嗯嗯", "知道了", "明白", "ok", "okay"}
 
 
+_PARTS = re.compile(r"[\s,，。!！?？~～、]+")
+
+
 def _plain(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.~～?？,， ")
 
 
 def is_greeting(text: str) -> bool:
-    """'你好' (which the bot's invitation asks residents to send), 'hello', '在吗': nothing more than hello."""
-    return _plain(text) in _GREETINGS
+    """'你好' (which the bot's invitation asks residents to send), 'hello', '在吗？有人吗': nothing more than hello."""
+    return all(part in _GREETINGS for part in _PARTS.split(_plain(text)))
 
 
 def is_thanks(text: str) -> bool:
