@@ -68,7 +68,7 @@ def parse_command(text: str, *, private: bool) -> Command | None:
             continue
         skip = len(tail) - len(tail.lstrip())
         tail, raw_tail = tail[skip:], raw_tail[skip:]
-        match = _NUMBER.match(tail)
+        match = _NUMBER.match(tail) if verb not in TAKES_TEXT else None  # "/bindchat 3", "/bind 270815": text
         number = int(match.group(1)) if match else None
         rest = (raw_tail[match.end():] if match else raw_tail).strip()
         alone = not rest.strip(_END)

@@ -372,6 +372,11 @@ def test_numbers_no_request_can_have_and_self_references_are_told_so(console):
     assert console.seen_by("李大爷", sent) == ["诉求#2 目前「待接单」，不能评价。"]
 
 
+def test_a_group_is_bound_to_a_building_given_by_its_number_alone(console):
+    sent = console.run("/as 赵书记\n/in 幸福里大群\n/bindchat 3")  # as the English help writes it
+    assert console.in_chat("幸福里大群", sent) == ["本群已绑定到 3号楼，群里反映的问题会自动记到这里的楼栋。"]
+
+
 def test_console_lines_without_what_they_need_say_how_to_use_them(console):
     console.run("/reply\n/reply m1\n/advance 99999999999d")
     out = console.out.getvalue()

@@ -97,6 +97,10 @@ def test_routing_by_building_category_and_kind(settings):
     ("我的", True, ("mine", None, "")),
     ("/my", False, ("mine", None, "")),
     ("评价 3 满意", True, ("rate", 3, "满意")),
+    ("接单 12345678", False, ("claim", 12345678, "")),
+    ("接单 -1", True, ("claim", -1, "")),
+    ("/bind 270815", True, ("bind", None, "270815")),  # a code of digits is a code, not a request number
+    ("/bindchat 3", False, ("bindchat", None, "3")),
 ])
 def test_commands(text, private, expected):
     cmd = parse_command(text, private=private)
