@@ -84,7 +84,7 @@ class Dispatcher:
 
 def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
     """What to do with a message that is neither a command nor an answer; None for chatter."""
-    if reading.tagged and reading.says_nothing and not msg.attachments:  # "#投诉" or "@小区助手" alone: ask
+    if reading.tagged and reading.says_nothing and not msg.attachments and not is_thanks(text):  # "@小区助手" alone
         key = {"complaint": "error.empty_report", "wish": "error.empty_wish"}.get(reading.kind, "help.mention_only")
         return partial(_answer, key, {})
     if reading.urgent or reading.kind != "none" and (reading.tagged or msg.is_private) or (

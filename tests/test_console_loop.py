@@ -311,8 +311,8 @@ def test_a_mention_with_a_command_greeting_or_thanks_is_answered_and_only_a_prob
 
     sent = console.run("@小区助手 3号楼电梯不动了")  # a problem said to the bot is filed, even without 坏
     assert console.seen_by("王阿姨", sent)[0].startswith("收到，已登记为 诉求#1（电梯·3号楼）")
-    sent = console.run("@小区助手 谢谢\n/as 李大爷\n@小区助手 你好\n@小区助手 在吗？有人吗")
-    assert console.seen_by("王阿姨", sent) == ["不客气！有需要随时找我。"], "no 'you already reported this'"
+    sent = console.run("@小区助手 谢谢\n@小区助手 👍\n/as 李大爷\n@小区助手 你好\n@小区助手 在吗？有人吗")
+    assert console.seen_by("王阿姨", sent) == ["不客气！有需要随时找我。"] * 2, "no 'you already reported this'"
     assert [text.startswith("您好！遇到问题") for text in console.seen_by("李大爷", sent)] == [True, True]
     with UnitOfWork(console.app.db) as uow:
         assert uow.requests.follower_ids(1) == [], "a neighbour's hello makes her no follower"
