@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from handlers.commands import Command, language_named
+from handlers.commands import Command, language_named, parse_offer_answer, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand
 from storage.models import Person
@@ -20,8 +20,12 @@ def detect(text: str) -> str | None:
     """zh-CN or en when the text clearly is that language, else None.
 
     Clearly English is three words or more of plain prose: "thank you", "/my", "'; DROP TABLE request;--" or
-    "<b>x</b>" say nothing about the language a resident reads.
+    "<b>x</b>" say nothing about the language a resident reads. Nor does a bare answer to a prompt, "满意" or "1":
+    it is often a button's data, whatever the language of its label.
     """
+    rating = parse_rating(text)
+    if parse_offer_answer(text) is not None or (rating is not None and rating[1] is None):
+        return None
     rest = _NOT_WORDS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
     cjk, words = len(_CJK.findall(rest)), len(_WORD.findall(rest))
     if cjk >= 2 and cjk > 2 * words:

@@ -12,6 +12,7 @@ from handlers.catalog import Catalog
 from handlers.commands import parse_command, parse_offer_answer, parse_rating
 from handlers.deadlines import deadlines, quiet_until
 from handlers.durations import parse_duration
+from handlers.language import detect
 from handlers.errors import IllegalTransition
 from handlers.routing import route
 from storage.models import Request
@@ -127,6 +128,16 @@ def test_not_ratings():
         assert parse_rating(text) is None, text
     assert parse_offer_answer("1") is True and parse_offer_answer("不用") is False
     assert parse_offer_answer("电梯坏了") is None
+
+
+@pytest.mark.parametrize("text,language", [
+    ("3号楼电梯坏了", "zh-CN"), ("你好", "zh-CN"), ("Hello there, is anyone reading this?", "en"),
+    ("thank you", None), ("'; DROP TABLE request;--", None), ("<b>x</b>", None), ("hello world", None),
+    ("/my", None), ("满意", None), ("不满意", None), ("1", None), ("https://example.com/a/b/c", None),
+    ("不满意 还是不亮", "zh-CN"), ("the lift in 3号楼 is broken", None),
+])
+def test_a_message_tells_its_language_only_when_it_clearly_is_one(text, language):
+    assert detect(text) == language
 
 
 def test_durations():
