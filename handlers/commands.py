@@ -33,8 +33,9 @@ _END = " !！。.?？~～"
 LANGUAGES = {"zh-CN": ("中文", "汉语", "简体中文", "普通话", "chinese", "zh", "zh-cn", "cn"),
              "en": ("english", "英文", "英语", "en")}
 _BY_WORD = sorted(((w, verb) for verb, words in VERBS.items() for w in words), key=lambda p: -len(p[0]))
-# Any digits, and a sign: "接单 12345678" or "接单 -1" names a request that does not exist, not no number at all.
-_NUMBER = re.compile(r"^(?:诉求)?[#＃]?(-?\d+)\b\s*")
+# Any digits, and a sign: "接单 12345678" or "接单 -1" names a request that does not exist, not no number at all;
+# "接单 1.5" names none (it used to claim #1).
+_NUMBER = re.compile(r"^(?:诉求)?[#＃]?(-?\d+)\b(?!\.\d)\s*")
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,7 @@ def test_routing_by_building_category_and_kind(settings):
     ("评价 3 满意", True, ("rate", 3, "满意")),
     ("接单 12345678", False, ("claim", 12345678, "")),
     ("接单 -1", True, ("claim", -1, "")),
+    ("接单 1.5", True, ("claim", None, "1.5")),
     ("/bind 270815", True, ("bind", None, "270815")),  # a code of digits is a code, not a request number
     ("/bindchat 3", False, ("bindchat", None, "3")),
 ])
