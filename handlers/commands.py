@@ -14,20 +14,28 @@ VERBS: dict[str, tuple[str, ...]] = {
     "merge": ("合并", "merge"),
     "reject": ("退回", "驳回", "reject"),
     "show": ("详情", "查看", "show", "detail", "details"),
-    "mine": ("我的诉求", "我的", "my", "mine", "list"),
+    "mine": ("我的诉求", "我的投诉", "我的报修", "我的", "查看进度", "查询进度", "进度查询", "列表", "my requests", "my",
+             "mine", "list"),
     "withdraw": ("撤回", "撤销", "withdraw", "cancel"),
     "add": ("补充", "add"),
     "rate": ("评价", "rate"),
     "help": ("帮助", "help"),
     "bind": ("绑定", "bind", "start"),
     "bindchat": ("绑定群", "bindchat"),
+    "lang": ("语言", "language", "lang"),
 }
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
                           "withdraw", "add", "rate"})
-TAKES_TEXT = frozenset({"bind", "bindchat"})  # 绑定 CODE, 绑定群 3号楼: text after the verb, no number
+TAKES_TEXT = frozenset({"bind", "bindchat", "lang"})  # 绑定 CODE, 绑定群 3号楼, 语言 中文: text, no number
+# Alone on a line these count in a group too: the help text tells residents to send 帮助 and 我的诉求 there.
+ALONE_IN_GROUP = frozenset({"help", "mine"})
+_END = " !！。.?？~～"
+LANGUAGES = {"zh-CN": ("中文", "汉语", "简体中文", "普通话", "chinese", "zh", "zh-cn", "cn"),
+             "en": ("english", "英文", "英语", "en")}
 _BY_WORD = sorted(((w, verb) for verb, words in VERBS.items() for w in words), key=lambda p: -len(p[0]))
-_NUMBER = re.compile(r"^(?:诉求)?[#＃]?(\d{1,7})\b\s*")
-_BOT_SUFFIX = re.compile(r"^@\S+")
+# Any digits, and a sign: "接单 12345678" or "接单 -1" names a request that does not exist, not no number at all;
+# "接单 1.5" names none (it used to claim #1).
+_NUMBER = re.compile(r"^(?:诉求)?[#＃]?(-?\d+)\b(?!\.\d)\s*")
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,8 @@ class Command:
 def parse_command(text: str, *, private: bool) -> Command | None:
     """The command a line asks for, or None when it is not one.
 
-    In a group only a slash command or a verb followed by a number counts, so "办结了吗" stays chatter.
+    In a group only a slash command, a verb followed by a number, or 帮助 / 我的诉求 alone counts, so "办结了吗" and
+    "我的快递到了" stay chatter.
     """
     original = text.strip()
     line = unicodedata.normalize("NFKC", original)
@@ -58,19 +67,26 @@ def parse_command(text: str, *, private: bool) -> Command | None:
         tail, raw_tail = line[start:], source[start:]
         if word.isascii() and tail[:1].isalnum():
             continue
-        if slash and (suffix := _BOT_SUFFIX.match(tail)):
-            tail, raw_tail = tail[suffix.end():], raw_tail[suffix.end():]
         skip = len(tail) - len(tail.lstrip())
         tail, raw_tail = tail[skip:], raw_tail[skip:]
-        match = _NUMBER.match(tail)
+        match = _NUMBER.match(tail) if verb not in TAKES_TEXT else None  # "/bindchat 3", "/bind 270815": text
         number = int(match.group(1)) if match else None
         rest = (raw_tail[match.end():] if match else raw_tail).strip()
-        if number is None and not (slash or private):
+        alone = not rest.strip(_END)
+        if verb == "lang" and not (slash or private and alone) and language_named(rest) is None:
+            return None  # "语言学习班" is no command; "语言 中文" is one, in a group too
+        if number is None and not (slash or private or verb == "lang" or (verb in ALONE_IN_GROUP and alone)):
             return None
-        if number is None and verb not in NEEDS_NUMBER and verb not in TAKES_TEXT and rest and not slash:
+        if number is None and verb not in NEEDS_NUMBER and verb not in TAKES_TEXT and not alone and not slash:
             return None
-        return Command(verb, number, rest, slash)
+        return Command(verb, number, "" if alone else rest, slash)
     return None
+
+
+def language_named(text: str) -> str | None:
+    """zh-CN for '中文', 'zh', 'Chinese'; en for 'English', '英文', 'en'; else None."""
+    word = unicodedata.normalize("NFKC", text).strip(_END).lower()
+    return next((code for code, names in LANGUAGES.items() if word in names), None)
 
 
 _SCORES = [
@@ -116,10 +132,23 @@ def parse_offer_answer(text: str) -> bool | None:
     return True if word in _YES else False if word in _NO else None
 
 
-_GREETINGS = {"你好", "您好", "你好呀", "你好啊", "您好呀", "在吗", "在不在", "嗨", "哈喽", "早", "早上好", "下午好",
-              "晚上好", "hi", "hello", "hey", "good morning"}
+_GREETINGS = {"你好", "您好", "你好呀", "你好啊", "您好呀", "在吗", "在不在", "有人吗", "嗨", "哈喽", "早", "早上好",
+              "下午好", "晚上好", "大家好", "hi", "hello", "hey", "good morning"}
+_THANKS = ("谢谢", "感谢", "多谢", "辛苦", "thank", "thx", "👍", "🙏")
+_ACKNOWLEDGED = {"好", "好的", "好滴", "收到", "嗯", "嗯嗯", "知道了", "明白", "ok", "okay"}
+_PARTS = re.compile(r"[\s,，。!！?？~～、]+")
+
+
+def _plain(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.~～?？,， ")
 
 
 def is_greeting(text: str) -> bool:
-    """'你好' (which the bot's invitation asks residents to send), 'hello', '在吗': nothing more than hello."""
-    return unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.~～?？,， ") in _GREETINGS
+    """'你好' (which the bot's invitation asks residents to send), 'hello', '在吗？有人吗': nothing more than hello."""
+    return all(part in _GREETINGS for part in _PARTS.split(_plain(text)))
+
+
+def is_thanks(text: str) -> bool:
+    """'谢谢', '辛苦了', 'thank you', '好的', '收到': thanks or an acknowledgement (of a message that is no report)."""
+    word = _plain(text)
+    return word in _ACKNOWLEDGED or any(thanks in word for thanks in _THANKS)

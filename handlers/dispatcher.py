@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from functools import partial
 
-from handlers import binding, residents, staff
+from handlers import binding, language, residents, staff
 from handlers.clock import Clock
-from handlers.commands import Command, is_greeting, is_verdict, parse_command, parse_offer_answer, parse_rating
+from handlers.commands import Command, is_greeting, is_thanks, is_verdict, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
@@ -22,29 +21,14 @@ from storage.models import Offer, Outbox, Request
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-_SLASH_COMMAND = re.compile(r"^/\S+")
 IGNORED = object()
 
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject}
 EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
                   "add": residents.add_detail, "rate": residents.rate_command,
-                  "bind": binding.bind, "bindchat": binding.bind_chat}
+                  "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose}
 Action = Callable[[Turn], object]
-
-
-def detect_language(text: str) -> str | None:
-    """zh-CN for Chinese, en for English words, None when the text does not tell.
-
-    A slash command or a single word ("/my" from Telegram's menu, "ok", "hello") says nothing: a Chinese resident
-    who taps the menu must not be answered in English from then on.
-    """
-    if _CJK.search(text):
-        return "zh-CN"
-    words = _LATIN_WORD.findall(_SLASH_COMMAND.sub("", text.strip(), count=1))
-    return "en" if len(words) >= 2 else None
 
 
 class Dispatcher:
@@ -68,40 +52,47 @@ class Dispatcher:
 
     def screen(self, msg: Inbound) -> Action | None:
         """What to do with a message, decided without storage; None for chatter to ignore."""
-        text = msg.text.strip()
-        if not text:  # a photo alone: in a group it is chatter; in private, say how to send it with words
+        text, named = self.svc.reader.without_mention(msg.text)
+        mentioned = msg.mentions_bot or named
+        if not text and not mentioned:  # a photo alone: in a group it is chatter; in private, say how to send it
             return partial(_answer, "help.photo_only", {}) if msg.is_private and msg.attachments else None
-        cmd = parse_command(text, private=msg.is_private)
+        cmd = parse_command(text, private=msg.is_private or mentioned)  # said to the bot, a command as in private
         if cmd is not None:
             return partial(_command, cmd)
-        reading = self.svc.reader.read(text, mentioned=msg.mentions_bot)
+        if (msg.is_private or mentioned) and is_greeting(text):  # the welcome in private, a short hello in a group
+            return partial(_command, Command("help")) if msg.is_private else partial(_answer, "help.greeting", {})
+        reading = self.svc.reader.read(text, mentioned=mentioned)
         short = parse_offer_answer(text) is not None or parse_rating(text) is not None
         if short and (msg.is_private or msg.reply_to or msg.quoted or len(text) <= 12):
-            return partial(_short_answer, reading)
-        return _ordinary(reading, msg)
+            return partial(_short_answer, reading, text)
+        return _ordinary(reading, msg, text)
 
     def _run(self, msg: Inbound, action: Action) -> None:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
                 return
+            spoken = language.detect(msg.text)
             person, account = uow.people.met(
-                msg.channel, msg.sender_id, msg.sender_name, language=detect_language(msg.text),
+                msg.channel, msg.sender_id, msg.sender_name, language=spoken,
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
+            language.heard(person, spoken)
             turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now), now, msg, person, account)
             if action(turn) is IGNORED:
                 return
             uow.commit()
 
 
-def _ordinary(reading: Reading, msg: Inbound) -> Action | None:
+def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
     """What to do with a message that is neither a command nor an answer; None for chatter."""
-    if reading.tagged and reading.says_nothing and not msg.attachments:  # "#投诉" alone: ask, rather than file nothing
-        return partial(_answer, "error.empty_wish" if reading.kind == "wish" else "error.empty_report", {})
-    if reading.tagged or reading.urgent or (msg.is_private and reading.kind != "none"):
+    if reading.tagged and reading.says_nothing and not msg.attachments and not is_thanks(text):  # "@小区助手" alone
+        key = {"complaint": "error.empty_report", "wish": "error.empty_wish"}.get(reading.kind, "help.mention_only")
+        return partial(_answer, key, {})
+    if reading.urgent or reading.kind != "none" and (reading.tagged or msg.is_private) or (
+            reading.tagged and msg.attachments):  # a photo said to the bot shows what is wrong
         return partial(_file, reading)
-    if msg.is_private:  # a hello gets the welcome; anything else unread, how to say it
-        return partial(_command, Command("help")) if is_greeting(msg.text) else partial(_answer, "help.hint", {})
+    if reading.tagged or msg.is_private:  # said to the bot, yet no problem: "@小区助手 谢谢" is never filed
+        return partial(_answer, "help.thanks" if is_thanks(text) else "help.hint", {})
     if reading.confident:
         return partial(_offer, reading)
     return None
@@ -126,11 +117,11 @@ def _offer(reading: Reading, t: Turn) -> None:
     offer(t, reading)
 
 
-def _short_answer(reading: Reading, t: Turn) -> object:
+def _short_answer(reading: Reading, text: str, t: Turn) -> object:
     """'1' to an offer, '满意' to a rating prompt; when nothing waits for an answer, an ordinary message."""
     msg = t.msg
     prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to) if msg.reply_to else None
-    yes = parse_offer_answer(msg.text)
+    yes = parse_offer_answer(text)
     pending = t.uow.ledger.pending_offer(t.person.id, msg.channel, msg.chat_id, t.now)
     if pending is not None and yes is not None:
         answer_offer(t, pending, yes)
@@ -140,14 +131,14 @@ def _short_answer(reading: Reading, t: Turn) -> object:
         if yes is not None and msg.sender_id in prompt.mention_ids:
             return t.reply("offer.expired")
         return IGNORED
-    rating = parse_rating(msg.text)
+    rating = parse_rating(text)
     request = _rating_target(t, prompt) if rating else None
     if request is not None:
         rate(t, request, *rating)
         return None
     if rating and _unasked_verdict(t, reading):
         return t.reply("rating.none_waiting")
-    action = _ordinary(reading, msg)  # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report
+    action = _ordinary(reading, msg, text)  # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report
     return action(t) if action is not None else IGNORED
 
 

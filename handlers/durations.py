@@ -6,6 +6,7 @@ from datetime import timedelta
 
 _PART = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+LONGEST = timedelta(days=3660)  # ten years: anything longer is a slip of the keyboard, and could overflow the clock
 
 
 def parse_duration(text: str) -> timedelta:
@@ -15,7 +16,9 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"not a duration: {text!r} (write e.g. 30m, 2h, 1d, 1d12h)")
     total = timedelta()
     for amount, unit in _PART.findall(cleaned):
+        if int(amount) > LONGEST / timedelta(**{_UNITS[unit]: 1}):
+            raise ValueError(f"too long a duration: {text!r} (at most ten years)")
         total += timedelta(**{_UNITS[unit]: int(amount)})
-    if total <= timedelta():
-        raise ValueError(f"a duration must be positive: {text!r}")
+    if not timedelta() < total <= LONGEST:
+        raise ValueError(f"a duration must be positive and at most ten years: {text!r}")
     return total

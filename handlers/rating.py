@@ -29,11 +29,8 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
                         **about(t, request, person.language))
 
 
-def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
-    """Record the sender's score; the reporter's score of a done request decides whether it closes or reopens.
-
-    A follower's score is recorded as hers (and counts in 满意率) but decides nothing: the request is the reporter's.
-    """
+def check_rateable(t: Turn, request: Request) -> None:
+    """Refuse, with the reason, a rating from someone not involved, a second one, or one nobody asked for."""
     involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
     if not involved:
         raise NotAllowed("error.not_yours", number=request.id)
@@ -43,6 +40,14 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     if request.state != "done":  # asked for only between a 办结 and the reporter's score (or closing unrated)
         why = "reopened" if request.state == "reopened" else "ended" if request.state in TERMINAL else "not_done"
         raise IllegalTransition(f"error.rate_not_asked.{why}", ref=ref(t, request, t.lang), state=request.state)
+
+
+def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
+    """Record the sender's score; the reporter's score of a done request decides whether it closes or reopens.
+
+    A follower's score is recorded as hers (and counts in 满意率) but decides nothing: the request is the reporter's.
+    """
+    check_rateable(t, request)
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,
                                      comment=comment, at=t.now, round=request.rating_round))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)

@@ -6,21 +6,21 @@ from handlers.commands import Command, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed
 from handlers.filing import place_found
-from handlers.rating import rate
+from handlers.rating import check_rateable, rate
 from handlers.staff import load, mine_lines
 from handlers.views import about, line, ref
 
 
 def mine(t: Turn, _cmd: Command) -> None:
-    """我的诉求: the sender's own and followed requests; for staff, their work list first."""
-    parts = []
+    """我的诉求: the sender's own and followed requests; for staff, their work list first. Never listed in a group."""
+    parts, work = [], []
     if t.staff_role() or t.person.role == "volunteer":
         work = mine_lines(t)
         parts.append(t.say.text(t.lang, "mine.work", count=len(work)) + "".join(f"\n{x}" for x in work))
     own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]
     if own or not parts:
         parts.append(t.say.text(t.lang, "mine.own", count=len(own)) + "".join(f"\n{x}" for x in own))
-    t.say.reply(t.msg, t.lang, "mine.body", body="\n\n".join(parts))
+    t.reply_in_private("mine.body", "mine.group.", {"count": len(work) + len(own)}, body="\n\n".join(parts))
 
 
 def _own(t: Turn, cmd: Command):
@@ -65,6 +65,7 @@ def add_detail(t: Turn, cmd: Command) -> None:
 def rate_command(t: Turn, cmd: Command) -> None:
     """评价 N 5 [comment]: rate a request by number."""
     request = load(t, cmd.number, cmd.verb)
+    check_rateable(t, request)  # "评价 2" on a request rated already is told so, not asked for a score
     rating = parse_rating(cmd.rest)
     if rating is None:
         raise BadCommand("error.rating_form", number=request.id)

@@ -28,7 +28,8 @@ class Say:
               request_id: int | None = None, **params: Any) -> None:
         """Answer a message where it was sent; in a group, mention the sender. Goes out at once."""
         self._queue(msg.channel, msg.chat_id, lang, key, params, choices=choices, purpose=purpose,
-                    request_id=request_id, mention_ids=() if msg.is_private else (msg.sender_id,))
+                    request_id=request_id, mention_ids=() if msg.is_private else (msg.sender_id,),
+                    in_group=not msg.is_private)
 
     def to_person(self, person: Person, key: str, *, urgent: bool = False, request: Request | None = None,
                   choices: Choices = (), purpose: str | None = None, **params: Any) -> None:
@@ -51,7 +52,7 @@ class Say:
             return
         self._queue(channel, chat_id, person.language, key, params, choices=choices, purpose=purpose,
                     request_id=request.id if request else None, mention_ids=mentions,
-                    person_id=person.id, send_at=send_at)
+                    person_id=person.id, send_at=send_at, in_group=bool(mentions))
 
     def text(self, lang: str, key: str, **params: Any) -> str:
         """A catalog text, for handlers that assemble a message from parts."""
@@ -59,7 +60,9 @@ class Say:
 
     def _queue(self, channel: str, chat_id: str, lang: str, key: str, params: dict[str, Any], *,
                choices: Choices, purpose: str | None, request_id: int | None, mention_ids: tuple[str, ...],
-               person_id: int | None = None, send_at: datetime | None = None) -> None:
+               person_id: int | None = None, send_at: datetime | None = None, in_group: bool = False) -> None:
+        if in_group and params.get("contact"):  # a staff work phone is for the resident, not the whole building
+            params = {**params, "contact": ""}
         self.uow.outbox.add(
             channel=channel, chat_id=chat_id, person_id=person_id, request_id=request_id, purpose=purpose,
             text=self.catalog.text(lang, key, **params),

@@ -91,6 +91,8 @@ def transfer(t: Turn, cmd: Command) -> None:
     """转派: hand the request to another staff member, named or by config id."""
     request = _managed(t, cmd)
     target = _member_named(t, cmd.rest)
+    if target.id == request.assignee_id:
+        raise BadCommand("error.transfer_same", number=request.id, name=target.name)
     lifecycle.apply(request, "transfer", t.now)
     request.assignee_id = target.id
     t.uow.requests.record(request, "transferred", t.now, actor_id=t.person.id, to=target.staff_id)
@@ -114,9 +116,12 @@ def escalate(t: Turn, cmd: Command) -> None:
 def merge(t: Turn, cmd: Command) -> None:
     """合并 38 37: 38 duplicates 37; its reporter and followers follow 37 from now on."""
     request = _managed(t, cmd)
-    digits = [int(p) for p in cmd.rest.replace("到", " ").replace("into", " ").replace("#", " ").split() if p.isdigit()]
-    if not digits or digits[0] == request.id:
+    words = cmd.rest.replace("到", " ").replace("into", " ").replace("#", " ").split()
+    digits = [int(p) for p in words if p.lstrip("-").isdigit()]
+    if not digits:
         raise BadCommand("error.merge_target", number=request.id)
+    if digits[0] == request.id:
+        raise BadCommand("error.merge_self", number=request.id)
     target = load(t, digits[0])
     if not t.may_manage(target):  # merging hands the residents to the target's assignee: theirs to accept
         raise NotAllowed(number=target.id)
@@ -146,13 +151,14 @@ def reject(t: Turn, cmd: Command) -> None:
 
 
 def show(t: Turn, cmd: Command) -> None:
-    """详情: the request and its timeline, for staff who may act on it and for its reporter."""
+    """详情: the request and its timeline, for staff who may act on it and for its reporter; a group sees its state."""
     request = load(t, cmd.number, cmd.verb)
     if not (t.may_manage(request) or request.reporter_id == t.person.id):
         raise NotAllowed(number=request.id)
     lines = [detail_head(t, request, t.lang)]
     lines += [event_line(t, event, t.lang) for event in t.uow.requests.timeline(request.id)]
-    t.say.reply(t.msg, t.lang, "show.body", body="\n".join(lines))
+    t.reply_in_private("show.body", "show.group.", {"line": line(t, request, t.lang), "number": request.id},
+                       body="\n".join(lines))
 
 
 def _member_named(t: Turn, name: str):

@@ -22,6 +22,8 @@ class Person(SQLModel, table=True):
     staff_id: str | None = Field(default=None, unique=True)
     role: str = "resident"
     language: str = "zh-CN"
+    language_heard: str | None = None  # another language her last clear message was in; a second one switches
+    language_chosen: bool = False      # chosen with 语言 / /lang: what she writes no longer switches it
     created_at: datetime = _at()
 
 

@@ -63,7 +63,8 @@ class PeopleRepository:
 
     def met(self, channel: str, external_id: str, name: str, *, private_chat: str | None,
             language: str | None, at: datetime) -> tuple[Person, Identity]:
-        """The person behind an account and the account, created on first meeting; remembers where to reach them."""
+        """The person behind an account and the account, created on first meeting (speaking `language` if known);
+        remembers where to reach them."""
         row = ACCOUNT.first(self.session, {"channel": channel, "external_id": external_id})
         if row is None:
             person = Person(name=name, language=language or "zh-CN", created_at=at)
@@ -75,8 +76,6 @@ class PeopleRepository:
         split = len(_IDENTITY_COLUMNS)
         identity = fast.adopt(self.session, Identity, dict(zip(_IDENTITY_COLUMNS, row[:split])))
         person = fast.adopt(self.session, Person, dict(zip(_PERSON_COLUMNS, row[split:])))
-        if person.staff_id is None and language and person.language != language:
-            person.language = language
         # last_seen_at only ranks a person's accounts, so writing it once per SEEN_EVERY is precise enough.
         if identity.last_seen_at is None or at - identity.last_seen_at >= SEEN_EVERY:
             identity.last_seen_at = at
@@ -92,7 +91,9 @@ class PeopleRepository:
         person = self.by_staff_id(staff_id)
         if person is None:
             person = Person(name=name, staff_id=staff_id, role=role, language=language, created_at=at)
-        person.name, person.role, person.language = name, role, language
+        person.name, person.role = name, role
+        if not person.language_chosen:  # what a member chose with 语言 / /lang outlasts a restart
+            person.language = language
         self.session.add(person)
         self.session.flush()
         for channel, external_id in contacts.items():

@@ -16,6 +16,7 @@ from storage.models import Event, Follower, Rating, Request
 OPEN_STATES = ("new", "assigned", "claimed", "reopened")
 # Run for every report, so built once with bound parameters, for columns only: most reports find nothing.
 _REQUEST = Request.__table__
+MAX_ID = 2**31 - 1  # request ids are INTEGER on PostgreSQL
 OPEN_LIKE = Prepared(
     select(_REQUEST.c.id, _REQUEST.c.unit)
     .where(among(_REQUEST.c.state, OPEN_STATES), _REQUEST.c.kind == "complaint",
@@ -41,7 +42,10 @@ class RequestRepository:
         return request
 
     def get(self, number: int) -> Request | None:
-        """The request with this number, locked for update where the backend can."""
+        """The request with this number, locked for update where the backend can; None for a number no id can be
+        (0, -1, or one too big for the column: people type them, and the database would raise rather than find)."""
+        if not 0 < number <= MAX_ID:
+            return None
         stmt = select(Request).where(Request.id == number).with_for_update()
         return self.session.exec(stmt).first()
 

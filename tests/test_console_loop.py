@@ -15,7 +15,7 @@ def request(console, number: int) -> Request:
 def test_complaint_claimed_progressed_done_rated_and_closed(console):
     sent = console.run("#投诉 3号楼2单元电梯又坏了，已经两天了没人修")
     group = console.in_chat("3号楼业主群", sent)
-    assert group == ["收到，已登记为 诉求#1（电梯·3号楼2单元），由网格员李建国（电话 13800000001）负责，11-23 11:00 前响应。进展会私信告诉您。"]
+    assert group == ["收到，已登记为 诉求#1（电梯·3号楼2单元），由网格员李建国负责，11-23 11:00 前响应。进展会私信告诉您。"]
     notice = console.seen_by("李建国", sent)
     assert len(notice) == 1 and "诉求#1：电梯·3号楼2单元" in notice[0] and "反映人：王阿姨" in notice[0]
     assert "接单 1" in notice[0]
@@ -215,7 +215,7 @@ def test_a_tag_with_nothing_after_it_is_asked_what_is_wrong_and_files_nothing(co
     assert console.in_chat("3号楼业主群", sent) == ["请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。",
                                                  "请在后面写上您的心愿，例如「#微心愿 想请人帮忙换一下厨房的灯泡」。",
                                                  "请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。",
-                                                 "请在后面写上是什么问题，例如「#投诉 3号楼2单元电梯坏了」。"]
+                                                 "请说说遇到了什么问题，例如「3号楼2单元电梯坏了」。"]
     assert request(console, 1) is None and console.seen_by("李建国", sent) == []
     console.run("#投诉 电梯坏了")  # a single word of what is wrong is enough
     assert request(console, 1).category == "elevator"
@@ -239,8 +239,9 @@ def test_a_command_without_its_number_is_shown_how_with_that_command(console):
     sent = console.run("/in 私聊\n撤回\n评价\nwithdraw")
     assert console.seen_by("王阿姨", sent) == ["请写上诉求编号，例如「撤回 37」。", "请写上诉求编号，例如「评价 37」。",
                                              "请写上诉求编号，例如「撤回 37」。"]  # one English word is no switch
-    sent = console.run("withdraw it please")
-    assert console.seen_by("王阿姨", sent) == ["Please give the request number, e.g. 'withdraw 37'."]
+    sent = console.run("withdraw it please\nwithdraw it please")  # written twice, English is her language
+    assert console.seen_by("王阿姨", sent) == ["请写上诉求编号，例如「撤回 37」。",
+                                             "Please give the request number, e.g. 'withdraw 37'."]
 
 
 def test_resident_lists_adds_detail_and_withdraws(console):
@@ -260,8 +261,8 @@ def test_hello_in_private_gets_the_welcome_and_the_menu_keeps_the_language(conso
     replies = console.seen_by("王阿姨", sent)
     assert replies[0].startswith("您好！我是小区助手。")  # what the group invitation asked her to send
     assert replies[1].startswith("我的诉求") and replies[3].startswith("您好！"), "a command is no sign of English"
-    sent = console.run("Hello there, is anyone reading this?")  # English words do say English
-    assert console.seen_by("王阿姨", sent) == [
+    sent = console.run("Hello there, is anyone reading this?\nHello, can anyone read English here?")
+    assert console.seen_by("王阿姨", sent)[1:] == [  # English words, written again, do say English
         "Sorry, I did not understand. To report a problem write '#complaint …', for a micro-wish '#wish …', "
         "for your requests '/my', for more 'help'."]
 
@@ -284,3 +285,101 @@ def test_escalation_schedule_survives_restart(console, clock):
         kinds = {f.kind for f in uow.followups.pending(1)}
     assert kinds == {"escalate_respond", "remind_resolve", "escalate_resolve"}
     assert clock.now() - request(console, 1).created_at == timedelta(minutes=61)
+
+
+def test_help_and_my_requests_work_in_the_group_as_the_help_text_says(console):
+    console.run("#投诉 3号楼电梯坏了")
+    sent = console.run("帮助\n我的诉求\n列表\n帮助！\n我的快递到了\n帮助我一下")
+    group = console.in_chat("3号楼业主群", sent)
+    assert len(group) == 4, "帮助, 我的诉求, 列表 alone are commands; 我的快递到了 and 帮助我一下 are chatter"
+    assert group[0].startswith("您好！我是小区助手。") and group[3] == group[0]
+    assert group[1] == group[2] == "您有 1 件诉求，清单已私信发给您。"
+    sent = console.run("/in 私聊\n列表\n查看进度\n我的投诉\nmy requests")
+    assert [text.startswith("我的诉求：1 件\n#1 电梯·3号楼·待接单") for text in console.seen_by("王阿姨", sent)] == [True] * 4
+
+
+def test_a_mention_with_a_command_greeting_or_thanks_is_answered_and_only_a_problem_is_filed(console):
+    sent = console.run("@小区助手 帮助\n@小区助手 我的诉求\n@小区助手 你好\n@小区助手 谢谢\n@小区助手 在吗\n"
+                       "@小区助手 今天天气怎么样\n@小区助手")
+    to_her = console.in_chat("3号楼业主群", sent)
+    assert to_her[0].startswith("您好！我是小区助手。") and to_her[1] == "您有 0 件诉求，清单已私信发给您。"
+    assert to_her[2:] == ["您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
+                          "不客气！有需要随时找我。",
+                          "您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
+                          "我没有看懂这条消息。反映问题请发「#投诉 内容」，微心愿请发「#微心愿 内容」，查看进度发「我的诉求」，更多发「帮助」。",
+                          "请说说遇到了什么问题，例如「3号楼2单元电梯坏了」。"]
+    assert request(console, 1) is None and console.seen_by("李建国", sent) == [], "nothing filed, nobody paged"
+
+    sent = console.run("@小区助手 3号楼电梯不动了")  # a problem said to the bot is filed, even without 坏
+    assert console.seen_by("王阿姨", sent)[0].startswith("收到，已登记为 诉求#1（电梯·3号楼）")
+    sent = console.run("@小区助手 谢谢\n@小区助手 👍\n/as 李大爷\n@小区助手 你好\n@小区助手 在吗？有人吗")
+    assert console.seen_by("王阿姨", sent) == ["不客气！有需要随时找我。"] * 2, "no 'you already reported this'"
+    assert [text.startswith("您好！遇到问题") for text in console.seen_by("李大爷", sent)] == [True, True]
+    with UnitOfWork(console.app.db) as uow:
+        assert uow.requests.follower_ids(1) == [], "a neighbour's hello makes her no follower"
+        assert [e.action for e in uow.requests.timeline(1)] == ["filed", "assigned"]
+
+
+def test_language_follows_what_a_resident_clearly_and_repeatedly_writes_or_chooses(console):
+    console.run("#投诉 3号楼电梯坏了\n/in 私聊")
+    sent = console.run("thank you\n'; DROP TABLE request;--\n<b>x</b>\nok thanks\nI am at the gate now\n好的谢谢")
+    assert all("我" in text or "不客气" in text for text in console.seen_by("王阿姨", sent)), "none of these is a switch"
+    sent = console.run("I am at the gate now\n/as 李建国\n接单 1")  # once more, but not twice running
+    assert console.seen_by("王阿姨", sent)[-1] == "您的 诉求#1（电梯）已由网格员李建国（电话 13800000001）接单，正在处理。"
+
+    sent = console.run("/as 王阿姨\n知道了\nIs anyone reading my messages?\nCan anyone here read English?")
+    assert [t.startswith("Sorry") for t in console.seen_by("王阿姨", sent)] == [False, False, True]
+    sent = console.run("语言 中文\nI write in English again\nand again and again\n/lang en\n/lang\n帮助")
+    assert console.seen_by("王阿姨", sent)[:3] == ["好的，以后用中文和您交流。",
+                                                 "我没有看懂这条消息。反映问题请发「#投诉 内容」，微心愿请发「#微心愿 内容」，查看进度发「我的诉求」，更多发「帮助」。",
+                                                 "我没有看懂这条消息。反映问题请发「#投诉 内容」，微心愿请发「#微心愿 内容」，查看进度发「我的诉求」，更多发「帮助」。"]
+    assert console.seen_by("王阿姨", sent)[3:5] == ["OK, I will write to you in English from now on.",
+                                                  "Please name the language, e.g. 'lang en' or 'lang 中文'."]
+    assert '"lang 中文" for Chinese' in console.seen_by("王阿姨", sent)[5], "help lists the command"
+    sent = console.run("/in 3号楼业主群\n语言 中文\n语言学习班开课了")
+    assert console.in_chat("3号楼业主群", sent) == ["好的，以后用中文和您交流。"]
+
+
+def test_my_list_asked_in_the_group_goes_to_the_private_chat_and_the_group_hears_only_the_count(console):
+    console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n#报修 3号楼电梯又不动了")
+    sent = console.run("/as 王阿姨\n/my\n/as 李建国\n我的")
+    assert console.in_chat("3号楼业主群", sent) == ["您有 1 件诉求，清单已私信发给您。", "您有 1 件诉求，清单已私信发给您。"]
+    assert console.seen_by("王阿姨", sent)[0] == "我的诉求：1 件\n#1 电梯·3号楼·待接单·11-24 10:00 前办结"
+    assert console.seen_by("李建国", [m for m in sent if m[1].chat_id == "@李建国"])[0].startswith("待我处理：1 件\n#1")
+
+
+def test_show_in_the_group_gives_the_state_only_and_the_timeline_privately(console):
+    console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n#报修 3号楼电梯又不动了，我在12楼腿脚不便")
+    sent = console.run("/as 王阿姨\n查看 1\n/as 李建国\n详情 1")
+    assert console.in_chat("3号楼业主群", sent) == ["#1 电梯·3号楼·待接单·11-24 10:00 前办结\n完整记录已私信发给您。"] * 2
+    timeline = console.seen_by("王阿姨", [m for m in sent if m[1].chat_id == "@王阿姨"])
+    assert len(timeline) == 1 and "李大爷" in timeline[0] and "腿脚不便" in timeline[0]
+
+
+def test_numbers_no_request_can_have_and_self_references_are_told_so(console):
+    console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n/in 8号楼业主群\n#投诉 8号楼2单元电梯也坏了")
+    sent = console.run("/as 王强\n/in 私聊\n接单 99999999999999999999999\n接单 12345678\n接单 -1\n接单 0\n合并 1 到 1\n"
+                       "合并 1 到 99999999999999999999\n转派 2 刘芳\n详情 99999999999999999999")
+    assert console.seen_by("王强", sent) == [
+        "没有找到 诉求#99999999999999999999999，请核对编号。", "没有找到 诉求#12345678，请核对编号。",
+        "没有找到 诉求#-1，请核对编号。", "没有找到 诉求#0，请核对编号。",
+        "诉求#1 不能合并到它自己，请写要合并进去的另一个编号。", "没有找到 诉求#99999999999999999999，请核对编号。",
+        "诉求#2 已由刘芳负责，无需转派。", "没有找到 诉求#99999999999999999999，请核对编号。"]
+    assert request(console, 1).state == request(console, 2).state == "assigned"
+
+    console.run("/as 李建国\n接单 1\n办结 1 修好了\n/as 王阿姨\n满意")
+    sent = console.run("评价 1\n/as 李大爷\n评价 2")
+    assert console.seen_by("王阿姨", sent) == ["您已经评价过 诉求#1，谢谢！"]
+    assert console.seen_by("李大爷", sent) == ["诉求#2 还没有办结，办结后会请您评价。"]
+
+
+def test_a_group_is_bound_to_a_building_given_by_its_number_alone(console):
+    sent = console.run("/as 赵书记\n/in 幸福里大群\n/bindchat 3")  # as the English help writes it
+    assert console.in_chat("幸福里大群", sent) == ["本群已绑定到 3号楼，群里反映的问题会自动记到这里的楼栋。"]
+
+
+def test_console_lines_without_what_they_need_say_how_to_use_them(console):
+    console.run("/reply\n/reply m1\n/advance 99999999999d")
+    out = console.out.getvalue()
+    assert out.count("— usage: /reply mN TEXT") == 2
+    assert "too long a duration" in out and "did not go through" not in out

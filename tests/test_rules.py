@@ -12,6 +12,7 @@ from handlers.catalog import Catalog
 from handlers.commands import parse_command, parse_offer_answer, parse_rating
 from handlers.deadlines import deadlines, quiet_until
 from handlers.durations import parse_duration
+from handlers.language import detect
 from handlers.errors import IllegalTransition
 from handlers.routing import route
 from storage.models import Request
@@ -91,12 +92,17 @@ def test_routing_by_building_category_and_kind(settings):
     ("接单 37", False, ("claim", 37, "")),
     ("接单37", False, ("claim", 37, "")),
     ("办结 37 已更换灯泡，恢复照明", False, ("done", 37, "已更换灯泡，恢复照明")),
-    ("/done@doorstep_bot 37 bulb replaced", False, ("done", 37, "bulb replaced")),
+    ("/done 37 bulb replaced", False, ("done", 37, "bulb replaced")),
     ("转派 #12 张伟", True, ("transfer", 12, "张伟")),
     ("吹哨 5 需要街道协调", True, ("escalate", 5, "需要街道协调")),
     ("我的", True, ("mine", None, "")),
     ("/my", False, ("mine", None, "")),
     ("评价 3 满意", True, ("rate", 3, "满意")),
+    ("接单 12345678", False, ("claim", 12345678, "")),
+    ("接单 -1", True, ("claim", -1, "")),
+    ("接单 1.5", True, ("claim", None, "1.5")),
+    ("/bind 270815", True, ("bind", None, "270815")),  # a code of digits is a code, not a request number
+    ("/bindchat 3", False, ("bindchat", None, "3")),
 ])
 def test_commands(text, private, expected):
     cmd = parse_command(text, private=private)
@@ -123,6 +129,16 @@ def test_not_ratings():
         assert parse_rating(text) is None, text
     assert parse_offer_answer("1") is True and parse_offer_answer("不用") is False
     assert parse_offer_answer("电梯坏了") is None
+
+
+@pytest.mark.parametrize("text,language", [
+    ("3号楼电梯坏了", "zh-CN"), ("你好", "zh-CN"), ("Hello there, is anyone reading this?", "en"),
+    ("thank you", None), ("'; DROP TABLE request;--", None), ("<b>x</b>", None), ("hello world", None),
+    ("/my", None), ("满意", None), ("不满意", None), ("1", None), ("https://example.com/a/b/c", None),
+    ("不满意 还是不亮", "zh-CN"), ("the lift in 3号楼 is broken", None),
+])
+def test_a_message_tells_its_language_only_when_it_clearly_is_one(text, language):
+    assert detect(text) == language
 
 
 def test_durations():

@@ -284,6 +284,43 @@ async def test_a_photo_captioned_only_with_a_tag_is_filed_the_photo_says_what(bo
     assert filed.data["attachments"] == ["telegram:photo:PHOTO-LAMP"]
 
 
+async def test_the_bot_mentioned_alone_asks_what_is_wrong_and_a_mention_with_thanks_files_nothing(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "@doorstep_test_bot")
+    await api.say(AUNT, GROUP, "@doorstep_test_bot 谢谢")
+    await bot.step(2)
+    assert api.texts_in(GROUP) == ["@王阿姨 请说说遇到了什么问题，例如「3号楼2单元电梯坏了」。", "@王阿姨 不客气！有需要随时找我。"]
+    with UnitOfWork(bot.app.db) as uow:
+        assert list(uow.session.exec(select(Request))) == []
+
+
+async def test_a_command_addressed_to_another_bot_is_left_to_it(bot: Bot):
+    api = bot.api
+    for text in ("/help@SomeOtherBot", "/my@OtherBot", "/done@OtherBot 1 fixed", "/help@doorstep_test_bot",
+                 "/my@Doorstep_Test_Bot"):
+        await api.say(AUNT, GROUP, text)
+    await bot.step(2)  # updates come in order: the two handled come after the three dropped
+    replies = api.texts_in(GROUP)
+    assert len(replies) == 2, "only the commands addressed to this bot are answered"
+    assert replies[0].startswith("@王阿姨 您好！我是小区助手。") and replies[1].startswith("@王阿姨 您有 0 件诉求")
+
+
+async def test_a_list_or_a_timeline_asked_for_in_the_group_stays_out_of_it(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 2单元电梯坏了，按钮没反应")
+    await api.say(AUNT, GROUP, "/my")
+    await bot.step(2)
+    assert api.texts_in(GROUP)[-1] == "@王阿姨 您有 1 件诉求。清单请私聊我发「我的诉求」查看。"  # no private chat yet
+    assert not any("#1 电梯" in text for text in api.texts_in(GROUP))
+
+    await api.say(STRANGER, GROUP, "#报修 3号楼电梯又坏了，我家老人在12楼下不了楼")  # a follower, with her detail
+    await api.say(AUNT, GROUP, "查看 1")
+    await bot.step(4)
+    assert api.texts_in(GROUP)[-1] == (
+        "@王阿姨 #1 电梯·3号楼2单元·待接单·11-24 10:00 前办结\n完整记录请私聊我发「查看 1」。")
+    assert not any("按钮没反应" in text or "12楼" in text for text in api.texts_in(GROUP))
+
+
 async def test_commands_are_registered_in_both_languages(bot: Bot):
     registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
                   for c in bot.api.calls_of("setMyCommands")}

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 PRIVATE_WORDS = ("私聊", "private", "dm")
 META = ("/as", "/in", "/who", "/reply", "/advance", "/time", "/quit")
+USAGE = {"/as": "/as NAME", "/in": "/in CHAT (or /in 私聊)", "/reply": "/reply mN TEXT, e.g. /reply m3 满意"}
 
 
 class ConsoleChannel:
@@ -132,9 +133,9 @@ class ConsoleSession:
             self.say(f"— you are {self.speaker} in {self._where()}")
         elif word == "/who":
             self.say(f"— you are {self.speaker} in {self._where()}")
-        elif word == "/reply":
-            target, _, answer = rest.partition(" ")
-            await self._send(answer.strip(), reply_to=target)
+        elif word == "/reply" and len(rest.split(maxsplit=1)) == 2:
+            target, answer = rest.split(maxsplit=1)
+            await self._send(answer, reply_to=target)
         elif word == "/advance":
             await self._advance(rest)
         elif word == "/time":
@@ -142,7 +143,7 @@ class ConsoleSession:
         elif word == "/quit":
             self.done = True
         else:
-            self.say(f"— {word} needs an argument")
+            self.say(f"— usage: {USAGE[word]}")
 
     async def _advance(self, amount: str) -> None:
         if not isinstance(self.app.clock, FakeClock):

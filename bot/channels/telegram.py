@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 MENU = ("my", "help", "bind", "bindchat")
 ASKED_KEPT = 10_000  # prompts remembered with whom they asked
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
+_ADDRESSED = re.compile(r"^(?P<command>/\w+)@(?P<bot>\w+)")
 
 
 class TelegramChannel:
@@ -149,8 +151,13 @@ class TelegramChannel:
             (e.type == MessageEntity.MENTION and value.lower() == f"@{bot.username}".lower())
             or (e.type == MessageEntity.TEXT_MENTION and e.user and e.user.id == bot.id)
             for e, value in entities.items())
+        addressed = _ADDRESSED.match(text)  # /help@SomeBot: in a group, Telegram's way to pick one of several bots
+        if addressed:
+            if addressed["bot"].lower() != (bot.username or "").lower():
+                return  # a command for another bot is not ours to answer
+            text = addressed["command"] + text[addressed.end():]
         if bot.username:
-            text = text.replace(f"@{bot.username}", "").strip()
+            text = re.sub(re.escape(f"@{bot.username}"), "", text, flags=re.I).strip()
         replied = msg.reply_to_message
         self._deliver(Inbound(
             channel=self.name, chat_id=str(msg.chat.id), chat_kind=_kind(msg), sender_id=str(msg.from_user.id),

@@ -113,6 +113,7 @@ class Reader:
                                               + [r"[@＠]" + re.escape(bot_name)]), re.IGNORECASE)
         self._lead_tag = re.compile(r"^\s*(?:" + "|".join(re.escape(t) for t in tags if not t.startswith("#"))
                                     + r")(?=[\s:：,，]|$)", re.IGNORECASE)
+        self._mention_pattern = re.compile(r"[@＠]" + re.escape(bot_name) + r"[\u2005\u00a0\s]*", re.I)
 
     @classmethod
     def from_file(cls, path: Path = LEXICON, bot_name: str = "小区助手") -> Reader:
@@ -128,6 +129,10 @@ class Reader:
         bare = self._lead_tag.sub(" ", self._tag_words.sub(" ", text))
         bare = re.sub(r"[ \t\u3000]{2,}", " ", bare).strip(" \t\u3000:：,，")
         return bare or text
+    def without_mention(self, text: str) -> tuple[str, bool]:
+        """The text with the bot's @name taken out, and whether it was there: what is left says what is wanted."""
+        rest, count = self._mention_pattern.subn(" ", text)
+        return rest.strip(), count > 0
 
     def read(self, text: str, chat_building: str | None = None, mentioned: bool = False) -> Reading:
         """Read one message; `chat_building` fills the building when the message names none."""
@@ -160,7 +165,7 @@ class Reader:
         help_score = scores["help"][0]
 
         urgent = bool(urgent_words) and (best >= 2 or problem >= 2 or bool(tag))
-        kind = _kind(tag, urgent, best, help_score, problem, wish, chatter)
+        kind = _kind(tag, urgent, best, help_score, problem, wish, chatter, mentioned)
         if urgent:
             # What endangers someone is what the report is about: a fire in the lift is a safety matter.
             for name in filter(None, urgent_categories):
@@ -185,7 +190,8 @@ class Reader:
                        building_source=source, says_nothing=not _MEANINGFUL.search(rest))
 
 
-def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: int, wish: int, chatter: int) -> str:
+def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: int, wish: int, chatter: int,
+          mentioned: bool = False) -> str:
     if tag:
         return tag
     if wish >= 2 and wish + help_score > problem + best - 1 and chatter < wish + help_score:
@@ -200,6 +206,9 @@ def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: in
         return "complaint"
     # Several words of one problem area and no chatter: a resident describing a problem without saying "broken".
     if best >= 5 and chatter == 0:
+        return "complaint"
+    # Said to the bot, naming a problem area or a fault is enough: "@小区助手 3号楼电梯不动了", "@小区助手 物业不作为".
+    if mentioned and (problem >= 2 and chatter < best + problem or best >= 2 and chatter == 0):
         return "complaint"
     return "none"
 
