@@ -60,3 +60,18 @@ class Turn:
             return False
         return (person.id == request.assignee_id or person.role in ("leader", "secretary")
                 or person.staff_id in self.community.escalation)
+
+    def may_see(self, request: Request, person: Person | None = None) -> bool:
+        """Who may read a request's details: whoever may act on it, its reporter, the member of its grid (who
+        answers for it even while a volunteer or a colleague holds it), and, while a micro-wish waits to be
+        claimed, the grid's volunteers it was offered to."""
+        person = person or self.person
+        if person is None:
+            return False
+        if person.id == request.reporter_id or self.may_manage(request, person):
+            return True
+        grid = self.community.grid(request.grid) if request.grid else None
+        if grid is None or person.staff_id is None:
+            return False
+        offered = request.kind == "wish" and request.state == "assigned" and person.staff_id in grid.volunteers
+        return person.staff_id == grid.member or offered

@@ -144,9 +144,9 @@ def reject(t: Turn, cmd: Command) -> None:
 
 
 def show(t: Turn, cmd: Command) -> None:
-    """详情: the request and its timeline, for staff who may act on it and for its reporter."""
+    """详情: the request and its timeline, for whoever may see it (Turn.may_see)."""
     request = load(t, cmd.number, cmd.verb)
-    if not (t.may_manage(request) or request.reporter_id == t.person.id):
+    if not t.may_see(request):
         raise NotAllowed(number=request.id)
     cat = t.svc.catalog
     lines = [cat.text(t.lang, "show.head", **about(t, request, t.lang))]
