@@ -7,19 +7,18 @@ from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed
 from handlers.filing import place_found
 from handlers.rating import rate
-from handlers.staff import load, mine_lines
+from handlers.staff import load, work_list
 from handlers.views import about, line, ref
 
 
-def mine(t: Turn, _cmd: Command) -> None:
-    """我的诉求: the sender's own and followed requests; for staff, their work list first."""
-    parts = []
-    if t.staff_role() or t.person.role == "volunteer":
-        work = mine_lines(t)
-        parts.append(t.say.text(t.lang, "mine.work", count=len(work)) + "".join(f"\n{x}" for x in work))
-    own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]
-    if own or not parts:
-        parts.append(t.say.text(t.lang, "mine.own", count=len(own)) + "".join(f"\n{x}" for x in own))
+def mine(t: Turn, cmd: Command) -> None:
+    """我的诉求: the sender's own and followed requests; for staff, their work list first (我的 2: its next page)."""
+    page = max(cmd.number or 1, 1)
+    parts = [work_list(t, page)] if t.staff_role() or t.person.role == "volunteer" else []
+    if page == 1 or not parts:  # a later page of the work list does not repeat their own requests
+        own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]
+        if own or not parts:
+            parts.append(t.say.text(t.lang, "mine.own", count=len(own)) + "".join(f"\n{x}" for x in own))
     t.say.reply(t.msg, t.lang, "mine.body", body="\n\n".join(parts))
 
 

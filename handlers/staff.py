@@ -8,7 +8,8 @@ from handlers.errors import BadCommand, NotAllowed, NotFound
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
-from handlers.views import about, line, local_time, ref
+from handlers.digest import overdue
+from handlers.views import PAGE, about, line, listing, local_time, ref
 from storage.models import Request
 
 
@@ -176,6 +177,16 @@ def _award(t: Turn, request: Request, moment: str) -> None:
     t.uow.requests.record(request, "points", t.now, actor_id=t.person.id, points=points, moment=moment)
 
 
-def mine_lines(t: Turn) -> list[str]:
-    """The lines of a staff member's own work list."""
-    return [line(t, r, t.lang) for r in t.uow.requests.assigned_to(t.person.id)]
+def work_list(t: Turn, page: int) -> str:
+    """One page of a staff member's work list: what is assigned to them; for the leader also what was escalated
+    to his rung and what has no place yet; for the secretary what was escalated to hers and all that is overdue."""
+    ladder = t.community.escalation
+    rung = ladder.index(t.person.staff_id) + 1 if t.person.staff_id in ladder else None
+    role = t.person.role
+    requests, total = t.uow.requests.work_of(t.person.id, t.now, escalated_from=rung, unplaced=role == "leader",
+                                             overdue=role == "secretary", page=page, size=PAGE)
+    lines = [line(t, r, t.lang) for r in requests]
+    lines = [t.say.text(t.lang, "list.overdue", line=text) if r.state in lifecycle.WORKING and overdue(r, t.now)
+             else text for r, text in zip(requests, lines)]
+    head = {"leader": "mine.work_leader", "secretary": "mine.work_secretary"}.get(role, "mine.work")
+    return listing(t, t.lang, head, lines, total, page)

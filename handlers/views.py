@@ -6,6 +6,8 @@ from datetime import datetime
 from handlers.context import Turn
 from storage.models import Request
 
+PAGE = 10  # lines of a list shown at once: a phone screen, not a report
+
 
 def local_time(turn: Turn, at: datetime | None) -> str:
     """A time as people in the community read it: 11-22 14:30."""
@@ -51,3 +53,10 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
 def line(turn: Turn, request: Request, lang: str) -> str:
     """One line of a list: #37 电梯 · 3号楼 · 处理中 · 限 11-23 08:00."""
     return turn.svc.catalog.text(lang, "list.line", **about(turn, request, lang))
+
+
+def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page: int) -> str:
+    """One page of a list: its head with the count of all, its lines, and the command for the next page."""
+    cat = turn.svc.catalog
+    more = [cat.text(lang, "list.more", page=page + 1)] if page * PAGE < total else []
+    return "\n".join([cat.text(lang, head, count=total), *lines, *more])
