@@ -62,15 +62,26 @@ def parse_command(text: str, *, private: bool) -> Command | None:
             tail, raw_tail = tail[suffix.end():], raw_tail[suffix.end():]
         skip = len(tail) - len(tail.lstrip())
         tail, raw_tail = tail[skip:], raw_tail[skip:]
+        if verb in TAKES_TEXT:  # 绑定群 3号楼, 绑定群 3, 绑定 7731: the text is the argument, not a number
+            rest = raw_tail.strip()
+            return Command(verb, None, rest, slash) if slash or private or _said_in_group(verb, rest) else None
         match = _NUMBER.match(tail)
         number = int(match.group(1)) if match else None
         rest = (raw_tail[match.end():] if match else raw_tail).strip()
         if number is None and not (slash or private):
             return None
-        if number is None and verb not in NEEDS_NUMBER and verb not in TAKES_TEXT and rest and not slash:
+        if number is None and verb not in NEEDS_NUMBER and rest and not slash:
             return None
         return Command(verb, number, rest, slash)
     return None
+
+
+def _said_in_group(verb: str, rest: str) -> bool:
+    """Whether a binding command without its slash is one in a group: 绑定群 alone or with a building number
+    (绑定群里的人 is chatter), 绑定 with something after it (the dispatcher keeps only a real binding code)."""
+    if verb == "bindchat":
+        return not rest or any(ch.isdigit() for ch in rest)
+    return bool(rest)
 
 
 _SCORES = [

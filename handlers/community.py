@@ -199,7 +199,7 @@ def _cross_reference_problems(c: Community):
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         yield f"members: the id {dup!r} is used more than once"
     for i, m in enumerate(c.members):
-        if not m.contacts:
+        if not m.contacts and not m.bind_code:  # a bind_code lets them bind an account themselves
             yield f"members[{i}].contacts: {m.id!r} has no contact on any channel (console, telegram or wechat)"
     known = set(ids)
     grid_ids = [g.id for g in c.grids]

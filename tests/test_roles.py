@@ -1,7 +1,11 @@
 """Who may see and do what: details, each role's work list, binding accounts and chats."""
 from __future__ import annotations
 
+import yaml
+
+from bot.settings import Settings
 from storage.uow import UnitOfWork
+from tests.conftest import ROOT, Console
 
 REFUSED = "抱歉，只有 诉求#1 的负责人、网格长或书记可以这样操作。"
 
@@ -53,3 +57,50 @@ def test_a_long_work_list_shows_ten_overdue_first_then_newest_and_pages_on(conso
     sent = console.run("我的 2")
     assert console.seen_by("李建国", sent)[0].split("\n") == [
         "待我处理（12）：", "#3 电力照明·1号楼·处理中·11-25 10:00 前办结", "#2 水管·1号楼·处理中·11-25 10:00 前办结"]
+
+
+def console_with(tmp_path, clock, edit) -> Console:
+    """A console bot on the shipped config as `edit` changes it."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+    edit(data)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    settings = Settings.load(path, env={}).model_copy(update={"database_url": f"sqlite:///{tmp_path / 'b.db'}"})
+    return Console(settings, clock)
+
+
+def test_the_secretary_binds_a_group_the_way_the_readme_says_and_a_resident_is_refused(console):
+    sent = console.run("/as 赵书记\n/in 新5号楼群\n绑定群 5号楼\n/in 新8号楼群\n绑定群 8\n/in 新3号楼群\n绑定群")
+    assert console.in_chat("新5号楼群", sent) == ["本群已绑定到 5号楼，群里反映的问题会自动记到这里的楼栋。"]
+    assert console.in_chat("新8号楼群", sent) == ["本群已绑定到 8号楼，群里反映的问题会自动记到这里的楼栋。"]
+    assert console.in_chat("新3号楼群", sent)[0].startswith("请写上楼号，例如「/bindchat 3号楼」")
+    sent = console.run("/as 王阿姨\n/in 新3号楼群\n绑定群 3号楼\n绑定群里的人都在吗")
+    assert console.in_chat("新3号楼群", sent) == [
+        "抱歉，只有社区书记或网格长可以绑定楼栋群（工作人员请先在和我的私聊里发「/bind 绑定码」）。"]
+    sent = console.run("/as 李大爷\n/in 新5号楼群\n#投诉 电梯坏了")
+    assert console.in_chat("新5号楼群", sent)[0].startswith("收到，已登记为 诉求#1（电梯·5号楼）")
+
+
+def test_a_binding_code_posted_in_a_group_is_voided_and_its_owner_told_privately(tmp_path, clock):
+    def codes(data):
+        for member in data["members"]:
+            if member["id"] == "li_jianguo":
+                member["bind_code"] = "LI-7731"
+            if member["id"] == "zhang_wei":  # not bound to any account yet: only a code
+                member["bind_code"], member["contacts"] = "8642", {}
+    console = console_with(tmp_path, clock, codes)
+    sent = console.run("绑定 LI-7731\n绑定手机号怎么弄")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "绑定码不能发在群里，这个码已作废。请私下向社区书记要一个新码，在和我的私聊里发「/bind 新码」。"]
+    assert console.seen_by("李建国", sent)[-1].startswith("您的绑定码刚才被发在了群「3号楼业主群」里，已作废")
+    assert "config.yaml" in console.seen_by("李建国", sent)[-1] and not console.seen_by("赵书记", sent)
+    sent = console.run("/as 李建国\n/in 私聊\n/bind LI-7731")
+    assert console.seen_by("李建国", sent) == ["这个绑定码已经用过了，请向社区书记要一个新的。"]
+
+    sent = console.run("/as 王阿姨\n/in 3号楼业主群\n/bind 8642")  # a numeric code, and its owner has no chat yet
+    assert console.in_chat("3号楼业主群", sent)[0].startswith("绑定码不能发在群里")
+    [told] = console.seen_by("赵书记", sent)
+    assert told.startswith("张伟 的绑定码刚才被发在了群「3号楼业主群」里，已作废。") and "zhang_wei" in told
+    sent = console.run("/as 张伟\n/in 私聊\n绑定 8642")
+    assert console.seen_by("张伟", sent) == ["这个绑定码已经用过了，请向社区书记要一个新的。"]
+    console.app.db.dispose()
