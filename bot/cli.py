@@ -16,6 +16,7 @@ from bot.channels.telegram import telegram_channel
 from bot.channels.wechat import wechat_channel
 from bot.scheduler import make_scheduler
 from bot.settings import ConfigError, Settings
+from handlers.catalog import Catalog
 from handlers.clock import FakeClock, SystemClock
 from handlers.intake import Reader
 
@@ -120,8 +121,9 @@ def check_config(config: Path = CONFIG) -> None:
     """Check config.yaml and say exactly what is wrong, key by key."""
     settings = _settings(config)
     c = settings.community
-    typer.echo(f"{config} is fine: {c.community.name}, {len(c.grids)} grids, "
-               f"{sum(len(g.buildings) for g in c.grids)} buildings, {len(c.members)} members, {len(c.chats)} chats.")
+    typer.echo(Catalog.load().text(c.community.language, "config.fine", path=config, name=c.community.name,
+                                   grids=len(c.grids), buildings=sum(len(g.buildings) for g in c.grids),
+                                   members=len(c.members), chats=len(c.chats)))
 
 
 @cli.command()
