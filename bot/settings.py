@@ -118,6 +118,11 @@ class Settings(BaseModel):
         channel_settings = _validated(ChannelSettings, channels, data, ("channels",), found)
         found += [Problem("database", None, str(key), "unknown_key", {"known": "path, spool"}) for key in database
                   if key not in ("path", "spool")]
+        if community and channel_settings and channel_settings.console.chat:  # where the console starts
+            names = [c.console for c in community.chats if c.console]
+            if channel_settings.console.chat not in names:
+                found.append(Problem("channels", None, "console.chat", "unknown_chat",
+                                     {"value": channel_settings.console.chat, "known": "、".join(names)}))
         if found:
             raise ConfigError(path, [tell(catalog, lang, p) for p in found], lang)
         db_file = (path.parent / database.get("path", "doorstep.db")).resolve()
