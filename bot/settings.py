@@ -77,7 +77,7 @@ class WeChatSettings(BaseModel):
 class ChannelSettings(BaseModel):
     """Which channels run, and their non-secret options."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")  # a misspelt channel (telgram:) must not be silently left off
     console: ConsoleSettings = ConsoleSettings()
     telegram: TelegramSettings = TelegramSettings()
     wechat: WeChatSettings = WeChatSettings()
@@ -102,13 +102,13 @@ class Settings(BaseModel):
         try:
             data = yaml.safe_load(path.read_text("utf-8")) or {}
         except FileNotFoundError:
-            raise _failed(catalog, path, Problem("", None, None, "file_missing")) from None
+            raise _failed(catalog, path, "file_missing") from None
         except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, not UTF-8
-            raise _failed(catalog, path, Problem("", None, None, "unreadable", {"error": _one_line(error)})) from None
+            raise _failed(catalog, path, "unreadable", error=_one_line(error)) from None
         except yaml.YAMLError as error:
-            raise _failed(catalog, path, Problem("", None, None, "not_yaml", {"error": _one_line(error)})) from None
+            raise _failed(catalog, path, "not_yaml", error=_one_line(error)) from None
         if not isinstance(data, dict):
-            raise _failed(catalog, path, Problem("", None, None, "not_mapping"))
+            raise _failed(catalog, path, "not_mapping")
         info = data.get("community")
         lang = info.get("language") if isinstance(info, dict) and info.get("language") in LANGUAGES else "zh-CN"
         channels = data.pop("channels", {}) or {}
@@ -139,8 +139,9 @@ def _validated(model: type[BaseModel], part: Any, data: dict, prefix: tuple[str,
         return None
 
 
-def _failed(catalog: Catalog, path: Path, problem: Problem) -> ConfigError:
-    return ConfigError(path, [catalog.text("zh-CN", f"config.problem.{problem.what}", **problem.params)])
+def _failed(catalog: Catalog, path: Path, what: str, **params: str) -> ConfigError:
+    """The file itself cannot be read: nothing tells the community's language yet."""
+    return ConfigError(path, [catalog.text(None, f"config.problem.{what}", **params)])
 
 
 def _one_line(error: Exception) -> str:

@@ -185,8 +185,11 @@ def work_list(t: Turn, page: int) -> str:
     role = t.person.role
     requests, total = t.uow.requests.work_of(t.person.id, t.now, escalated_from=rung, unplaced=role == "leader",
                                              overdue=role == "secretary", page=page, size=PAGE)
-    lines = [line(t, r, t.lang) for r in requests]
-    lines = [t.say.text(t.lang, "list.overdue", line=text) if r.state in lifecycle.WORKING and overdue(r, t.now)
-             else text for r, text in zip(requests, lines)]
     head = {"leader": "mine.work_leader", "secretary": "mine.work_secretary"}.get(role, "mine.work")
-    return listing(t, t.lang, head, lines, total, page)
+    return listing(t, t.lang, head, [_work_line(t, r) for r in requests], total, page)
+
+
+def _work_line(t: Turn, request: Request) -> str:
+    text = line(t, request, t.lang)
+    late = request.state in lifecycle.WORKING and overdue(request, t.now)
+    return t.say.text(t.lang, "list.overdue", line=text) if late else text

@@ -111,11 +111,15 @@ def test_swapped_quiet_hours_and_a_close_before_the_last_reask(tmp_path):
     ]
 
 
-def test_the_console_starting_in_a_chat_that_is_not_configured(tmp_path):
+def test_the_console_starting_in_a_chat_that_is_not_configured_and_a_misspelt_channel(tmp_path):
     def change(d):
         d["channels"]["console"]["chat"] = "3号楼群"
     assert problems_with(tmp_path, change) == [
         "channels.console.chat：没有 console 名为 '3号楼群' 的群（可用：3号楼业主群、5号楼业主群、8号楼业主群、幸福里大群）"]
+
+    def typo(d):
+        d["channels"]["telgram"] = d["channels"].pop("telegram")
+    assert problems_with(tmp_path, typo) == ["channels.telgram：未知的键（拼写有误？）"]
 
 
 def test_an_english_community_is_told_in_english_naming_items_by_id(tmp_path):
