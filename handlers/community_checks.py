@@ -50,6 +50,9 @@ def _members(c) -> Iterator[Problem]:
             yield Problem("members", m.id, "contacts", "no_contact")
     for channel in CHANNELS:
         yield from _twice("members", [(m.id, m.contacts.get(channel)) for m in c.members], f"contacts.{channel}")
+    for m in c.members:
+        if not _telegram_id(m.contacts.get("telegram")):
+            yield Problem("members", m.id, "contacts.telegram", "not_telegram_id", {"value": m.contacts["telegram"]})
     yield from _twice("members", [(m.id, m.bind_code) for m in c.members], "bind_code")
 
 
@@ -72,9 +75,16 @@ def _chats(c) -> Iterator[Problem]:
     for channel in CHANNELS:
         yield from _twice("chats", [(ch.id, getattr(ch, channel)) for ch in c.chats], channel)
     for ch in c.chats:
+        if not _telegram_id(ch.telegram):
+            yield Problem("chats", ch.id, "telegram", "not_telegram_id", {"value": ch.telegram})
         for b in ch.buildings:
             if b not in buildings:
                 yield Problem("chats", ch.id, "buildings", "building_unknown", {"value": b})
+
+
+def _telegram_id(value: str | None) -> bool:
+    """Telegram names users and groups by number (a group's is negative); an @username reaches nobody."""
+    return value is None or value.removeprefix("-").isdigit()
 
 
 def _categories(c, categories: tuple[str, ...]) -> Iterator[Problem]:

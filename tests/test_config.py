@@ -92,8 +92,10 @@ def test_the_same_chat_contact_or_code_twice_is_named_by_id(tmp_path):
         d["members"][1]["contacts"] = {"console": "李建国"}
         d["members"][3]["bind_code"] = d["members"][4]["bind_code"] = "CODE-1"
         d["escalation"] = ["wang_qiang", "wang_qiang"]
+        d["members"][5]["contacts"]["telegram"] = "@chenzhiyuan"
     assert problems_with(tmp_path, change) == [
         "成员 'zhang_wei' 的 contacts.console：'李建国' 已被 'li_jianguo' 使用",
+        "成员 'chen_zhiyuan' 的 contacts.telegram：'@chenzhiyuan' 不是 Telegram 的数字 id（用户是正数，群是以 -100 开头的负数；@用户名 不行）",
         "成员 'zhao_hongmei' 的 bind_code：'CODE-1' 已被 'wang_qiang' 使用",
         "群 'b5' 的 console：'3号楼业主群' 已被 'b3' 使用",
         "群 'b8' 的 telegram：'-1003' 已被 'b3' 使用",
