@@ -161,7 +161,8 @@ class Community(_Strict):
     def _consistent(self) -> Community:
         found = list(problems(self, CATEGORIES))
         if found:  # the Problems ride along, to be told in the community's language (bot/settings.py)
-            raise PydanticCustomError("inconsistent", "{count} inconsistencies", {"count": len(found), "problems": found})
+            raise PydanticCustomError("inconsistent", "{count} inconsistencies",
+                                      {"count": len(found), "problems": found})
         return self
 
     @cached_property

@@ -55,8 +55,8 @@ def test_an_unreadable_config_a_console_less_script_and_a_silent_database_are_on
     code, lines = doorstep(monkeypatch, capsys, "check-config", "--config", str(tmp_path))
     assert code == 2 and len(lines) == 1 and lines[0].startswith(f"{tmp_path}：无法读取（")
     config = tmp_path / "config.yaml"
-    config.write_text((ROOT / "config.yaml").read_text("utf-8").replace("console: {enabled: true", "console: {enabled: false"),
-                      "utf-8")
+    shipped = (ROOT / "config.yaml").read_text("utf-8")
+    config.write_text(shipped.replace("console: {enabled: true", "console: {enabled: false"), "utf-8")
     script = tmp_path / "script.txt"
     script.write_text("#投诉 3号楼电梯坏了\n", "utf-8")
     code, lines = doorstep(monkeypatch, capsys, "run", "--config", str(config), "--script", str(script))

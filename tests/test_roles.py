@@ -10,7 +10,7 @@ from tests.conftest import ROOT, Console
 REFUSED = "抱歉，只有 诉求#1 的负责人、网格长或书记可以这样操作。"
 
 
-def test_the_grid_member_sees_the_details_of_a_wish_in_his_grid_a_volunteer_claimed(console):
+def test_the_grid_member_sees_and_acts_on_a_wish_in_his_grid_a_volunteer_claimed(console):
     console.run("#微心愿 我是3号楼独居老人，想请人帮忙换一下厨房的灯泡")
     sent = console.run("/as 陈志远\n/in 私聊\n详情 1")  # offered to him: he may look before he claims
     assert console.seen_by("陈志远", sent)[0].startswith("诉求#1 微心愿·生活帮扶·3号楼")
@@ -20,6 +20,9 @@ def test_the_grid_member_sees_the_details_of_a_wish_in_his_grid_a_volunteer_clai
     assert len(shown) == 1 and shown[0].startswith("诉求#1 微心愿·生活帮扶·3号楼") and "孙丽" in shown[0]
     assert console.seen_by("张伟", sent) == [REFUSED]  # another grid's member
     assert console.seen_by("陈志远", sent) == [REFUSED]  # taken by another volunteer: no longer his to read
+    sent = console.run("/as 李建国\n上报 1 志愿者联系不上老人，需要社区出面")  # and he may act on it
+    assert console.seen_by("李建国", sent) == ["诉求#1 已上报（第 1 级）。"]
+    assert any("已上报到您" in text for text in console.seen_by("王强", sent))
 
 
 def test_the_leader_and_the_secretary_each_have_a_list_of_what_waits_for_them(console):

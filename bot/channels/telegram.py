@@ -264,7 +264,8 @@ def telegram_channel(settings: Settings) -> TelegramChannel | None:
     token = settings.env.get("TELEGRAM_BOT_TOKEN")
     if not (settings.channels.telegram.enabled and token):
         return None
-    return TelegramChannel(token, settings.channels.telegram, webhook_secret=settings.env.get("TELEGRAM_WEBHOOK_SECRET"),
+    return TelegramChannel(token, settings.channels.telegram,
+                           webhook_secret=settings.env.get("TELEGRAM_WEBHOOK_SECRET"),
                            staff_chats=staff_chats(settings.community))
 
 
