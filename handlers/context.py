@@ -65,12 +65,14 @@ class Turn:
                 or (grid is not None and grid.member == person.staff_id))
 
     def may_see(self, request: Request, person: Person | None = None) -> bool:
-        """Who may read a request's details: whoever may act on it, its reporter, and, while a micro-wish waits to
-        be claimed, the grid's volunteers it was offered to."""
+        """Who may read a request's details: whoever may act on it, its reporter, those its category informs (the
+        property desk), and, while a micro-wish waits to be claimed, the grid's volunteers it was offered to."""
         person = person or self.person
         if person is None:
             return False
         if person.id == request.reporter_id or self.may_manage(request, person):
+            return True
+        if person.staff_id is not None and person.staff_id in self.community.categories[request.category].inform:
             return True
         grid = self.community.grid(request.grid) if request.grid else None
         return (grid is not None and request.kind == "wish" and request.state == "assigned"

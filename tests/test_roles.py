@@ -25,6 +25,12 @@ def test_the_grid_member_sees_and_acts_on_a_wish_in_his_grid_a_volunteer_claimed
     assert any("已上报到您" in text for text in console.seen_by("王强", sent))
 
 
+def test_the_property_desk_a_category_informs_may_read_its_details(console):
+    sent = console.run("#投诉 3号楼门口垃圾三天没清运了\n/as 物业客服\n/in 私聊\n详情 1")
+    told = console.seen_by("物业客服", sent)
+    assert told[0].startswith("知会：诉求#1（环境卫生·3号楼）") and told[1].startswith("诉求#1 诉求·环境卫生·3号楼")
+
+
 def test_the_leader_and_the_secretary_each_have_a_list_of_what_waits_for_them(console):
     console.run("#投诉 3号楼电梯坏了\n/in 幸福里大群\n#投诉 水管漏水了")  # #2 has no place yet
     console.run("/advance 61m")  # #1 unclaimed past its respond-by: escalated to the leader
