@@ -33,10 +33,20 @@ def bind(t: Turn, cmd: Command) -> None:
                 role=t.svc.catalog.label(staff.language, "role", staff.role))
 
 
-def heard(cmd: Command, msg: Inbound, community: Community) -> bool:
-    """Whether to answer a command; `绑定 X` typed in a group only when X is a binding code, which must then be
-    voided (绑定手机号 is chatter)."""
-    return cmd.verb != "bind" or msg.is_private or cmd.slash or _owner(community, cmd.rest) is not None
+def screened(cmd: Command | None, msg: Inbound, community: Community) -> Command | None:
+    """The command to act on. In a group, a message with someone's binding code in it, however put, is a binding
+    to refuse (and the code to void); `绑定 X` without one is chatter (绑定手机号)."""
+    if msg.is_private:
+        return cmd
+    code = next((m.bind_code for m in community.members if m.bind_code and _said(m.bind_code, msg.text)), None)
+    if code is not None:
+        return Command("bind", None, code, True)
+    return None if cmd is not None and cmd.verb == "bind" and not cmd.slash else cmd
+
+
+def _said(code: str, text: str) -> bool:
+    """The code as a word of its own: 1234 is not in 13812341234. (Every group message asks: `in` first is cheap.)"""
+    return code in text and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text) is not None
 
 
 def _owner(community: Community, code: str) -> Member | None:

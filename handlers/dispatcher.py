@@ -70,8 +70,8 @@ class Dispatcher:
         text = msg.text.strip()
         if not text:  # a photo alone: in a group it is chatter; in private, say how to send it with words
             return partial(_answer, "help.photo_only", {}) if msg.is_private and msg.attachments else None
-        cmd = parse_command(text, private=msg.is_private)
-        if cmd is not None and binding.heard(cmd, msg, self.svc.community):
+        cmd = binding.screened(parse_command(text, private=msg.is_private), msg, self.svc.community)
+        if cmd is not None:
             return partial(_command, cmd)
         reading = self.svc.reader.read(text, mentioned=msg.mentions_bot)
         short = parse_offer_answer(text) is not None or parse_rating(text) is not None

@@ -113,3 +113,17 @@ def test_a_binding_code_posted_in_a_group_is_voided_and_its_owner_told_privately
     sent = console.run("/as 张伟\n/in 私聊\n绑定 8642")
     assert console.seen_by("张伟", sent) == ["这个绑定码已经用过了，请向社区书记要一个新的。"]
     console.app.db.dispose()
+
+
+def test_a_binding_code_mentioned_in_passing_in_a_group_is_voided_too(tmp_path, clock):
+    def codes(data):
+        for member in data["members"]:
+            if member["id"] == "li_jianguo":
+                member["bind_code"] = "1234"
+    console = console_with(tmp_path, clock, codes)
+    sent = console.run("/as 李建国\n我的码是 1234，怎么用？\n/as 王阿姨\n我电话13812341234")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "绑定码不能发在群里，这个码已作废。请私下向社区书记要一个新码，在和我的私聊里发「/bind 新码」。"]
+    sent = console.run("/as 李建国\n/in 私聊\n绑定 1234")
+    assert console.seen_by("李建国", sent)[-1] == "这个绑定码已经用过了，请向社区书记要一个新的。"
+    console.app.db.dispose()
