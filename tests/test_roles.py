@@ -67,8 +67,8 @@ def test_a_long_work_list_shows_ten_overdue_first_then_newest_and_pages_on(conso
     assert lines[1].startswith("⚠️ #1 ") and [x.split()[0] for x in lines[2:11]] == [f"#{n}" for n in range(12, 3, -1)]
     assert lines[-1] == "更多：我的 2"
     sent = console.run("我的 2")
-    assert console.seen_by("李建国", sent)[0].split("\n") == [
-        "待我处理（12）：", "#3 电力照明·1号楼·处理中·11-25 10:00 前办结", "#2 水管·1号楼·处理中·11-25 10:00 前办结"]
+    page_two = console.seen_by("李建国", sent)[0].split("\n")
+    assert page_two[0] == "待我处理（12）：" and [x.split()[0] for x in page_two[1:]] == ["#3", "#2"]
 
 
 def console_with(tmp_path, clock, edit) -> Console:
