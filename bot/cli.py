@@ -1,4 +1,4 @@
-"""The command line: run, digest, check-config, read."""
+"""The command line: run, digest, check-config, read. Every mistake is told in one line, with a non-zero exit."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from alembic.util import CommandError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel, ConsoleSession
@@ -16,6 +19,7 @@ from bot.channels.telegram import telegram_channel
 from bot.channels.wechat import wechat_channel
 from bot.scheduler import make_scheduler
 from bot.settings import ConfigError, Settings
+from handlers.catalog import Catalog
 from handlers.clock import FakeClock, SystemClock
 from handlers.intake import Reader
 
@@ -33,6 +37,42 @@ def _settings(path: Path) -> Settings:
         raise typer.Exit(2) from None
 
 
+def _fail(settings: Settings, key: str, code: int = 1, **params) -> typer.Exit:
+    """Say what went wrong in one line, in the community's language; the Exit to raise."""
+    typer.echo(Catalog.load().text(settings.community.community.language, f"cli.{key}", **params), err=True)
+    return typer.Exit(code)
+
+
+def _app(settings: Settings, **kw) -> App:
+    """build_app, with a database that cannot be used told in one line rather than a traceback."""
+    url = settings.database_url
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "DATABASE_URL"  # unparsable: it may hold a password in any place
+    try:
+        return build_app(settings, **kw)
+    except (ArgumentError, ImportError) as error:  # not a URL, or no driver for it
+        raise _fail(settings, "database_url", url=shown, error=_first_line(error)) from None
+    except (SQLAlchemyError, CommandError, OSError) as error:  # no answer, refused, unknown schema, no file
+        raise _fail(settings, "database_down", url=shown,
+                    error=_first_line(getattr(error, "orig", None) or error)) from None
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
+
+
+def _script(settings: Settings, path: Path) -> list[str]:
+    try:
+        return path.read_text("utf-8").splitlines()
+    except FileNotFoundError:
+        raise _fail(settings, "script_missing", 2, path=path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(settings, "script_unreadable", 2, path=path, error=_first_line(error)) from None
+
+
 @cli.command()
 def run(config: Path = CONFIG,
         script: Path | None = typer.Option(None, help="Play a console script file instead of reading the terminal."),
@@ -43,6 +83,9 @@ def run(config: Path = CONFIG,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
     console_settings = settings.channels.console
+    if script is not None and not console_settings.enabled:
+        raise _fail(settings, "script_needs_console", 2)
+    lines = _script(settings, script) if script else None
     dev = console_settings.dev if dev is None else dev
     clock = FakeClock(SystemClock().now()) if dev else SystemClock()
     channels: dict = {}
@@ -53,12 +96,11 @@ def run(config: Path = CONFIG,
         channels["telegram"] = telegram
     if wechat := wechat_channel(settings):
         channels["wechat"] = wechat
-    app = build_app(settings, clock=clock, channels=channels)
+    app = _app(settings, clock=clock, channels=channels)
     if dev:  # a dev session goes on from the day an earlier one moved to, never back in time
         _resume_dev_time(app)
     session = (ConsoleSession(app, console, speaker=console_settings.speaker, chat=console_settings.chat,
                               echo=script is not None) if console else None)
-    lines = script.read_text("utf-8").splitlines() if script else None
     asyncio.run(_serve(app, session, lines))
 
 
@@ -102,17 +144,21 @@ def digest(config: Path = CONFIG,
     """Print the digest due at a moment (yesterday's figures) without sending it."""
     settings = _settings(config)
     clock = FakeClock(SystemClock().now())
-    app = build_app(settings, clock=clock)
-    if at is not None:
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            typer.echo(f"--at: not a date and time: {at!r} (write e.g. 2026-11-23T08:00)", err=True)
-            raise typer.Exit(2) from None
-        clock.now_is(moment if moment.tzinfo else moment.replace(tzinfo=settings.community.zone))
+    moment = _moment(settings, at) if at is not None else None
+    app = _app(settings, clock=clock)
+    if moment is not None:
+        clock.now_is(moment)
     elif settings.channels.console.enabled and settings.channels.console.dev and (moved_to := app.dev_time()):
         clock.now_is(moved_to)  # after a dev-mode console session: the day it was moved to
     typer.echo(app.digest_text())
+
+
+def _moment(settings: Settings, at: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise _fail(settings, "bad_at", 2, at=at) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.community.zone)
 
 
 @cli.command("check-config")
@@ -120,8 +166,9 @@ def check_config(config: Path = CONFIG) -> None:
     """Check config.yaml and say exactly what is wrong, key by key."""
     settings = _settings(config)
     c = settings.community
-    typer.echo(f"{config} is fine: {c.community.name}, {len(c.grids)} grids, "
-               f"{sum(len(g.buildings) for g in c.grids)} buildings, {len(c.members)} members, {len(c.chats)} chats.")
+    typer.echo(Catalog.load().text(c.community.language, "config.fine", path=config, name=c.community.name,
+                                   grids=len(c.grids), buildings=sum(len(g.buildings) for g in c.grids),
+                                   members=len(c.members), chats=len(c.chats)))
 
 
 @cli.command()
@@ -130,7 +177,7 @@ def read(config: Path = CONFIG) -> None:
     settings = _settings(config)
     community = settings.community
     reader = Reader.from_file(bot_name=community.community.bot_name)
-    for raw in sys.stdin:
+    for raw in _stdin_lines(settings):
         raw = raw.strip()
         if not raw:
             continue
@@ -148,6 +195,24 @@ def read(config: Path = CONFIG) -> None:
         typer.echo(json.dumps({"text": text, **record}, ensure_ascii=False))
 
 
+def _stdin_lines(settings: Settings):
+    try:
+        yield from sys.stdin
+    except UnicodeDecodeError:
+        raise _fail(settings, "stdin_not_text", 2) from None
+
+
 def main() -> None:
-    """Entry point of `doorstep` and `python -m bot`."""
-    cli()
+    """Entry point of `doorstep` and `python -m bot`: a mistake on the command line is one line, not a usage box."""
+    if not sys.argv[1:]:  # what the commands are, rather than an error
+        cli(["--help"], prog_name="doorstep", standalone_mode=False)
+        sys.exit(2)
+    try:
+        code = cli(prog_name="doorstep", standalone_mode=False)
+    except typer.TyperException as error:  # click's, as typer ships it: an unknown option, a missing value, …
+        ctx = getattr(error, "ctx", None)
+        typer.echo(f"{ctx.command_path if ctx else 'doorstep'}: " + " ".join(error.format_message().split()), err=True)
+        code = getattr(error, "exit_code", 2)
+    except typer.Abort:
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

@@ -132,7 +132,7 @@ class OutboxSender:
         await self._pace(channel, row.chat_id)
         message = Outbound(channel=row.channel, chat_id=row.chat_id, text=row.text, outbox_id=row.id,
                            choices=tuple(Choice(label, reply) for label, reply in row.choices),
-                           mention_ids=tuple(row.mention_ids))
+                           mention_ids=tuple(row.mention_ids), purpose=row.purpose)
         stale = self.clock.now() - row.created_at >= GIVE_UP_AFTER
         try:
             platform_id = await channel.send(message)

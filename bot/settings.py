@@ -8,20 +8,27 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.config_problems import from_pydantic, tell
+from handlers.catalog import LANGUAGES, Catalog
 from handlers.community import Community
+from handlers.community_checks import Problem
 from handlers.errors import DoorstepError
 
 
 class ConfigError(DoorstepError):
-    """config.yaml cannot be used; `problems` lists 'key: what is wrong'."""
+    """config.yaml cannot be used; `problems` are one line each, in the community's language."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path, self.problems = path, problems
+    def __init__(self, path: Path, problems: list[str], lang: str = "zh-CN") -> None:
+        self.path, self.problems, self.lang = path, problems, lang
         super().__init__(f"{path}: " + "; ".join(problems))
 
     def explain(self) -> str:
-        """A message for the person starting the bot."""
-        return f"config {self.path} has {len(self.problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
+        """A message for the person starting the bot: one line for one problem, else a line for each."""
+        catalog = Catalog.load()
+        if len(self.problems) == 1:
+            return catalog.text(self.lang, "config.single", path=self.path, problem=self.problems[0])
+        head = catalog.text(self.lang, "config.header", path=self.path, count=len(self.problems))
+        return head + "".join(f"\n  - {p}" for p in self.problems)
 
 
 class ConsoleSettings(BaseModel):
@@ -70,7 +77,7 @@ class WeChatSettings(BaseModel):
 class ChannelSettings(BaseModel):
     """Which channels run, and their non-secret options."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")  # a misspelt channel (telgram:) must not be silently left off
     console: ConsoleSettings = ConsoleSettings()
     telegram: TelegramSettings = TelegramSettings()
     wechat: WeChatSettings = WeChatSettings()
@@ -91,38 +98,51 @@ class Settings(BaseModel):
         """Read and check config.yaml; raise ConfigError naming every bad key."""
         path = Path(path)
         env = dict(os.environ if env is None else env)
+        catalog = Catalog.load()
         try:
             data = yaml.safe_load(path.read_text("utf-8")) or {}
         except FileNotFoundError:
-            raise ConfigError(path, ["file not found"]) from None
+            raise _failed(catalog, path, "file_missing") from None
+        except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, not UTF-8
+            raise _failed(catalog, path, "unreadable", error=_one_line(error)) from None
         except yaml.YAMLError as error:
-            raise ConfigError(path, [f"not valid YAML: {error}"]) from None
+            raise _failed(catalog, path, "not_yaml", error=_one_line(error)) from None
         if not isinstance(data, dict):
-            raise ConfigError(path, ["the file must be a mapping of keys (community:, members:, …)"])
+            raise _failed(catalog, path, "not_mapping")
+        info = data.get("community")
+        lang = info.get("language") if isinstance(info, dict) and info.get("language") in LANGUAGES else "zh-CN"
         channels = data.pop("channels", {}) or {}
         database = data.pop("database", {}) or {}
-        problems: list[str] = []
-        community = _validated(Community, data, "", problems)
-        channel_settings = _validated(ChannelSettings, channels, "channels.", problems)
-        problems += [f"database.{key}: unknown key (known: path, spool)" for key in database
-                     if key not in ("path", "spool")]
-        if problems:
-            raise ConfigError(path, problems)
+        found: list[Problem] = []
+        community = _validated(Community, data, data, (), found)
+        channel_settings = _validated(ChannelSettings, channels, data, ("channels",), found)
+        found += [Problem("database", None, str(key), "unknown_key", {"known": "path, spool"}) for key in database
+                  if key not in ("path", "spool")]
+        if community and channel_settings and channel_settings.console.chat:  # where the console starts
+            names = [c.console for c in community.chats if c.console]
+            if channel_settings.console.chat not in names:
+                found.append(Problem("channels", None, "console.chat", "unknown_chat",
+                                     {"value": channel_settings.console.chat, "known": "、".join(names)}))
+        if found:
+            raise ConfigError(path, [tell(catalog, lang, p) for p in found], lang)
         db_file = (path.parent / database.get("path", "doorstep.db")).resolve()
         url = env.get("DATABASE_URL") or f"sqlite:///{db_file}"
         spool = (path.parent / database.get("spool", "doorstep-spool.jsonl")).resolve()
         return cls(community=community, channels=channel_settings, database_url=url, spool_path=spool, env=env)
 
 
-def _validated(model: type[BaseModel], data: Any, prefix: str, problems: list[str]):
+def _validated(model: type[BaseModel], part: Any, data: dict, prefix: tuple[str, ...], found: list[Problem]):
     try:
-        return model.model_validate(data)
+        return model.model_validate(part)
     except ValidationError as error:
-        for item in error.errors():
-            key = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in item["loc"]).lstrip(".")
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "value_error" and not item["loc"]:
-                problems.extend(message.split("; "))
-            else:
-                problems.append(f"{key or '(top level)'}: {message}")
+        found.extend(from_pydantic(error, data, prefix))
         return None
+
+
+def _failed(catalog: Catalog, path: Path, what: str, **params: str) -> ConfigError:
+    """The file itself cannot be read: nothing tells the community's language yet."""
+    return ConfigError(path, [catalog.text(None, f"config.problem.{what}", **params)])
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())

@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 
 from handlers.commands import Command
+from handlers.community import Community, Member
 from handlers.context import Turn
 from handlers.errors import NotAllowed, UserError
+from handlers.messages import Inbound
 
 _BUILDING = re.compile(r"(\d{1,3})")
 
@@ -16,17 +18,55 @@ def bind(t: Turn, cmd: Command) -> None:
     if not code:  # a plain /start: the first hello in a private chat
         t.reply("help.staff" if t.staff_role() else "help.resident")
         return
+    member = _owner(t.community, code)
     if not t.msg.is_private:
-        raise UserError("bind.private_only")
-    member = next((m for m in t.community.members if m.bind_code and m.bind_code == code), None)
+        if member is None:
+            raise UserError("bind.private_only")
+        return _void(t, member, code)
     if member is None:
         raise UserError("bind.unknown")
     if not t.uow.ledger.use_code(code, t.now):
         raise UserError("bind.used")
     staff = t.uow.people.by_staff_id(member.id)
     t.uow.people.link(staff, t.msg.channel, t.msg.sender_id, t.msg.chat_id, t.now)
-    t.say.reply(t.msg, staff.language, "bind.done", name=staff.name,
+    t.say.reply(t.msg, staff.language, "bind.done", purpose="bound", name=staff.name,
                 role=t.svc.catalog.label(staff.language, "role", staff.role))
+
+
+def screened(cmd: Command | None, msg: Inbound, community: Community) -> Command | None:
+    """The command to act on. In a group, a message with someone's binding code in it, however put, is a binding
+    to refuse (and the code to void); `绑定 X` without one is chatter (绑定手机号)."""
+    if msg.is_private:
+        return cmd
+    code = next((m.bind_code for m in community.members if m.bind_code and _said(m.bind_code, msg.text)), None)
+    if code is not None:
+        return Command("bind", None, code, True)
+    return None if cmd is not None and cmd.verb == "bind" and not cmd.slash else cmd
+
+
+def _said(code: str, text: str) -> bool:
+    """The code as a word of its own: 1234 is not in 13812341234. (Every group message asks: `in` first is cheap.)"""
+    return code in text and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text) is not None
+
+
+def _owner(community: Community, code: str) -> Member | None:
+    return next((m for m in community.members if m.bind_code and m.bind_code == code), None) if code else None
+
+
+def _void(t: Turn, member: Member, code: str) -> None:
+    """A binding code posted where others read it: spend it so nobody can take the account with it, say so in
+    the group without naming whose it was, and tell its owner privately (or, before the owner has a private chat
+    with the bot, the secretary) that a new code must be set in config.yaml."""
+    t.uow.ledger.use_code(code, t.now)
+    t.reply("bind.code_in_group")
+    owner = t.uow.people.by_staff_id(member.id)
+    chat = t.msg.chat_title or t.msg.chat_id
+    if owner is not None and t.uow.people.private_address(owner.id) is not None:
+        t.say.to_person(owner, "bind.code_voided", urgent=True, chat=chat, id=member.id)
+        return
+    secretary = t.community.first_with_role("secretary")
+    if secretary is not None and secretary.id != member.id:
+        t.say.to_staff(secretary.id, "bind.code_voided_secretary", chat=chat, name=member.name, id=member.id)
 
 
 def bind_chat(t: Turn, cmd: Command) -> None:

@@ -26,7 +26,8 @@ VERBS: dict[str, tuple[str, ...]] = {
 }
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
                           "withdraw", "add", "rate"})
-TAKES_TEXT = frozenset({"bind", "bindchat", "lang"})  # 绑定 CODE, 绑定群 3号楼, 语言 中文: text, no number
+BINDING = frozenset({"bind", "bindchat"})
+TAKES_TEXT = BINDING | {"lang"}  # 绑定 CODE, 绑定群 3号楼, 语言 中文: text, no number
 # Alone on a line these count in a group too: the help text tells residents to send 帮助 and 我的诉求 there.
 ALONE_IN_GROUP = frozenset({"help", "mine"})
 _END = " !！。.?？~～"
@@ -69,7 +70,10 @@ def parse_command(text: str, *, private: bool) -> Command | None:
             continue
         skip = len(tail) - len(tail.lstrip())
         tail, raw_tail = tail[skip:], raw_tail[skip:]
-        match = _NUMBER.match(tail) if verb not in TAKES_TEXT else None  # "/bindchat 3", "/bind 270815": text
+        if verb in BINDING:  # 绑定群 3号楼, 绑定群 3, 绑定 7731: the text is the argument, not a number
+            rest = raw_tail.strip()
+            return Command(verb, None, rest, slash) if slash or private or _said_in_group(verb, rest) else None
+        match = _NUMBER.match(tail) if verb not in TAKES_TEXT else None  # 语言 中文: text
         number = int(match.group(1)) if match else None
         rest = (raw_tail[match.end():] if match else raw_tail).strip()
         alone = not rest.strip(_END)
@@ -87,6 +91,14 @@ def language_named(text: str) -> str | None:
     """zh-CN for '中文', 'zh', 'Chinese'; en for 'English', '英文', 'en'; else None."""
     word = unicodedata.normalize("NFKC", text).strip(_END).lower()
     return next((code for code, names in LANGUAGES.items() if word in names), None)
+
+
+def _said_in_group(verb: str, rest: str) -> bool:
+    """Whether a binding command without its slash is one in a group: 绑定群 alone or with a building number
+    (绑定群里的人 is chatter), 绑定 with something after it (the dispatcher keeps only a real binding code)."""
+    if verb == "bindchat":
+        return not rest or any(ch.isdigit() for ch in rest)
+    return bool(rest)
 
 
 _SCORES = [

@@ -7,15 +7,25 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from handlers.community_checks import problems
 from handlers.durations import parse_duration
 
 CATEGORIES = (
     "elevator", "plumbing", "electricity", "heating", "sanitation", "parking", "noise",
     "safety", "facilities", "property", "neighbor", "help", "other",
 )
-CHANNELS = ("console", "telegram", "wechat")
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _duration(value: object) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError:  # told in the community's language, as config.problem.not_duration
+        raise PydanticCustomError("not_duration", "not a duration: {value}", {"value": repr(value)}) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Role = Literal["grid_member", "leader", "secretary", "volunteer", "property", "street"]
 STAFF_ROLES = ("grid_member", "leader", "secretary")
 
@@ -38,7 +48,7 @@ class Info(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (write e.g. Asia/Shanghai)") from None
+            raise PydanticCustomError("unknown_zone", "unknown time zone {value}", {"value": repr(value)}) from None
         return value
 
 
@@ -150,9 +160,10 @@ class Community(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Community:
-        problems = list(_cross_reference_problems(self))
-        if problems:
-            raise ValueError("; ".join(problems))
+        found = list(problems(self, CATEGORIES))
+        if found:  # the Problems ride along, to be told in the community's language (bot/settings.py)
+            raise PydanticCustomError("inconsistent", "{count} inconsistencies",
+                                      {"count": len(found), "problems": found})
         return self
 
     @cached_property
@@ -192,49 +203,3 @@ class Community(_Strict):
     def first_with_role(self, role: str) -> Member | None:
         """The first member with a role, e.g. the secretary."""
         return next((m for m in self.members if m.role == role), None)
-
-
-def _cross_reference_problems(c: Community):
-    """Yield 'key: problem' for every id that points nowhere or appears twice."""
-    ids = [m.id for m in c.members]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        yield f"members: the id {dup!r} is used more than once"
-    for i, m in enumerate(c.members):
-        if not m.contacts:
-            yield f"members[{i}].contacts: {m.id!r} has no contact on any channel (console, telegram or wechat)"
-    known = set(ids)
-    grid_ids = [g.id for g in c.grids]
-    for dup in sorted({g for g in grid_ids if grid_ids.count(g) > 1}):
-        yield f"grids: the id {dup!r} is used more than once"
-    buildings: dict[str, str] = {}
-    for i, g in enumerate(c.grids):
-        if g.member not in known:
-            yield f"grids[{i}].member: no member has the id {g.member!r}"
-        for v in g.volunteers:
-            if v not in known:
-                yield f"grids[{i}].volunteers: no member has the id {v!r}"
-        for b in g.buildings:
-            if b in buildings:
-                yield f"grids[{i}].buildings: building {b} is already in grid {buildings[b]!r}"
-            buildings[b] = g.id
-    chat_ids = [ch.id for ch in c.chats]
-    for dup in sorted({x for x in chat_ids if chat_ids.count(x) > 1}):
-        yield f"chats: the id {dup!r} is used more than once"
-    for i, ch in enumerate(c.chats):
-        for b in ch.buildings:
-            if b not in buildings:
-                yield f"chats[{i}].buildings: building {b} of chat {ch.name!r} is in no grid"
-    for name in CATEGORIES:
-        if name not in c.categories:
-            yield f"categories.{name}: missing (every category needs its deadlines)"
-    for name, cat in c.categories.items():
-        if name not in CATEGORIES:
-            yield f"categories.{name}: unknown category (known: {', '.join(CATEGORIES)})"
-        for who in cat.inform:
-            if who not in known:
-                yield f"categories.{name}.inform: no member has the id {who!r}"
-    if not c.escalation:
-        yield "escalation: list at least the grid leader and the secretary"
-    for who in c.escalation:
-        if who not in known:
-            yield f"escalation: no member has the id {who!r}"

@@ -56,7 +56,8 @@ class Dispatcher:
         mentioned = msg.mentions_bot or named
         if not text and not mentioned:  # a photo alone: in a group it is chatter; in private, say how to send it
             return partial(_answer, "help.photo_only", {}) if msg.is_private and msg.attachments else None
-        cmd = parse_command(text, private=msg.is_private or mentioned)  # said to the bot, a command as in private
+        # Said to the bot, a command counts as in private; a binding code said in a group is caught (and voided).
+        cmd = binding.screened(parse_command(text, private=msg.is_private or mentioned), msg, self.svc.community)
         if cmd is not None:
             return partial(_command, cmd)
         if (msg.is_private or mentioned) and is_greeting(text):  # the welcome in private, a short hello in a group

@@ -22,3 +22,13 @@ def parse_duration(text: str) -> timedelta:
     if not timedelta() < total <= LONGEST:
         raise ValueError(f"a duration must be positive and at most ten years: {text!r}")
     return total
+
+
+def format_duration(delta: timedelta) -> str:
+    """A timedelta as config writes it: 1d12h, 30m."""
+    seconds, parts = int(delta.total_seconds()), []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"

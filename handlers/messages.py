@@ -49,3 +49,4 @@ class Outbound:
     choices: tuple[Choice, ...] = ()
     mention_ids: tuple[str, ...] = ()
     outbox_id: int | None = None
+    purpose: str | None = None  # what it is for ("rate", "offer", "bound"), where a platform has more to do

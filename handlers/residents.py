@@ -7,20 +7,26 @@ from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed
 from handlers.filing import place_found
 from handlers.rating import check_rateable, rate
-from handlers.staff import load, mine_lines
+from handlers.staff import load, work_list
 from handlers.views import about, line, ref
 
 
-def mine(t: Turn, _cmd: Command) -> None:
-    """我的诉求: the sender's own and followed requests; for staff, their work list first. Never listed in a group."""
-    parts, work = [], []
+def mine(t: Turn, cmd: Command) -> None:
+    """我的诉求: the sender's own and followed requests; for staff, their work list first (我的 2: its next page).
+
+    Never listed in a group: asked there, the list goes to the private chat and the group hears the count.
+    """
+    page = max(cmd.number or 1, 1)
+    parts, count = [], 0
     if t.staff_role() or t.person.role == "volunteer":
-        work = mine_lines(t)
-        parts.append(t.say.text(t.lang, "mine.work", count=len(work)) + "".join(f"\n{x}" for x in work))
-    own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]
-    if own or not parts:
-        parts.append(t.say.text(t.lang, "mine.own", count=len(own)) + "".join(f"\n{x}" for x in own))
-    t.reply_in_private("mine.body", "mine.group.", {"count": len(work) + len(own)}, body="\n\n".join(parts))
+        work, count = work_list(t, page)
+        parts.append(work)
+    own = []
+    if page == 1 or not parts:  # a later page of the work list does not repeat their own requests
+        own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]
+        if own or not parts:
+            parts.append(t.say.text(t.lang, "mine.own", count=len(own)) + "".join(f"\n{x}" for x in own))
+    t.reply_in_private("mine.body", "mine.group.", {"count": count + len(own)}, body="\n\n".join(parts))
 
 
 def _own(t: Turn, cmd: Command):

@@ -54,6 +54,13 @@ class Say:
                     request_id=request.id if request else None, mention_ids=mentions,
                     person_id=person.id, send_at=send_at, in_group=bool(mentions))
 
+    def to_staff(self, staff_id: str, key: str, *, request: Request | None = None, choices: Choices = (),
+                 **params: Any) -> None:
+        """A private message to a member from config, by config id."""
+        person = self.uow.people.by_staff_id(staff_id)
+        if person is not None:
+            self.to_person(person, key, urgent=True, request=request, choices=choices, **params)
+
     def text(self, lang: str, key: str, **params: Any) -> str:
         """A catalog text, for handlers that assemble a message from parts."""
         return self.catalog.text(lang, key, **params)

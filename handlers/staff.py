@@ -8,8 +8,9 @@ from handlers.errors import BadCommand, NotAllowed, NotFound
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
+from handlers.digest import overdue
 from handlers.routing import ladder
-from handlers.views import about, detail_head, event_line, line, member_title, ref
+from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref
 from storage.models import Request
 
 
@@ -151,9 +152,9 @@ def reject(t: Turn, cmd: Command) -> None:
 
 
 def show(t: Turn, cmd: Command) -> None:
-    """详情: the request and its timeline, for staff who may act on it and for its reporter; a group sees its state."""
+    """详情: the request and its timeline, for whoever may see it (Turn.may_see); a group sees its state only."""
     request = load(t, cmd.number, cmd.verb)
-    if not (t.may_manage(request) or request.reporter_id == t.person.id):
+    if not t.may_see(request):
         raise NotAllowed(number=request.id)
     lines = [detail_head(t, request, t.lang)]
     lines += [event_line(t, event, t.lang) for event in t.uow.requests.timeline(request.id)]
@@ -182,6 +183,20 @@ def _award(t: Turn, request: Request, moment: str) -> None:
                 total=t.uow.requests.points_of(t.person.id))
 
 
-def mine_lines(t: Turn) -> list[str]:
-    """The lines of a staff member's own work list."""
-    return [line(t, r, t.lang) for r in t.uow.requests.assigned_to(t.person.id)]
+def work_list(t: Turn, page: int) -> tuple[str, int]:
+    """One page of a staff member's work list: what is assigned to them; for the leader also what was escalated
+    to his rung and what has no place yet; for the secretary what was escalated to hers and all that is overdue.
+    Returns the page's text and how many the whole list holds."""
+    ladder = t.community.escalation
+    rung = ladder.index(t.person.staff_id) + 1 if t.person.staff_id in ladder else None
+    role = t.person.role
+    requests, total = t.uow.requests.work_of(t.person.id, t.now, escalated_from=rung, unplaced=role == "leader",
+                                             overdue=role == "secretary", page=page, size=PAGE)
+    head = {"leader": "mine.work_leader", "secretary": "mine.work_secretary"}.get(role, "mine.work")
+    return listing(t, t.lang, head, [_work_line(t, r) for r in requests], total, page), total
+
+
+def _work_line(t: Turn, request: Request) -> str:
+    text = line(t, request, t.lang)
+    late = request.state in lifecycle.WORKING and overdue(request, t.now)
+    return t.say.text(t.lang, "list.overdue", line=text) if late else text

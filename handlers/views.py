@@ -13,6 +13,8 @@ from storage.models import Event, Person, Request
 # residents too, and a resident's phone is never passed on.
 PUBLISHED_PHONES = ("grid_member", "leader", "secretary", "property")
 
+PAGE = 10  # lines of a list shown at once: a phone screen, not a report
+
 
 def local_time(turn: Turn, at: datetime | None) -> str:
     """A time as people in the community read it: 11-22 14:30."""
@@ -116,3 +118,10 @@ def _configured(turn: Turn, staff_id: str) -> Member | None:
         return turn.community.member(staff_id)
     except KeyError:
         return None
+
+
+def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page: int) -> str:
+    """One page of a list: its head with the count of all, its lines, and the command for the next page."""
+    cat = turn.svc.catalog
+    more = [cat.text(lang, "list.more", page=page + 1)] if page * PAGE < total else []
+    return "\n".join([cat.text(lang, head, count=total), *lines, *more])

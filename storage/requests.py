@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, exists, or_, select
+from sqlmodel import Session, and_, case, col, exists, func, or_, select
 
 from storage import fast
 from storage.appends import Appends
@@ -65,12 +65,27 @@ class RequestRepository:
             stmt = stmt.where(col(Request.state).in_(OPEN_STATES + ("done",)))
         return list(self.session.exec(stmt.order_by(col(Request.id).desc()).limit(20)))
 
-    def assigned_to(self, person_id: int) -> list[Request]:
-        """Requests a staff member is working on or has to pick up, oldest first."""
-        stmt = (select(Request)
-                .where(Request.assignee_id == person_id, col(Request.state).in_(OPEN_STATES + ("done",)))
-                .order_by(col(Request.id)))
-        return list(self.session.exec(stmt))
+    def work_of(self, person_id: int, now: datetime, *, escalated_from: int | None = None, unplaced: bool = False,
+                overdue: bool = False, page: int = 1, size: int = 10) -> tuple[list[Request], int]:
+        """One page of a staff member's work list, and how many it holds in all: what is assigned to them, and
+        open requests escalated to level `escalated_from` or higher, with no place yet, or past a deadline.
+        Overdue ones first, then the newest."""
+        working = col(Request.state).in_(OPEN_STATES)
+        # handlers.digest.overdue, in SQL
+        late = and_(working, or_(and_(col(Request.responded_at).is_(None), Request.respond_by < now),
+                                 Request.resolve_by < now))
+        which = [and_(Request.assignee_id == person_id, col(Request.state).in_(OPEN_STATES + ("done",)))]
+        if escalated_from is not None:
+            which.append(and_(working, Request.level >= escalated_from))
+        if unplaced:
+            which.append(and_(working, col(Request.building).is_(None)))
+        if overdue:
+            which.append(late)
+        total = self.session.exec(select(func.count()).select_from(Request).where(or_(*which))).one()
+        stmt = (select(Request).where(or_(*which))
+                .order_by(case((late, 0), else_=1), col(Request.id).desc())
+                .offset((page - 1) * size).limit(size))
+        return list(self.session.exec(stmt)), total
 
     def awaiting_rating_from(self, person_id: int) -> list[Request]:
         """Done requests this person reported or follows and has not rated since their last 办结, newest first."""

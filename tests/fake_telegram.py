@@ -59,6 +59,8 @@ class FakeBotApi:
         self.port = 0
         self.webhook: dict | None = None  # setWebhook's parameters while one is set
         self.webhook_answers: list[int] = []  # the HTTP status of each POST to the webhook
+        # setMyCommands: the command names set for each (scope, language_code), as Telegram keeps them
+        self.menus: dict[tuple[str, str | None], list[str]] = {}
 
     @property
     def base_url(self) -> str:
@@ -119,6 +121,10 @@ class FakeBotApi:
 
     def calls_of(self, method: str) -> list[dict]:
         return [params for name, params in self.calls if name == method]
+
+    def menu(self, scope: str = "default", chat: dict | None = None, language: str | None = None) -> list[str]:
+        """The commands set for a scope type (default, all_chat_administrators, chat, …) and language."""
+        return self.menus.get((_scope_key({"type": scope, **({"chat_id": chat["id"]} if chat else {})}), language), [])
 
     def texts_in(self, chat: dict) -> list[str]:
         """Texts the bot sent to a chat, in order (as last edited)."""
@@ -194,6 +200,11 @@ class FakeBotApi:
         self.webhook = None
         return True
 
+    async def _api_setMyCommands(self, params: dict) -> bool:
+        key = (_scope_key(params.get("scope") or {"type": "default"}), params.get("language_code") or None)
+        self.menus[key] = [c["command"] for c in params["commands"]]
+        return True
+
     async def _api_sendMessage(self, params: dict) -> dict:
         chat_id = str(params["chat_id"])
         message_id = self._next_message_id(chat_id)
@@ -210,6 +221,11 @@ class FakeBotApi:
         sent.text, sent.buttons = params["text"], []
         chat = {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "supergroup"}
         return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT, "text": sent.text}
+
+
+def _scope_key(scope: dict) -> str:
+    """A BotCommandScope as one key: its type, and the chat (and user) it names."""
+    return ":".join(str(scope[k]) for k in ("type", "chat_id", "user_id") if k in scope)
 
 
 def _plain(text: str) -> str:

@@ -34,7 +34,8 @@ def test_closed_loop_on_postgres(pg_settings, clock):
     assert console.seen_by("王阿姨", sent)[-1] == "谢谢您的评价！诉求#1 已记录。"
     assert any("请您评价" in t for t in console.seen_by("李大爷", sent))
     console.app.handle(Inbound(channel="console", chat_id="3号楼业主群", chat_kind="group", sender_id="王阿姨",
-                               sender_name="王阿姨", text="#投诉 3号楼电梯坏了", message_id="c1"))
+                               sender_name="王阿姨", text="#投诉 3号楼电梯坏了",
+                               message_id=f"c{console.session.run_id}-1"))
     with console.app.db.engine.connect() as connection:
         assert connection.execute(text("select count(*) from request")).scalar() == 1, "redelivery is a no-op"
         assert connection.execute(text("select state from request where id = 1")).scalar() == "closed"

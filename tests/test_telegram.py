@@ -12,7 +12,7 @@ from aiohttp import ClientSession
 from sqlmodel import select
 
 from bot.app import build_app
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, staff_chats
 from bot.settings import Settings, TelegramSettings
 from storage.models import Outbox, Request
 from storage.uow import UnitOfWork
@@ -64,7 +64,7 @@ class Bot(LiveBot):
         self.api = api
         self.channel = TelegramChannel("123:TEST", TelegramSettings(
             enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0, **telegram),
-            webhook_secret=webhook_secret)
+            webhook_secret=webhook_secret, staff_chats=staff_chats(settings.community))
         self.app = build_app(settings, clock=clock, channels={"telegram": self.channel})
 
     async def start(self) -> None:
@@ -321,11 +321,21 @@ async def test_a_list_or_a_timeline_asked_for_in_the_group_stays_out_of_it(bot: 
     assert not any("按钮没反应" in text or "12楼" in text for text in api.texts_in(GROUP))
 
 
-async def test_commands_are_registered_in_both_languages(bot: Bot):
+async def test_each_audience_gets_its_own_command_menu_in_both_languages(bot: Bot):
+    api = bot.api
+    assert api.menu("default") == ["my", "help"] == api.menu("default", language="en")  # residents: no /bind
+    assert api.menu("all_chat_administrators") == ["my", "help", "bindchat"]  # the secretary binds her group
+    staff = api.menu("chat", private(LI))  # a grid member from config, in his private chat
+    assert {"claim", "done", "show"} <= set(staff) and "bind" not in staff and api.menu("chat", private(LI), "en")
+    assert api.menu("chat", private(AUNT)) == [] and api.menu("chat", private(ZHAO)) == []
     registered = {c.get("language_code"): {x["command"]: x["description"] for x in c["commands"]}
-                  for c in bot.api.calls_of("setMyCommands")}
-    assert set(registered) == {None, "en"} and set(registered[None]) == set(registered["en"]) >= {"bind", "my"}
+                  for c in api.calls_of("setMyCommands") if "scope" not in c or c["scope"]["type"] == "default"}
     assert (registered[None]["my"], registered["en"]["my"]) == ("我的诉求", "My requests")
+
+    await api.say(ZHAO, private(ZHAO), "/start ZHAO-7731")  # bound by code: her chat gets the staff menu too
+    await bot.step(1)
+    assert "绑定成功" in api.texts_in(private(ZHAO))[-1]
+    assert api.menu("chat", private(ZHAO)) == staff
 
 
 def waiting_for_telegram(app) -> list[Outbox]:

@@ -22,24 +22,33 @@ import warnings
 from collections.abc import Callable
 from datetime import timedelta
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram import (BotCommand, BotCommandScope, BotCommandScopeAllChatAdministrators, BotCommandScopeChat,
+                      BotCommandScopeDefault, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
+                      Update)
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter,
+                            TelegramError)
 from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.base import Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
 from handlers.catalog import Catalog
+from handlers.community import STAFF_ROLES, Community
 from handlers.messages import Inbound, Outbound
 
 log = logging.getLogger(__name__)
 
-# Registered with setMyCommands, described in the catalogs' `menu` texts: Chinese for everyone, English for
-# people whose Telegram is in English.
-MENU = ("my", "help", "bind", "bindchat")
-ASKED_KEPT = 10_000  # prompts remembered with whom they asked
+# Telegram's command menu, set with setMyCommands for each audience (a scope) and described in the catalogs'
+# `menu` texts: Chinese for everyone, English for people whose Telegram is in English. Residents see only what
+# is theirs; group admins (the secretary) also /bindchat; staff, in their private chat, their work commands.
+# /bind is in no menu: a new staff member is told it with the code.
+RESIDENT_MENU = ("my", "help")
+ADMIN_MENU = ("my", "help", "bindchat")
+STAFF_MENU = ("my", "claim", "progress", "done", "show", "transfer", "escalate", "help")
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
+BOUND = "bound"  # the purpose of the welcome to a newly bound staff member: their chat gets the staff menu
+ASKED_KEPT = 10_000  # prompts remembered with whom they asked
 _ADDRESSED = re.compile(r"^(?P<command>/\w+)@(?P<bot>\w+)")
 
 
@@ -50,8 +59,10 @@ class TelegramChannel:
     overall_gap = 0.0  # Telegram's overall limit is AIORateLimiter's
 
     def __init__(self, token: str, settings: TelegramSettings, *, webhook_secret: str | None = None,
-                 rate_limiter: bool = True) -> None:
+                 rate_limiter: bool = True, staff_chats: tuple[str, ...] = ()) -> None:
         self.settings, self.webhook_secret = settings, webhook_secret
+        self.staff_chats = staff_chats  # private chats of staff known from config, which get the staff menu
+        self.catalog = Catalog.load()
         builder = Application.builder().token(token)
         if settings.base_url:
             builder = builder.base_url(settings.base_url).base_file_url(settings.base_url.rstrip("/") + "/file")
@@ -87,10 +98,10 @@ class TelegramChannel:
         app = self.application
         try:
             await app.initialize()
-            catalog = Catalog.load()
-            for telegram_code, language in MENU_LANGUAGES:
-                await app.bot.set_my_commands([BotCommand(c, catalog.text(language, f"menu.{c}")) for c in MENU],
-                                              language_code=telegram_code)
+            await self._menu(RESIDENT_MENU, BotCommandScopeDefault())
+            await self._menu(ADMIN_MENU, BotCommandScopeAllChatAdministrators())
+            for chat_id in self.staff_chats:
+                await self._staff_menu(chat_id)
             if not app.running:
                 await app.start()
             if self.settings.webhook_url:
@@ -112,6 +123,20 @@ class TelegramChannel:
             return False
         self.online = True
         return True
+
+    async def _menu(self, commands: tuple[str, ...], scope: BotCommandScope) -> None:
+        for telegram_code, language in MENU_LANGUAGES:
+            await self.application.bot.set_my_commands(
+                [BotCommand(c, self.catalog.text(language, f"menu.{c}")) for c in commands],
+                scope=scope, language_code=telegram_code)
+
+    async def _staff_menu(self, chat_id: str) -> None:
+        """The staff menu in one staff member's private chat; a chat Telegram does not know yet (they never
+        wrote to the bot) is left for when they bind."""
+        try:
+            await self._menu(STAFF_MENU, BotCommandScopeChat(int(chat_id)))
+        except (BadRequest, Forbidden) as error:
+            log.info("no staff menu for chat %s yet: %s", chat_id, error)
 
     async def _keep_connecting(self) -> None:
         delay = self.settings.retry_first
@@ -217,6 +242,11 @@ class TelegramChannel:
             if any(reason in str(bad).lower() for reason in ("chat not found", "not enough rights")):
                 raise Unreachable(str(bad)) from bad
             raise Rejected(str(bad)) from bad
+        if message.purpose == BOUND:
+            try:
+                await self._staff_menu(message.chat_id)
+            except TelegramError as error:  # the welcome went out; the menu is a convenience
+                log.warning("could not set the staff menu for chat %s: %s", message.chat_id, error)
         if markup is not None and message.mention_ids:
             self._asked[(message.chat_id, str(sent.message_id))] = frozenset(message.mention_ids)
             if len(self._asked) > ASKED_KEPT:
@@ -241,4 +271,12 @@ def telegram_channel(settings: Settings) -> TelegramChannel | None:
     token = settings.env.get("TELEGRAM_BOT_TOKEN")
     if not (settings.channels.telegram.enabled and token):
         return None
-    return TelegramChannel(token, settings.channels.telegram, webhook_secret=settings.env.get("TELEGRAM_WEBHOOK_SECRET"))
+    return TelegramChannel(token, settings.channels.telegram,
+                           webhook_secret=settings.env.get("TELEGRAM_WEBHOOK_SECRET"),
+                           staff_chats=staff_chats(settings.community))
+
+
+def staff_chats(community: Community) -> tuple[str, ...]:
+    """The Telegram private chats (user ids) of staff and volunteers whose account config names."""
+    return tuple(m.contacts["telegram"] for m in community.members
+                 if "telegram" in m.contacts and m.role in (*STAFF_ROLES, "volunteer"))
