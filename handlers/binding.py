@@ -25,6 +25,7 @@ def bind(t: Turn, cmd: Command) -> None:
         raise UserError("bind.used")
     staff = t.uow.people.by_staff_id(member.id)
     t.uow.people.link(staff, t.msg.channel, t.msg.sender_id, t.msg.chat_id, t.now)
+    t.say.release(staff)
     t.say.reply(t.msg, staff.language, "bind.done", name=staff.name,
                 role=t.svc.catalog.label(staff.language, "role", staff.role))
 

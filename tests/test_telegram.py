@@ -24,6 +24,7 @@ from tests.test_reliability import Recorder, group
 GROUP = {"id": -1003, "type": "supergroup", "title": "3号楼业主群"}
 AUNT = {"id": 2001, "is_bot": False, "first_name": "王阿姨"}
 LI = {"id": 1001, "is_bot": False, "first_name": "李建国"}
+WANG = {"id": 1004, "is_bot": False, "first_name": "王强"}
 ZHAO = {"id": 1005, "is_bot": False, "first_name": "赵红梅"}
 CHEN = {"id": 1006, "is_bot": False, "first_name": "陈志远"}
 STRANGER = {"id": 2002, "is_bot": False, "first_name": "路人"}
@@ -191,6 +192,50 @@ async def test_blocked_group_marks_it_unreachable_and_tells_the_grid_member(bot:
     with UnitOfWork(bot.app.db) as uow:
         rows = list(uow.session.exec(select(Outbox).where(Outbox.chat_id == str(GROUP["id"]))))
         assert rows and all(r.status == "failed" and r.attempts == 1 for r in rows)  # never looped
+
+
+async def test_staff_who_cannot_be_reached_is_never_written_to_in_the_group(tmp_path, clock):
+    """李建国 never opened a chat with the bot (403): his notices wait for him, never go to the residents' group;
+    the leader and the secretary hear of it once, the digest lists him, and once he says hello they go to him."""
+    def staff_on_telegram(data: dict) -> None:
+        for member in data["members"]:
+            if member["id"] in ("wang_qiang", "zhao_hongmei"):
+                member["contacts"] = {"telegram": str({"wang_qiang": WANG, "zhao_hongmei": ZHAO}[member["id"]]["id"])}
+
+    api = FakeBotApi()
+    await api.start()
+    api.failures.append(Failure("sendMessage", 403, chat_id=str(LI["id"]),
+                                description="Forbidden: bot can't initiate conversation with a user"))
+    bot = Bot(api, telegram_settings(tmp_path, staff_on_telegram), clock)
+    await bot.start()
+    try:
+        secret = "#投诉 楼上天天半夜拖椅子，我是402的 电话18612345678，别说是我反映的"
+        await api.say(AUNT, GROUP, secret)
+        await bot.step(1)
+        await api.say(AUNT, GROUP, "#报修 2单元电梯坏了")
+        await api.say(AUNT, GROUP, "#报修 楼道灯不亮")
+        await bot.step(3)
+        group_texts = "\n".join(api.texts_in(GROUP))
+        assert "诉求#2" in group_texts
+        for private_detail in ("402", "18612345678", "拖椅子", "李建国", "反映人"):
+            assert private_detail not in group_texts
+        for boss in (WANG, ZHAO):
+            told = [t for t in api.texts_in(private(boss)) if "无法私信联系网格员李建国" in t]
+            assert len(told) == 1, "once per person, not once per notice"
+        clock.advance(timedelta(days=1))
+        await bot.app.tick()
+        assert "无法私信联系（通知已保留" in api.last_in(private(ZHAO), "日报").text
+
+        await api.say(LI, private(LI), "你好")
+        await bot.step(4)
+        notices = "\n".join(api.texts_in(private(LI)))
+        assert all(f"诉求#{n}" in notices for n in (1, 2, 3)) and "18612345678" in notices  # his, in private
+        with UnitOfWork(bot.app.db) as uow:
+            assert not uow.outbox.held_for(uow.people.by_staff_id("li_jianguo").id)
+    finally:
+        await bot.channel.stop()
+        await api.stop()
+        bot.app.db.dispose()
 
 
 async def test_429_and_502_lose_nothing_and_send_nothing_twice(bot: Bot, clock):
