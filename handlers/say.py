@@ -1,6 +1,7 @@
 """Everything the bot says is written here as outbox rows, inside the change's own transaction."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from storage.models import Person, Request
 from storage.uow import UnitOfWork
 
 Choices = tuple[tuple[str, str], ...]
+PHONE = re.compile(r"(?<!\d)(1[3-9]\d|0\d{2,3}-)(\d{3,4})(\d{4})(?!\d)")
 
 
 @dataclass
@@ -94,8 +96,11 @@ class Say:
     def _queue(self, channel: str, chat_id: str, lang: str, key: str, params: dict[str, Any], *,
                choices: Choices, purpose: str | None, request_id: int | None, mention_ids: tuple[str, ...],
                person_id: int | None = None, send_at: datetime | None = None, status: str = "pending") -> None:
+        text = self.catalog.text(lang, key, **params)
+        if mention_ids:  # a message in a group: no phone number there, even one staff wrote in a note
+            text = PHONE.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
         self.uow.outbox.add(
             channel=channel, chat_id=chat_id, person_id=person_id, request_id=request_id, purpose=purpose,
-            text=self.catalog.text(lang, key, **params),
+            text=text,
             choices=[[self.catalog.text(lang, label), answer] for label, answer in choices],
             mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now, status=status)

@@ -238,6 +238,16 @@ async def test_staff_who_cannot_be_reached_is_never_written_to_in_the_group(tmp_
         bot.app.db.dispose()
 
 
+async def test_a_note_for_a_resident_reached_in_the_group_shows_no_phone_number(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 楼道灯不亮")  # she never wrote to the bot privately: news reach her here
+    await api.say(LI, private(LI), "接单 1")
+    await api.say(LI, private(LI), "进展 1 电工下午到，电话13912345678")
+    await bot.step(3)
+    progress = api.last_in(GROUP, "新进展")
+    assert "@王阿姨" in progress.text and "139****5678" in progress.text and "13912345678" not in progress.text
+
+
 async def test_429_and_502_lose_nothing_and_send_nothing_twice(bot: Bot, clock):
     api = bot.api
     api.failures += [Failure("sendMessage", 429, retry_after=30), Failure("sendMessage", 502, times=2)]
