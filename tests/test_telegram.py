@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -10,7 +11,9 @@ import pytest
 import yaml
 from aiohttp import ClientSession
 from sqlmodel import select
+from telegram.error import InvalidToken
 
+from bot import logs
 from bot.app import build_app
 from bot.channels.telegram import TelegramChannel
 from bot.settings import Settings, TelegramSettings
@@ -385,6 +388,34 @@ async def test_a_rejected_token_is_reported_once_and_the_rest_runs(tmp_path, clo
         await channel.stop()
         await api.stop()
         app.db.dispose()
+
+
+async def test_no_token_reaches_the_log_even_when_verbose(tmp_path, clock):
+    """`doorstep run -v`: httpx logs every request URL, and Bot API URLs carry the token; tracebacks may too."""
+    token, gateway_token = "123456:AAE-secretSECRETsecret_0123456789abc", "wx-gateway-token-77"
+    out = io.StringIO()
+    handler = logs.configure(True, {"TELEGRAM_BOT_TOKEN": token, "WECHATY_PUPPET_SERVICE_TOKEN": gateway_token}, out)
+    api = FakeBotApi()
+    await api.start()
+    channel = TelegramChannel(token, TelegramSettings(enabled=True, base_url=api.base_url, poll_timeout=1))
+    app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel})
+    try:
+        await channel.start(app.handle)
+        await asyncio.wait_for(until(lambda: "getUpdates" in out.getvalue()), 10)
+        logging.getLogger("wechaty").warning("connecting to the gateway with token %s", gateway_token)
+        try:
+            raise InvalidToken(f"bot {token} was refused")
+        except InvalidToken:
+            logging.getLogger("bot.channels.telegram").exception("sending failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+        await channel.stop()
+        await api.stop()
+        app.db.dispose()
+    text = out.getvalue()
+    assert "HTTP Request: POST" in text and "/bot***/getUpdates" in text and "raise InvalidToken" in text
+    assert "secretSECRET" not in text and gateway_token not in text
 
 
 async def until(condition: Callable[[], bool]) -> None:
