@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
+from handlers import permissions
 from handlers.commands import Command
 from handlers.context import Turn
-from handlers.errors import NotAllowed, UserError
+from handlers.errors import UserError
 
 _BUILDING = re.compile(r"(\d{1,3})")
 
@@ -34,8 +35,7 @@ def bind_chat(t: Turn, cmd: Command) -> None:
     """`/bindchat 3号楼` in a group, by the secretary or leader: reports here are filed for that building."""
     if t.msg.is_private:
         raise UserError("bind.chat_group_only")
-    if t.person.role not in ("secretary", "leader"):
-        raise NotAllowed("bind.chat_secretary_only")
+    permissions.check(t, cmd.verb)
     known = {b for grid in t.community.grids for b in grid.buildings}
     buildings = [b for b in dict.fromkeys(_BUILDING.findall(cmd.rest)) if b in known]
     if not buildings:

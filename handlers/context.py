@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from handlers import permissions
 from handlers.catalog import Catalog
 from handlers.community import STAFF_ROLES, Community
 from handlers.intake import Reader
@@ -54,9 +55,6 @@ class Turn:
         return person.role if person and person.role in STAFF_ROLES else None
 
     def may_manage(self, request: Request, person: Person | None = None) -> bool:
-        """Only the assignee, the escalation ladder (leader, secretary) and the secretary may act on a request."""
+        """Only the assignee and the escalation ladder (leader, secretary) may act on a request."""
         person = person or self.person
-        if person is None or person.staff_id is None:
-            return False
-        return (person.id == request.assignee_id or person.role in ("leader", "secretary")
-                or person.staff_id in self.community.escalation)
+        return person is not None and not permissions.MANAGE.isdisjoint(permissions.relations(self, person, request))

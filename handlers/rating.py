@@ -1,10 +1,10 @@
 """Ratings: asking the reporter and followers, and what a score does (satisfied closes, not satisfied reopens)."""
 from __future__ import annotations
 
-from handlers import lifecycle, schedule
+from handlers import lifecycle, permissions, schedule
 from handlers.context import Turn
 from handlers.deadlines import deadlines
-from handlers.errors import IllegalTransition, NotAllowed
+from handlers.errors import IllegalTransition
 from handlers.escalation import escalate
 from handlers.views import about, ref
 from storage.models import Rating, Request
@@ -26,9 +26,7 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
 
 def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     """Record the sender's score; the first score of a done request decides whether it closes or reopens."""
-    involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
-    if not involved:
-        raise NotAllowed("error.not_yours", number=request.id)
+    permissions.check(t, "rate", request)
     if t.uow.requests.has_rated(request.id, t.person.id, request.done_at):
         raise IllegalTransition("error.already_rated", number=request.id)
     if request.state != "done" and request.rating is None:

@@ -1,7 +1,7 @@
 """Commands of grid members, volunteers, the leader and the secretary: claim, progress, done, transfer, ..."""
 from __future__ import annotations
 
-from handlers import lifecycle, schedule
+from handlers import lifecycle, permissions, schedule
 from handlers.commands import Command
 from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed, NotFound
@@ -24,8 +24,7 @@ def load(t: Turn, number: int | None, command: str = "claim") -> Request:
 
 def _managed(t: Turn, cmd: Command) -> Request:
     request = load(t, cmd.number, cmd.verb)
-    if not t.may_manage(request):
-        raise NotAllowed(number=request.id)
+    permissions.check(t, cmd.verb, request)
     return request
 
 
@@ -39,9 +38,8 @@ def _tell_residents(t: Turn, request: Request, key: str, **params) -> None:
 def claim(t: Turn, cmd: Command) -> None:
     """接单: take a request; for a micro-wish, the first volunteer to claim it gets it (抢单)."""
     request = load(t, cmd.number, cmd.verb)
+    permissions.check(t, cmd.verb, request)
     volunteer = request.kind == "wish" and t.person.role == "volunteer"
-    if not (t.may_manage(request) or volunteer):
-        raise NotAllowed(number=request.id)
     if volunteer and request.assignee_id != t.person.id and request.state == "claimed":
         raise NotAllowed("error.wish_taken", number=request.id)
     lifecycle.apply(request, "claim", t.now)
@@ -116,8 +114,7 @@ def merge(t: Turn, cmd: Command) -> None:
     if not digits or digits[0] == request.id:
         raise BadCommand("error.merge_target", number=request.id)
     target = load(t, digits[0])
-    if not t.may_manage(target):  # merging hands the residents to the target's assignee: theirs to accept
-        raise NotAllowed(number=target.id)
+    permissions.check(t, cmd.verb, target)  # merging hands the residents to the target's assignee: theirs to accept
     if target.state in lifecycle.TERMINAL:
         raise BadCommand("error.merge_closed", number=target.id)
     lifecycle.apply(request, "merge", t.now)
@@ -144,10 +141,13 @@ def reject(t: Turn, cmd: Command) -> None:
 
 
 def show(t: Turn, cmd: Command) -> None:
-    """详情: the request and its timeline, for staff who may act on it and for its reporter."""
+    """详情: the request and its timeline, for staff who may act on it and for its reporter; where it stands, for
+    a follower (the reporter's words and name are hers)."""
     request = load(t, cmd.number, cmd.verb)
-    if not (t.may_manage(request) or request.reporter_id == t.person.id):
-        raise NotAllowed(number=request.id)
+    permissions.check(t, cmd.verb, request)
+    if not ({"reporter", *permissions.MANAGE} & permissions.relations(t, t.person, request)):
+        t.say.reply(t.msg, t.lang, "show.body", body=line(t, request, t.lang))
+        return
     cat = t.svc.catalog
     lines = [cat.text(t.lang, "show.head", **about(t, request, t.lang))]
     for event in t.uow.requests.timeline(request.id):
