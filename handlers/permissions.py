@@ -63,9 +63,9 @@ def relations(t: Turn, person: Person, request: Request | None = None) -> set[st
     return found
 
 
-def allowed(t: Turn, command: str, request: Request | None = None, person: Person | None = None) -> bool:
-    """Whether the table lets the person (the sender by default) do this command."""
-    return not TABLE[command].isdisjoint(relations(t, person or t.person, request))
+def allowed(t: Turn, command: str, request: Request | None = None) -> bool:
+    """Whether the table lets the sender do this command."""
+    return not TABLE[command].isdisjoint(relations(t, t.person, request))
 
 
 def check(t: Turn, command: str, request: Request | None = None) -> None:

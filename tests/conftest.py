@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import build_app
-from bot.outbox import OutboxSender
 from bot.channels.console import ConsoleChannel, ConsoleSession
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from handlers.clock import FakeClock
 from tests.group_sweep import Sweep
