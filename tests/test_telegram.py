@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -416,6 +418,37 @@ async def test_no_token_reaches_the_log_even_when_verbose(tmp_path, clock):
     text = out.getvalue()
     assert "HTTP Request: POST" in text and "/bot***/getUpdates" in text and "raise InvalidToken" in text
     assert "secretSECRET" not in text and gateway_token not in text
+
+
+async def test_doorstep_run_verbose_logs_no_token(tmp_path):
+    """The command itself, as an operator runs it: `doorstep run -v` with the token in the environment."""
+    token = "123456:AAE-secretSECRETsecret_0123456789abc"
+    api = FakeBotApi()
+    await api.start()
+    data = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+    data["channels"] = {"console": {"enabled": False},
+                        "telegram": {"enabled": True, "base_url": api.base_url, "poll_timeout": 1}}
+    data["database"] = {"path": str(tmp_path / "run.db"), "spool": str(tmp_path / "spool.jsonl")}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WECHATY_PUPPET_SERVICE_TOKEN")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "-v", "--config", str(config), env={**env, "TELEGRAM_BOT_TOKEN": token},
+        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
+    logged = []
+    try:
+        async def read_until_polling() -> None:
+            while not any("getUpdates" in line for line in logged):
+                line = await process.stderr.readline()
+                assert line, "doorstep stopped: " + "".join(logged)
+                logged.append(line.decode())
+        await asyncio.wait_for(read_until_polling(), 30)
+    finally:
+        process.terminate()
+        await process.wait()
+        await api.stop()
+    text = "".join(logged)
+    assert "/bot***/getUpdates" in text and "secretSECRET" not in text
 
 
 async def until(condition: Callable[[], bool]) -> None:
