@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bot import logs
 from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel, ConsoleSession
 from bot.channels.telegram import telegram_channel
@@ -79,9 +79,8 @@ def run(config: Path = CONFIG,
         dev: bool | None = typer.Option(None, "--dev/--no-dev", help="Dev mode: a clock moved by /advance."),
         verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Start every channel enabled in config (console; Telegram and WeChat when their env vars are set) with timers."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
+    logs.configure(verbose, settings.env)  # before any channel exists: no token ever reaches a log line
     console_settings = settings.channels.console
     if script is not None and not console_settings.enabled:
         raise _fail(settings, "script_needs_console", 2)

@@ -186,5 +186,7 @@ class OutboxSender:
                 if identity is not None and identity.private_chat == row.chat_id:
                     identity.unreachable = True
                     uow.session.add(identity)
+                if uow.people.get(row.person_id).staff_id is not None:
+                    row.status = "held"  # a staff notice waits for its person; it never goes to a group instead
             uow.session.add(row)
             uow.commit()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from handlers import permissions
 from handlers.commands import Command
 from handlers.community import Community, Member
 from handlers.context import Turn
@@ -29,6 +30,7 @@ def bind(t: Turn, cmd: Command) -> None:
         raise UserError("bind.used")
     staff = t.uow.people.by_staff_id(member.id)
     t.uow.people.link(staff, t.msg.channel, t.msg.sender_id, t.msg.chat_id, t.now)
+    t.say.release(staff)
     t.say.reply(t.msg, staff.language, "bind.done", purpose="bound", name=staff.name,
                 role=t.svc.catalog.label(staff.language, "role", staff.role))
 
@@ -73,8 +75,7 @@ def bind_chat(t: Turn, cmd: Command) -> None:
     """`/bindchat 3号楼` in a group, by the secretary or leader: reports here are filed for that building."""
     if t.msg.is_private:
         raise UserError("bind.chat_group_only")
-    if t.person.role not in ("secretary", "leader"):
-        raise NotAllowed("bind.chat_secretary_only")
+    permissions.check(t, cmd.verb)
     known = {b for grid in t.community.grids for b in grid.buildings}
     buildings = [b for b in dict.fromkeys(_BUILDING.findall(cmd.rest)) if b in known]
     if not buildings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from handlers import permissions
 from handlers.catalog import Catalog
 from handlers.community import STAFF_ROLES, Community
 from handlers.intake import Reader
@@ -65,26 +66,13 @@ class Turn:
         return person.role if person and person.role in STAFF_ROLES else None
 
     def may_manage(self, request: Request, person: Person | None = None) -> bool:
-        """The assignee, the member of the request's grid (who answers for it even while a volunteer or a
-        colleague holds it), the escalation ladder (leader, secretary) and the secretary may act on a request."""
+        """Who may act on a request: its assignee, the member of its grid (who answers for it even while a volunteer
+        or a colleague holds it) and the escalation ladder (leader, secretary); see handlers/permissions.py."""
         person = person or self.person
-        if person is None or person.staff_id is None:
-            return False
-        grid = self.community.grid(request.grid) if request.grid else None
-        return (person.id == request.assignee_id or person.role in ("leader", "secretary")
-                or person.staff_id in self.community.escalation
-                or (grid is not None and grid.member == person.staff_id))
+        return person is not None and not permissions.MANAGE.isdisjoint(permissions.relations(self, person, request))
 
     def may_see(self, request: Request, person: Person | None = None) -> bool:
-        """Who may read a request's details: whoever may act on it, its reporter, those its category informs (the
-        property desk), and, while a micro-wish waits to be claimed, the grid's volunteers it was offered to."""
+        """Who may read a request (详情): see the table in handlers/permissions.py."""
         person = person or self.person
-        if person is None:
-            return False
-        if person.id == request.reporter_id or self.may_manage(request, person):
-            return True
-        if person.staff_id is not None and person.staff_id in self.community.categories[request.category].inform:
-            return True
-        grid = self.community.grid(request.grid) if request.grid else None
-        return (grid is not None and request.kind == "wish" and request.state == "assigned"
-                and person.staff_id in grid.volunteers)
+        return person is not None and not permissions.TABLE["show"].isdisjoint(
+            permissions.relations(self, person, request))

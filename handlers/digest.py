@@ -143,6 +143,8 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
     for building, category, count in fig.hotspots:
         parts.append(cat.text(lang, "digest.hotspot", building=building, count=count,
                               category=cat.label(lang, "category", category)))
+    if unreachable := t.uow.people.unreachable_staff():
+        parts.append(cat.text(lang, "digest.unreachable", names="、".join(p.name for p in unreachable)))
     return "\n".join(parts)
 
 

@@ -79,6 +79,8 @@ class Dispatcher:
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
             language.heard(person, spoken)
             turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now), now, msg, person, account)
+            if msg.is_private and person.staff_id is not None:
+                turn.say.release(person)  # writing privately makes them reachable: what waited for them goes now
             if action(turn) is IGNORED:
                 return
             uow.commit()
@@ -171,7 +173,7 @@ def _unasked_verdict(t: Turn, reading: Reading) -> bool:
 def _answer(key: str, params: dict, t: Turn) -> None:
     labels = {"state": "state", "action": "verb", "command": "command"}
     params = {k: t.svc.catalog.label(t.lang, labels[k], v) if k in labels else v for k, v in params.items()}
-    request = t.uow.requests.get(params["number"]) if "number" in params else None
+    request = t.uow.requests.get(params["number"]) if params.get("number") is not None else None
     if request is not None:  # named as filed: 微心愿#2 to the volunteer who tried to claim it
         params["ref"] = ref(t, request, t.lang)
     t.reply(key, **params)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 
-from handlers import lifecycle, schedule
+from handlers import lifecycle, permissions, schedule
 from handlers.catalog import Catalog
 from handlers.context import Turn
 from handlers.deadlines import deadlines
-from handlers.errors import IllegalTransition, NotAllowed
+from handlers.errors import IllegalTransition
 from handlers.escalation import escalate
 from handlers.lifecycle import TERMINAL
 from handlers.views import about, ref
@@ -31,9 +31,7 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
 
 def check_rateable(t: Turn, request: Request) -> None:
     """Refuse, with the reason, a rating from someone not involved, a second one, or one nobody asked for."""
-    involved = request.reporter_id == t.person.id or t.person.id in t.uow.requests.follower_ids(request.id)
-    if not involved:
-        raise NotAllowed("error.not_yours", number=request.id)
+    permissions.check(t, "rate", request)
     rated = t.uow.requests.has_rated(request.id, t.person.id, request.rating_round)
     if rated and request.state in ("done", "closed"):
         raise IllegalTransition("error.already_rated", number=request.id)

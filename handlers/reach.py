@@ -10,7 +10,16 @@ PURPOSE = "reach"
 
 def chat_lost(t: Turn, channel: str, chat_id: str, *, person_id: int | None, request_id: int | None,
               purpose: str | None) -> None:
-    """Tell the grid member (or the request's assignee) that a chat is unreachable; never about these notices."""
+    """Tell the grid member (or the request's assignee) that a chat is unreachable; never about these notices.
+
+    A staff member's notice is held (see Say.to_person): it goes to another private chat of theirs if there is
+    one, else the leader and the secretary hear of it once, however many notices wait.
+    """
+    person = t.uow.people.get(person_id) if person_id is not None else None
+    if person is not None and person.staff_id is not None:
+        if not t.say.release(person) and len(t.uow.outbox.held_for(person.id)) == 1:
+            t.say.unreachable(person)
+        return
     if purpose == PURPOSE:
         return  # a notice about a lost chat was itself lost: telling again could loop
     request = t.uow.requests.get(request_id) if request_id else None

@@ -1,10 +1,10 @@
 """What residents can do with their own requests: list them, withdraw, add detail, rate."""
 from __future__ import annotations
 
-from handlers import lifecycle, news, schedule
+from handlers import lifecycle, news, permissions, schedule
 from handlers.commands import Command, parse_rating
 from handlers.context import Turn
-from handlers.errors import BadCommand, NotAllowed
+from handlers.errors import BadCommand
 from handlers.filing import place_found
 from handlers.rating import check_rateable, rate
 from handlers.staff import load, work_list
@@ -31,8 +31,7 @@ def mine(t: Turn, cmd: Command) -> None:
 
 def _own(t: Turn, cmd: Command):
     request = load(t, cmd.number, cmd.verb)
-    if request.reporter_id != t.person.id:
-        raise NotAllowed("error.not_yours", number=request.id)
+    permissions.check(t, cmd.verb, request)
     return request
 
 

@@ -1,6 +1,7 @@
 """Everything the bot says is written here as outbox rows, inside the change's own transaction."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from storage.models import Person, Request
 from storage.uow import UnitOfWork
 
 Choices = tuple[tuple[str, str], ...]
+PHONE = re.compile(r"(?<!\d)(1[3-9]\d|0\d{2,3}-)(\d{3,4})(\d{4})(?!\d)")
 
 
 @dataclass
@@ -33,9 +35,11 @@ class Say:
 
     def to_person(self, person: Person, key: str, *, urgent: bool = False, request: Request | None = None,
                   choices: Choices = (), purpose: str | None = None, **params: Any) -> None:
-        """A private message; a resident with no private chat is mentioned in the request's group instead.
+        """A private message. Who it is for decides where it may go when there is no private chat:
 
-        Non-urgent messages to residents wait for the end of quiet hours.
+        a resident is mentioned in her request's group instead; a notice for staff never goes to a group (it
+        carries residents' names, words and flats) but is held until they can be reached, and the leader and
+        the secretary are told. Non-urgent messages to residents wait for the end of quiet hours.
         """
         send_at = self.now
         if person.staff_id is None and not urgent:
@@ -43,6 +47,14 @@ class Say:
         address = self.uow.people.private_address(person.id)
         if address is not None:
             channel, chat_id, mentions = address.channel, address.private_chat, ()
+        elif person.staff_id is not None:
+            first = not self.uow.outbox.held_for(person.id)
+            self._queue("", "", person.language, key, params, choices=choices, purpose=purpose,
+                        request_id=request.id if request else None, mention_ids=(), person_id=person.id,
+                        status="held")
+            if first:
+                self.unreachable(person)
+            return
         elif request is not None and request.source_kind == "group":
             identity = self.uow.people.identity_on(person.id, request.channel)
             if identity is None:
@@ -53,6 +65,23 @@ class Say:
         self._queue(channel, chat_id, person.language, key, params, choices=choices, purpose=purpose,
                     request_id=request.id if request else None, mention_ids=mentions,
                     person_id=person.id, send_at=send_at, in_group=bool(mentions))
+
+    def unreachable(self, staff: Person) -> None:
+        """Tell the leader and the secretary, privately, that a staff member's notices wait for them."""
+        for role in ("leader", "secretary"):
+            member = self.community.first_with_role(role)
+            boss = self.uow.people.by_staff_id(member.id) if member and member.id != staff.staff_id else None
+            if boss is not None:
+                self.to_person(boss, "reach.staff_unreachable", urgent=True, purpose="reach", name=staff.name,
+                               role=self.catalog.label(boss.language, "role", staff.role))
+
+    def release(self, person: Person) -> bool:
+        """Send what waits for a staff member to where they can now be reached privately; False if nowhere."""
+        address = self.uow.people.private_address(person.id)
+        if address is None:
+            return False
+        self.uow.outbox.release_held(person.id, address.channel, address.private_chat, self.now)
+        return True
 
     def to_staff(self, staff_id: str, key: str, *, request: Request | None = None, choices: Choices = (),
                  **params: Any) -> None:
@@ -67,11 +96,15 @@ class Say:
 
     def _queue(self, channel: str, chat_id: str, lang: str, key: str, params: dict[str, Any], *,
                choices: Choices, purpose: str | None, request_id: int | None, mention_ids: tuple[str, ...],
-               person_id: int | None = None, send_at: datetime | None = None, in_group: bool = False) -> None:
+               person_id: int | None = None, send_at: datetime | None = None, in_group: bool = False,
+               status: str = "pending") -> None:
         if in_group and params.get("contact"):  # a staff work phone is for the resident, not the whole building
             params = {**params, "contact": ""}
+        text = self.catalog.text(lang, key, **params)
+        if in_group:  # no phone number in a group, even one staff wrote in a note
+            text = PHONE.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
         self.uow.outbox.add(
             channel=channel, chat_id=chat_id, person_id=person_id, request_id=request_id, purpose=purpose,
-            text=self.catalog.text(lang, key, **params),
+            text=text,
             choices=[[self.catalog.text(lang, label), answer] for label, answer in choices],
-            mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now)
+            mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now, status=status)

@@ -1,7 +1,7 @@
 """Commands of grid members, volunteers, the leader and the secretary: claim, progress, done, transfer, ..."""
 from __future__ import annotations
 
-from handlers import lifecycle, schedule
+from handlers import lifecycle, permissions, schedule
 from handlers.commands import Command
 from handlers.context import Turn
 from handlers.errors import BadCommand, NotAllowed, NotFound
@@ -26,8 +26,7 @@ def load(t: Turn, number: int | None, command: str = "claim") -> Request:
 
 def _managed(t: Turn, cmd: Command) -> Request:
     request = load(t, cmd.number, cmd.verb)
-    if not t.may_manage(request):
-        raise NotAllowed(number=request.id)
+    permissions.check(t, cmd.verb, request)
     return request
 
 
@@ -41,9 +40,8 @@ def _tell_residents(t: Turn, request: Request, key: str, **params) -> None:
 def claim(t: Turn, cmd: Command) -> None:
     """接单: take a request; for a micro-wish, the first volunteer to claim it gets it (抢单)."""
     request = load(t, cmd.number, cmd.verb)
+    permissions.check(t, cmd.verb, request)
     volunteer = request.kind == "wish" and t.person.role == "volunteer"
-    if not (t.may_manage(request) or volunteer):
-        raise NotAllowed(number=request.id)
     if volunteer and request.assignee_id != t.person.id and request.state == "claimed":
         raise NotAllowed("error.wish_taken", number=request.id)
     lifecycle.apply(request, "claim", t.now)
@@ -124,8 +122,7 @@ def merge(t: Turn, cmd: Command) -> None:
     if digits[0] == request.id:
         raise BadCommand("error.merge_self", number=request.id)
     target = load(t, digits[0])
-    if not t.may_manage(target):  # merging hands the residents to the target's assignee: theirs to accept
-        raise NotAllowed(number=target.id)
+    permissions.check(t, cmd.verb, target)  # merging hands the residents to the target's assignee: theirs to accept
     if target.state in lifecycle.TERMINAL:
         raise BadCommand("error.merge_closed", number=target.id)
     lifecycle.apply(request, "merge", t.now)
@@ -152,10 +149,13 @@ def reject(t: Turn, cmd: Command) -> None:
 
 
 def show(t: Turn, cmd: Command) -> None:
-    """详情: the request and its timeline, for whoever may see it (Turn.may_see); a group sees its state only."""
+    """详情: the request and its timeline, for whoever may read it in full; where it stands, for a follower (the
+    reporter's words and name are hers); in a group, its state only."""
     request = load(t, cmd.number, cmd.verb)
-    if not t.may_see(request):
-        raise NotAllowed(number=request.id)
+    permissions.check(t, cmd.verb, request)
+    if permissions.FULL_VIEW.isdisjoint(permissions.relations(t, t.person, request)):
+        t.reply("show.body", body=line(t, request, t.lang))
+        return
     lines = [detail_head(t, request, t.lang)]
     lines += [event_line(t, event, t.lang) for event in t.uow.requests.timeline(request.id)]
     t.reply_in_private("show.body", "show.group.", {"line": line(t, request, t.lang), "number": request.id},

@@ -26,12 +26,29 @@ class OutboxRepository:
 
     def add(self, *, channel: str, chat_id: str, text: str, next_attempt_at: datetime, created_at: datetime,
             person_id: int | None = None, request_id: int | None = None, purpose: str | None = None,
-            choices: list[list[str]] | None = None, mention_ids: list[str] | None = None) -> None:
-        """Queue a message, to be sent from next_attempt_at on."""
-        self.queued.add(channel)
+            choices: list[list[str]] | None = None, mention_ids: list[str] | None = None,
+            status: str = "pending") -> None:
+        """Queue a message, to be sent from next_attempt_at on; a 'held' one waits for its person instead."""
+        if status == "pending":
+            self.queued.add(channel)
         self.appends.add(Outbox, channel=channel, chat_id=chat_id, text=text, next_attempt_at=next_attempt_at,
                          created_at=created_at, person_id=person_id, request_id=request_id, purpose=purpose,
-                         choices=choices or [], mention_ids=mention_ids or [], status="pending", attempts=0)
+                         choices=choices or [], mention_ids=mention_ids or [], status=status, attempts=0)
+
+    def held_for(self, person_id: int) -> list[int]:
+        """The messages waiting for a person who cannot be reached privately."""
+        stmt = select(Outbox.id).where(Outbox.status == "held", Outbox.person_id == person_id)
+        return list(self.session.exec(stmt))
+
+    def release_held(self, person_id: int, channel: str, chat_id: str, at: datetime) -> int:
+        """Send what waited for a person to the private chat they can now be reached in; return how many."""
+        released = self.session.exec(
+            update(Outbox).where(Outbox.status == "held", Outbox.person_id == person_id)
+            .values(status="pending", channel=channel, chat_id=chat_id, next_attempt_at=at, attempts=0,
+                    last_error=None)).rowcount
+        if released:
+            self.queued.add(channel)
+        return released
 
     def claim_due(self, channel: str, now: datetime, limit: int) -> list[Outbox]:
         """Messages for a channel whose time has come (or whose sender's lease ran out), oldest first.

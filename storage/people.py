@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from storage import fast
 from storage.fast import Prepared
-from storage.models import Identity, Person
+from storage.models import Identity, Outbox, Person
 
 SEEN_EVERY = timedelta(minutes=10)
 
@@ -127,6 +127,12 @@ class PeopleRepository:
         """Note that this account was asked to open a private chat with the bot."""
         account.invited_at = at
         self.session.add(account)
+
+    def unreachable_staff(self) -> list[Person]:
+        """Staff whose notices wait because they cannot be reached privately."""
+        held = select(Outbox.person_id).where(Outbox.status == "held")
+        stmt = select(Person).where(Person.staff_id.is_not(None), Person.id.in_(held)).order_by(Person.id)
+        return list(self.session.exec(stmt))
 
     def identity_on(self, person_id: int, channel: str) -> Identity | None:
         """This person's account on one channel, if any."""

@@ -12,8 +12,10 @@ import pytest
 
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, ConsoleSession
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from handlers.clock import FakeClock
+from tests.group_sweep import Sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,6 +33,22 @@ def settings(tmp_path) -> Settings:
     loaded = Settings.load(ROOT / "config.yaml", env={})
     return loaded.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'doorstep.db'}",
                                      "spool_path": tmp_path / "doorstep-spool.jsonl"})
+
+
+@pytest.fixture(autouse=True)
+def group_sweep(monkeypatch) -> Sweep:
+    """Every test: whatever the bot sends to a group on any channel carries no resident's personal data."""
+    sweep = Sweep()
+    wire = OutboxSender.__init__
+
+    def guarded(self, db, clock, channels, **options) -> None:
+        wire(self, db, clock, channels, **options)
+        for channel in channels.values():
+            sweep.guard(channel, db)
+
+    monkeypatch.setattr(OutboxSender, "__init__", guarded)
+    yield sweep
+    assert not sweep.leaks, "personal data sent to a group:\n" + "\n".join(sweep.leaks)
 
 
 @pytest.fixture

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import os
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -10,7 +13,9 @@ import pytest
 import yaml
 from aiohttp import ClientSession
 from sqlmodel import select
+from telegram.error import InvalidToken
 
+from bot import logs
 from bot.app import build_app
 from bot.channels.telegram import TelegramChannel, staff_chats
 from bot.settings import Settings, TelegramSettings
@@ -24,6 +29,7 @@ from tests.test_reliability import Recorder, group
 GROUP = {"id": -1003, "type": "supergroup", "title": "3号楼业主群"}
 AUNT = {"id": 2001, "is_bot": False, "first_name": "王阿姨"}
 LI = {"id": 1001, "is_bot": False, "first_name": "李建国"}
+WANG = {"id": 1004, "is_bot": False, "first_name": "王强"}
 ZHAO = {"id": 1005, "is_bot": False, "first_name": "赵红梅"}
 CHEN = {"id": 1006, "is_bot": False, "first_name": "陈志远"}
 STRANGER = {"id": 2002, "is_bot": False, "first_name": "路人"}
@@ -214,6 +220,61 @@ async def test_blocked_group_marks_it_unreachable_and_tells_the_grid_member(bot:
         assert rows and all(r.status == "failed" and r.attempts == 1 for r in rows)  # never looped
 
 
+async def test_staff_who_cannot_be_reached_is_never_written_to_in_the_group(tmp_path, clock):
+    """李建国 never opened a chat with the bot (403): his notices wait for him, never go to the residents' group;
+    the leader and the secretary hear of it once, the digest lists him, and once he says hello they go to him."""
+    def staff_on_telegram(data: dict) -> None:
+        for member in data["members"]:
+            if member["id"] in ("wang_qiang", "zhao_hongmei"):
+                member["contacts"] = {"telegram": str({"wang_qiang": WANG, "zhao_hongmei": ZHAO}[member["id"]]["id"])}
+
+    api = FakeBotApi()
+    await api.start()
+    api.failures.append(Failure("sendMessage", 403, chat_id=str(LI["id"]),
+                                description="Forbidden: bot can't initiate conversation with a user"))
+    bot = Bot(api, telegram_settings(tmp_path, staff_on_telegram), clock)
+    await bot.start()
+    try:
+        secret = "#投诉 楼上天天半夜拖椅子，我是402的 电话18612345678，别说是我反映的"
+        await api.say(AUNT, GROUP, secret)
+        await bot.step(1)
+        await api.say(AUNT, GROUP, "#报修 2单元电梯坏了")
+        await api.say(AUNT, GROUP, "#报修 楼道灯不亮")
+        await bot.step(3)
+        group_texts = "\n".join(api.texts_in(GROUP))
+        assert "诉求#2" in group_texts
+        # The acknowledgement names who handles it (李建国); his notice itself, with what to answer, never comes here.
+        for private_detail in ("402", "18612345678", "拖椅子", "反映人", "接单 1", "接单 2"):
+            assert private_detail not in group_texts
+        for boss in (WANG, ZHAO):
+            told = [t for t in api.texts_in(private(boss)) if "无法私信联系网格员李建国" in t]
+            assert len(told) == 1, "once per person, not once per notice"
+        clock.advance(timedelta(days=1))
+        await bot.app.tick()
+        assert "无法私信联系（通知已保留" in api.last_in(private(ZHAO), "日报").text
+
+        await api.say(LI, private(LI), "你好")
+        await bot.step(4)
+        notices = "\n".join(api.texts_in(private(LI)))
+        assert all(f"诉求#{n}" in notices for n in (1, 2, 3)) and "18612345678" in notices  # his, in private
+        with UnitOfWork(bot.app.db) as uow:
+            assert not uow.outbox.held_for(uow.people.by_staff_id("li_jianguo").id)
+    finally:
+        await bot.channel.stop()
+        await api.stop()
+        bot.app.db.dispose()
+
+
+async def test_a_note_for_a_resident_reached_in_the_group_shows_no_phone_number(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 楼道灯不亮")  # she never wrote to the bot privately: news reach her here
+    await api.say(LI, private(LI), "接单 1")
+    await api.say(LI, private(LI), "进展 1 电工下午到，电话13912345678")
+    await bot.step(3)
+    progress = api.last_in(GROUP, "新进展")
+    assert "@王阿姨" in progress.text and "139****5678" in progress.text and "13912345678" not in progress.text
+
+
 async def test_429_and_502_lose_nothing_and_send_nothing_twice(bot: Bot, clock):
     api = bot.api
     api.failures += [Failure("sendMessage", 429, retry_after=30), Failure("sendMessage", 502, times=2)]
@@ -398,6 +459,65 @@ async def test_a_rejected_token_is_reported_once_and_the_rest_runs(tmp_path, clo
         await channel.stop()
         await api.stop()
         app.db.dispose()
+
+
+async def test_no_token_reaches_the_log_even_when_verbose(tmp_path, clock):
+    """`doorstep run -v`: httpx logs every request URL, and Bot API URLs carry the token; tracebacks may too."""
+    token, gateway_token = "123456:AAE-secretSECRETsecret_0123456789abc", "wx-gateway-token-77"
+    out = io.StringIO()
+    handler = logs.configure(True, {"TELEGRAM_BOT_TOKEN": token, "WECHATY_PUPPET_SERVICE_TOKEN": gateway_token}, out)
+    api = FakeBotApi()
+    await api.start()
+    channel = TelegramChannel(token, TelegramSettings(enabled=True, base_url=api.base_url, poll_timeout=1))
+    app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel})
+    try:
+        await channel.start(app.handle)
+        await asyncio.wait_for(until(lambda: "getUpdates" in out.getvalue()), 10)
+        logging.getLogger("wechaty").warning("connecting to the gateway with token %s", gateway_token)
+        try:
+            raise InvalidToken(f"bot {token} was refused")
+        except InvalidToken:
+            logging.getLogger("bot.channels.telegram").exception("sending failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+        await channel.stop()
+        await api.stop()
+        app.db.dispose()
+    text = out.getvalue()
+    assert "HTTP Request: POST" in text and "/bot***/getUpdates" in text and "raise InvalidToken" in text
+    assert "secretSECRET" not in text and gateway_token not in text
+
+
+async def test_doorstep_run_verbose_logs_no_token(tmp_path):
+    """The command itself, as an operator runs it: `doorstep run -v` with the token in the environment."""
+    token = "123456:AAE-secretSECRETsecret_0123456789abc"
+    api = FakeBotApi()
+    await api.start()
+    data = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+    data["channels"] = {"console": {"enabled": False},
+                        "telegram": {"enabled": True, "base_url": api.base_url, "poll_timeout": 1}}
+    data["database"] = {"path": str(tmp_path / "run.db"), "spool": str(tmp_path / "spool.jsonl")}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WECHATY_PUPPET_SERVICE_TOKEN")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "-v", "--config", str(config), env={**env, "TELEGRAM_BOT_TOKEN": token},
+        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
+    logged = []
+    try:
+        async def read_until_polling() -> None:
+            while not any("getUpdates" in line for line in logged):
+                line = await process.stderr.readline()
+                assert line, "doorstep stopped: " + "".join(logged)
+                logged.append(line.decode())
+        await asyncio.wait_for(read_until_polling(), 30)
+    finally:
+        process.terminate()
+        await process.wait()
+        await api.stop()
+    text = "".join(logged)
+    assert "/bot***/getUpdates" in text and "secretSECRET" not in text
 
 
 async def until(condition: Callable[[], bool]) -> None:
