@@ -21,9 +21,10 @@ VERBS: dict[str, tuple[str, ...]] = {
     "help": ("帮助", "help"),
     "bind": ("绑定", "bind", "start"),
     "bindchat": ("绑定群", "bindchat"),
+    "settle": ("已处理", "handled"),  # a kept message, by the leader or secretary
 }
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
-                          "withdraw", "add", "rate"})
+                          "withdraw", "add", "rate", "settle"})
 TAKES_TEXT = frozenset({"bind", "bindchat"})  # 绑定 CODE, 绑定群 3号楼: text after the verb, no number
 _BY_WORD = sorted(((w, verb) for verb, words in VERBS.items() for w in words), key=lambda p: -len(p[0]))
 _NUMBER = re.compile(r"^(?:诉求)?[#＃]?(\d{1,7})\b\s*")

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from handlers.context import Turn
 from handlers.deadlines import digest_due, local_day_start
+from handlers.kept import kept_lines
 from handlers.rating import SATISFIED_FROM
 from handlers.views import line
 from storage.models import Request
@@ -124,6 +125,7 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
     for building, category, count in fig.hotspots:
         parts.append(cat.text(lang, "digest.hotspot", building=building, count=count,
                               category=cat.label(lang, "category", category)))
+    parts.extend(kept_lines(t, lang))  # until a person handles them
     return "\n".join(parts)
 
 
