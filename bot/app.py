@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.channels.base import Channel
+from bot.outage import Outage
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.spool import Spool
@@ -18,7 +19,7 @@ from handlers.dispatcher import Dispatcher
 from handlers.intake import Reader
 from handlers.messages import Inbound
 from handlers.say import Say
-from storage.db import Database
+from storage.db import Database, is_transient, retry_conflicts
 from storage.models import Outbox
 from storage.uow import UnitOfWork
 
@@ -37,43 +38,85 @@ class App:
     spool: Spool
     channels: dict[str, Channel] = field(default_factory=dict)
     sender: OutboxSender | None = None
+    outage: Outage = field(default_factory=lambda: Outage(log, "message intake (database unavailable)"))
 
     def handle(self, message: Inbound) -> None:
         """Handle one inbound message from any channel; one the database cannot take is kept for later."""
-        if self.spool.waiting:  # what was kept goes first, so a rating never overtakes its report
-            self.spool.replay(self.dispatcher.handle)
+        message = message.storable()
+        self._replay()  # what was kept goes first, so a rating never overtakes its report
         if self.spool.waiting:  # the database is still away: this one waits behind the others
             self.spool.keep(message)
+            log.warning("message kept for when the database is back: channel=%s chat=%s message=%s (%d waiting)",
+                        message.channel, message.chat_id, message.message_id, self.spool.waiting)
             return
         try:
             self.dispatcher.handle(message)
         except Exception as error:  # the dispatcher answers every other failure itself; this is storage gone
-            log.error("message kept for when the database is back: channel=%s chat=%s message=%s: %r",
-                      message.channel, message.chat_id, message.message_id, error)
+            self.outage.failed(error)  # the traceback once per outage; each message then one line
             self.spool.keep(message)
+            log.warning("message kept for when the database is back: channel=%s chat=%s message=%s: %s",
+                        message.channel, message.chat_id, message.message_id, type(error).__name__)
+            return
+        self.outage.worked()
 
     async def retry_kept(self) -> int:
         """Handle the messages kept while the database was unavailable; in the event loop, where they are kept."""
-        return self.spool.replay(self.dispatcher.handle) if self.spool.waiting else 0
+        return self._replay()
+
+    def _replay(self) -> int:
+        if not self.spool.waiting:
+            return 0
+        handled = self.spool.replay(self.dispatcher.handle, transient=is_transient, dead=self._dead_letter)
+        if not self.spool.waiting:
+            self.outage.worked()
+        return handled
+
+    def _dead_letter(self, message: Inbound) -> None:
+        """A kept message that kept failing was set aside in a file: the secretary hears so, without its text."""
+        secretary = self.services.community.first_with_role("secretary")
+        if secretary is None:
+            return
+        with UnitOfWork(self.db) as uow:
+            self._turn(uow).say.to_staff(secretary.id, "notice.dead_letter", channel=message.channel,
+                                          file=self.spool.dead_path.name)
+            uow.commit()
 
     def sweep(self, limit: int = 500) -> int:
-        """Fire every follow-up that is due, each in its own transaction; return how many fired."""
-        fired = 0
+        """Fire every follow-up that is due, each in its own transaction; return how many fired.
+
+        A follow-up whose request another transaction holds (a staff command, another instance) waits for the
+        next sweep; a transaction that lost a deadlock is run again; the database going away stops the sweep and
+        leaves the rest pending.
+        """
+        fired, passed = 0, set()
         while fired < limit:
-            with UnitOfWork(self.db) as uow:
-                rows = uow.followups.claim_due(self.clock.now(), 1)
-                if not rows:
-                    return fired
-                row = rows[0]
+            outcome = retry_conflicts(lambda: self._fire_next(passed))
+            if outcome is None:
+                return fired
+            fired += outcome
+        return fired
+
+    def _fire_next(self, passed: set[int]) -> bool | None:
+        """Fire the next due follow-up not passed yet in this sweep: True if fired (or failed for good), False if
+        its request was busy, None when none is left."""
+        failed = False
+        with UnitOfWork(self.db) as uow:
+            candidate, row = uow.followups.claim_next(self.clock.now(), passed)
+            if candidate is None:
+                return None
+            if row is not None:
                 try:
                     followups.fire(self._turn(uow), row)
                     uow.commit()
-                except Exception:
+                except Exception as error:
+                    if is_transient(error):  # away, or a lost deadlock: the row stays pending
+                        raise
                     log.exception("follow-up failed: id=%s kind=%s request=%s", row.id, row.kind, row.request_id)
-                    uow.session.rollback()
-                    self._mark_failed(row.id)
-            fired += 1
-        return fired
+                    failed = True
+        if failed:
+            self._mark_failed(candidate)
+        passed.add(candidate)
+        return row is not None
 
     def send_digest_if_due(self) -> bool:
         """Send today's digest if its time has come and it has not gone out yet."""

@@ -23,9 +23,10 @@ VERBS: dict[str, tuple[str, ...]] = {
     "bind": ("绑定", "bind", "start"),
     "bindchat": ("绑定群", "bindchat"),
     "lang": ("语言", "language", "lang"),
+    "settle": ("已处理", "handled"),  # a kept message, by the leader or secretary
 }
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
-                          "withdraw", "add", "rate"})
+                          "withdraw", "add", "rate", "settle"})
 BINDING = frozenset({"bind", "bindchat"})
 TAKES_TEXT = BINDING | {"lang"}  # 绑定 CODE, 绑定群 3号楼, 语言 中文: text, no number
 # Alone on a line these count in a group too: the help text tells residents to send 帮助 and 我的诉求 there.

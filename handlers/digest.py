@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from handlers.context import Turn
 from handlers.deadlines import digest_due, local_day_start
+from handlers.kept import kept_lines
 from handlers.rating import SATISFIED_FROM
 from handlers.views import line
 from storage.models import Request
@@ -145,6 +146,7 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
                               category=cat.label(lang, "category", category)))
     if unreachable := t.uow.people.unreachable_staff():
         parts.append(cat.text(lang, "digest.unreachable", names="、".join(p.name for p in unreachable)))
+    parts.extend(kept_lines(t, lang))  # until a person handles them
     return "\n".join(parts)
 
 

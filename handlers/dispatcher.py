@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from handlers import binding, language, residents, staff
+from handlers import binding, kept, language, residents, staff
 from handlers.clock import Clock
 from handlers.commands import Command, is_greeting, is_thanks, is_verdict, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
@@ -16,7 +16,7 @@ from handlers.messages import Inbound
 from handlers.rating import named_request, rate
 from handlers.say import Say
 from handlers.views import ref
-from storage.db import Database
+from storage.db import Database, is_transient, retry_conflicts
 from storage.models import Offer, Outbox, Request
 from storage.uow import UnitOfWork
 
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 IGNORED = object()
 
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
-               "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject}
+               "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
+               "settle": kept.settle}
 EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
                   "add": residents.add_detail, "rate": residents.rate_command,
                   "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose}
@@ -46,7 +47,9 @@ class Dispatcher:
             self._run(msg, action)
         except UserError as error:
             self._run(msg, partial(_answer, error.key, error.params))
-        except Exception:
+        except Exception as error:
+            if is_transient(error):  # the database away or cut off for a moment: the caller keeps it to retry
+                raise
             log.exception("handling failed: channel=%s chat=%s message=%s", msg.channel, msg.chat_id, msg.message_id)
             self._run(msg, _keep_and_apologise)
 
@@ -69,6 +72,9 @@ class Dispatcher:
         return _ordinary(reading, msg, text)
 
     def _run(self, msg: Inbound, action: Action) -> None:
+        retry_conflicts(partial(self._transaction, msg, action))
+
+    def _transaction(self, msg: Inbound, action: Action) -> None:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):

@@ -1,7 +1,7 @@
 """The neutral message types every channel adapter translates to and from."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 ChatKind = Literal["group", "private"]
@@ -29,6 +29,18 @@ class Inbound:
     def is_private(self) -> bool:
         """True for a one-to-one chat with the bot."""
         return self.chat_kind == "private"
+
+    def storable(self) -> Inbound:
+        """This message with what no database can store taken out: NUL (PostgreSQL refuses it in text) and lone
+        surrogates (not UTF-8 at all), in every text field, the sender's name included."""
+        changed = {f.name: _storable(value) for f in fields(self) if isinstance(value := getattr(self, f.name), str)}
+        changed["attachments"] = tuple(_storable(a) for a in self.attachments)
+        return replace(self, **changed)
+
+
+def _storable(text: str) -> str:
+    # UTF-16 with surrogatepass joins a pair that came apart into its character; a lone half becomes U+FFFD.
+    return text.replace("\x00", "").encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from handlers.commands import Command, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand
 from handlers.filing import place_found
+from handlers.kept import kept_lines
 from handlers.rating import check_rateable, rate
 from handlers.staff import load, work_list
 from handlers.views import about, line, ref
@@ -21,6 +22,8 @@ def mine(t: Turn, cmd: Command) -> None:
     if t.staff_role() or t.person.role == "volunteer":
         work, count = work_list(t, page)
         parts.append(work)
+        if page == 1 and t.staff_role() in ("leader", "secretary") and (kept := kept_lines(t, t.lang)):
+            parts.append("\n".join(kept))  # messages the bot failed on, until someone handles them
     own = []
     if page == 1 or not parts:  # a later page of the work list does not repeat their own requests
         own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]

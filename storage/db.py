@@ -1,19 +1,33 @@
-"""Engine and session set-up: SQLite with WAL, busy_timeout and BEGIN IMMEDIATE, or PostgreSQL."""
+"""Engine and session set-up: SQLite with WAL, busy_timeout and BEGIN IMMEDIATE, or PostgreSQL.
+
+SQLite waits at most BUSY_TIMEOUT for another writer's lock. Messages are handled in the event loop that also polls
+Telegram and drives WeChat, so a long wait would stall every channel: past this short wait the message fails as
+with the database away, is kept in the spool (bot/spool.py) in arrival order, and is handled before any later one.
+Order per chat and the (channel, message id) ledger stay as they are, with no second thread to coordinate.
+"""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, literal_column
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from storage.appends import AppendingSession
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT = 0.25  # seconds SQLite waits for another writer before the work fails as "database away"
+CONFLICT_TRIES = 5
+CONFLICTS = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -47,6 +61,30 @@ class Database:
         self.engine.dispose()
 
 
+def is_transient(error: BaseException) -> bool:
+    """True when the database was away, busy or cut the connection: the same work can succeed later."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def lost_conflict(error: BaseException) -> bool:
+    """True when PostgreSQL rolled the transaction back to break a deadlock or a serialization conflict."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in CONFLICTS
+
+
+def retry_conflicts(work: Callable[[], T], tries: int = CONFLICT_TRIES) -> T:
+    """Run a whole transaction, again when it lost a deadlock or serialization conflict (the winner went on)."""
+    for attempt in range(1, tries + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt == tries or not lost_conflict(error):
+                raise
+            log.info("transaction lost a conflict (%s), trying again", error.orig.sqlstate)
+    raise AssertionError("unreachable")
+
+
 def among(column, values: tuple[str, ...]):
     """`column IN ('a', 'b')` for constants of the code, written into the SQL itself.
 
@@ -64,7 +102,7 @@ def _engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 10},
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT},
         poolclass=StaticPool if in_memory else None,
     )
 
@@ -76,7 +114,7 @@ def _engine(url: str) -> Engine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.fast import Prepared
 from storage.models import DigestRun, Offer, ProcessedMessage
@@ -62,3 +62,19 @@ class Ledger:
                        Offer.status == "pending", Offer.expires_at > now)
                 .order_by(col(Offer.id).desc()))
         return self.session.exec(stmt).first()
+
+    def kept_messages(self, limit: int) -> tuple[list[Offer], int]:
+        """Messages kept after their handling failed and not yet handled by staff: the oldest `limit`, and how
+        many there are in all."""
+        kept = Offer.status == "failed"
+        total = self.session.exec(select(func.count()).select_from(Offer).where(kept)).one()
+        return list(self.session.exec(select(Offer).where(kept).order_by(col(Offer.id)).limit(limit))), total
+
+    def settle_kept(self, offer_id: int) -> bool:
+        """Mark a kept message handled; False when there is no such kept message waiting."""
+        offer = self.session.get(Offer, offer_id)
+        if offer is None or offer.status != "failed":
+            return False
+        offer.status = "handled"
+        self.session.add(offer)
+        return True

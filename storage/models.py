@@ -152,7 +152,7 @@ class Offer(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     text: str
     message_id: str
-    status: str = "pending"
+    status: str = Field(default="pending", index=True)  # pending, filed, declined, failed (kept), handled
     created_at: datetime = _at()
     expires_at: datetime = _at()
 
