@@ -1,0 +1,58 @@
+"""The lexicon's word tables: weighted category, problem, wish and chatter words, and the words of each emergency."""
+from __future__ import annotations
+
+import re
+
+_ASCII_WORD = re.compile(r"^[a-z0-9 .'\-]+$")
+
+
+class Table:
+    """Weighted words: Chinese matched as substrings, English as whole words, `re:…` as a pattern."""
+
+    def __init__(self, weights: dict[str, int]) -> None:
+        words = {w.lower(): int(v) for w, v in weights.items()}
+        self.patterns = [(re.compile(w[3:]), v) for w, v in words.items() if w.startswith("re:")]
+        self.cjk = [(w, v) for w, v in words.items() if not w.startswith("re:") and not _ASCII_WORD.match(w)]
+        self.latin = {w: v for w, v in words.items() if _ASCII_WORD.match(w)}
+        self.pattern = (re.compile(r"\b(" + "|".join(sorted(map(re.escape, self.latin), key=len, reverse=True)) + r")\b")
+                        if self.latin else None)
+
+    def score(self, text: str, ascii_text: bool) -> tuple[int, list[str]]:
+        """The summed weight of this table's words found in text, and the words found."""
+        hits, total = [], 0
+        if not ascii_text:
+            for word, weight in self.cjk:
+                if word in text:
+                    hits.append(word)
+                    total += weight
+        if self.pattern is not None:
+            for found in {m.group(1) for m in self.pattern.finditer(text)}:
+                hits.append(found)
+                total += self.latin[found]
+        for pattern, weight in self.patterns:
+            if match := pattern.search(text):
+                hits.append(match.group(0))
+                total += weight
+        return total, hits
+
+
+class Alarm:
+    """One kind of emergency: its words (Chinese as substrings, English as whole words), whom to call."""
+
+    def __init__(self, words: list[str], call: str | None, category: str | None) -> None:
+        self.call, self.category = call, category
+        words = [w.lower() for w in words]
+        self.patterns = [re.compile(w[3:]) for w in words if w.startswith("re:")]
+        self.cjk = [w for w in words if not w.isascii()]
+        latin = sorted((w for w in words if w.isascii() and not w.startswith("re:")), key=len, reverse=True)
+        self.pattern = re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b") if latin else None
+
+    def find(self, text: str) -> str | None:
+        """The first word of this emergency in the text, if any."""
+        hit = next((w for w in self.cjk if w in text), None)
+        if hit is None and self.pattern is not None and (match := self.pattern.search(text)):
+            hit = match.group(1)
+        for pattern in self.patterns if hit is None else ():
+            if match := pattern.search(text):
+                return match.group(0)
+        return hit
