@@ -16,11 +16,13 @@ from handlers.intake.tables import Alarm, Table
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 URGENT_WEIGHT = 4
-# The model's probability above which it adds urgency the rules did not see (it never removes any), and
-# the probability of its kind above which an untagged message in a group is offered for filing; both chosen
-# on cross-validated figures (bench/reader.py) to keep false alarms and offers on chatter rare.
-URGENT_P = 0.9
-OFFER_P = 0.8
+# How the model's margins are read, chosen on cross-validated figures (bench/reader.py): chatter is favoured by
+# NONE_BIAS (a message in a group read as a request it is not costs more than one missed: residents can tag);
+# an untagged request is offered for filing when it beats chatter by OFFER_MARGIN; and the model adds urgency
+# the rules did not see (it never removes any) from URGENT_MARGIN on.
+NONE_BIAS = 0.0
+OFFER_MARGIN = 0.6
+URGENT_MARGIN = 0.6
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what is wrong
 
 
@@ -82,10 +84,15 @@ class _Found:
 
     def signals(self) -> dict[str, float]:
         """The rules' findings as model features, scaled to about 1."""
-        out = {f"lex:{name}": min(score, 9) / 3 for name, (score, _) in self.scores.items() if score}
+        # Scaled so that a category's usual word (2) or an emergency weighs about as much as several n-grams:
+        # the cross-validated category figure is best so.
+        out = {f"lex:{name}": min(score, 9) / 1.5 for name, (score, _) in self.scores.items() if score}
         out.update({"lex:problem": min(self.problem[0], 8) / 2, "lex:wish": min(self.wish[0], 8) / 2,
                     "lex:chatter": min(self.chatter[0], 9) / 3, f"rule:{self.rule_kind()}": 1.0})
-        out.update({f"alarm:{category}": 1.0 for _, category in self.alarms})
+        out.update({f"alarm:{category}": 3.0 for _, category in self.alarms})
+        # Each chatter, problem and wish word on its own too: the model learns which of them to trust.
+        for table, (_, words) in (("chatter", self.chatter), ("problem", self.problem), ("wish", self.wish)):
+            out.update({f"{table}:{word}": 1.0 for word in words})
         if self.tag:
             out[f"tag:{self.tag}"] = 1.0
         return {name: value for name, value in out.items() if value}
@@ -191,7 +198,8 @@ class Reader:
         """Kind, category, urgency and confidence as the model reads them, within what the rules insist on:
         a tag decides the kind, and an emergency the rules see stays urgent and a request."""
         found_features = features(found.norm, found.signals())
-        kinds = self.model.kind.probabilities(found_features)
+        kinds = self.model.kind.scores(found_features)
+        kinds["none"] += NONE_BIAS
         if found.tag:
             kind = found.tag
         elif urgent:
@@ -200,10 +208,10 @@ class Reader:
             kind = max(kinds, key=kinds.get)
         if kind == "none":
             return "none", None, False, False
-        categories = self.model.category.probabilities(found_features)
+        categories = self.model.category.scores(found_features)
         category = max(categories, key=categories.get)
-        urgent = urgent or self.model.urgent.probabilities(found_features)["urgent"] >= URGENT_P
-        return kind, category, urgent, urgent or kinds[kind] >= OFFER_P
+        urgent = urgent or self.model.urgent.scores(found_features)["urgent"] >= URGENT_MARGIN
+        return kind, category, urgent, urgent or kinds[kind] - kinds["none"] >= OFFER_MARGIN - NONE_BIAS
 
 
 def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: int, wish: int, chatter: int) -> str:
