@@ -12,7 +12,7 @@ import yaml
 
 from handlers.intake.model import CORPUS, Model, features, trained
 from handlers.intake.places import Place, find_place
-from handlers.intake.tables import Alarm, Table
+from handlers.intake.tables import Alarm, Index, Table
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 URGENT_WEIGHT = 4
@@ -111,6 +111,8 @@ class Reader:
         self._problems = Table(lexicon["problems"])
         self._wishes = Table(lexicon["wishes"])
         self._chatter = Table(lexicon["chatter"])
+        self._index = Index({**self._categories, " problems": self._problems, " wishes": self._wishes,
+                             " chatter": self._chatter})
         self._hurry = [w.lower() for w in lexicon.get("hurry", [])]
         self._mention = "@" + bot_name.lower()
         self.fingerprint = json.dumps(lexicon, sort_keys=True, ensure_ascii=False)
@@ -139,7 +141,6 @@ class Reader:
         return features(found.norm, found.signals())
 
     def _find(self, norm: str) -> _Found:
-        ascii_text = norm.isascii()
         tag = next((kind for kind, tags in self._tags.items() for t in tags if t in norm), None)
         place, place_words = find_place(norm)
         rest = norm
@@ -153,10 +154,12 @@ class Reader:
             if hit := alarm.find(calm):
                 alarms.append((hit, alarm.category))
                 call = call or alarm.call
+        found = {} if norm.isascii() else self._index.find(norm)
         return _Found(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
-                      alarms, {name: table.score(norm, ascii_text) for name, table in self._categories.items()},
-                      self._problems.score(norm, ascii_text), self._wishes.score(norm, ascii_text),
-                      self._chatter.score(norm, ascii_text), any(w in norm for w in self._hurry))
+                      alarms, {name: table.score(norm, found.get(name, [])) for name, table in self._categories.items()},
+                      self._problems.score(norm, found.get(" problems", [])),
+                      self._wishes.score(norm, found.get(" wishes", [])),
+                      self._chatter.score(norm, found.get(" chatter", [])), any(w in norm for w in self._hurry))
 
     def read(self, text: str, chat_building: str | None = None, mentioned: bool = False) -> Reading:
         """Read one message; `chat_building` fills the building when the message names none."""
@@ -197,8 +200,8 @@ class Reader:
     def _by_model(self, found: _Found, urgent: bool) -> tuple[str, str | None, bool, bool]:
         """Kind, category, urgency and confidence as the model reads them, within what the rules insist on:
         a tag decides the kind, and an emergency the rules see stays urgent and a request."""
-        found_features = features(found.norm, found.signals())
-        kinds = self.model.kind.scores(found_features)
+        margins = self.model.scores(features(found.norm, found.signals()))
+        kinds = margins["kind"]
         kinds["none"] += NONE_BIAS
         if found.tag:
             kind = found.tag
@@ -208,9 +211,9 @@ class Reader:
             kind = max(kinds, key=kinds.get)
         if kind == "none":
             return "none", None, False, False
-        categories = self.model.category.scores(found_features)
+        categories = margins["category"]
         category = max(categories, key=categories.get)
-        urgent = urgent or self.model.urgent.scores(found_features)["urgent"] >= URGENT_MARGIN
+        urgent = urgent or margins["urgent"]["urgent"] >= URGENT_MARGIN
         return kind, category, urgent, urgent or kinds[kind] - kinds["none"] >= OFFER_MARGIN - NONE_BIAS
 
 

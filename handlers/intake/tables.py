@@ -17,14 +17,11 @@ class Table:
         self.pattern = (re.compile(r"\b(" + "|".join(sorted(map(re.escape, self.latin), key=len, reverse=True)) + r")\b")
                         if self.latin else None)
 
-    def score(self, text: str, ascii_text: bool) -> tuple[int, list[str]]:
-        """The summed weight of this table's words found in text, and the words found."""
-        hits, total = [], 0
-        if not ascii_text:
-            for word, weight in self.cjk:
-                if word in text:
-                    hits.append(word)
-                    total += weight
+    def score(self, text: str, cjk_found: list[tuple[int, str, int]]) -> tuple[int, list[str]]:
+        """The summed weight of this table's words found in text, and the words found; its Chinese words
+        found are given, by Index.find."""
+        found = sorted(cjk_found)
+        hits, total = [word for _, word, _ in found], sum(weight for _, _, weight in found)
         if self.pattern is not None:
             for found in {m.group(1) for m in self.pattern.finditer(text)}:
                 hits.append(found)
@@ -34,6 +31,28 @@ class Table:
                 hits.append(match.group(0))
                 total += weight
         return total, hits
+
+
+class Index:
+    """The Chinese words of several tables by their first character, found in one pass over a message: a
+    message has few distinct characters, so only words that could occur in it are looked for (the reader's
+    speed depends on it)."""
+
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self.by_first: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
+        for key, table in tables.items():
+            for order, (word, weight) in enumerate(table.cjk):
+                self.by_first.setdefault(word[0], {}).setdefault(word, []).append((key, order, weight))
+
+    def find(self, text: str) -> dict[str, list[tuple[int, str, int]]]:
+        """Per table, the (order in the table, word, weight) of each of its Chinese words in text."""
+        out: dict[str, list[tuple[int, str, int]]] = {}
+        for ch in set(text):
+            for word, entries in self.by_first.get(ch, {}).items():
+                if word in text:
+                    for key, order, weight in entries:
+                        out.setdefault(key, []).append((order, word, weight))
+        return out
 
 
 class Alarm:
