@@ -23,6 +23,7 @@ URGENT_WEIGHT = 4
 NONE_BIAS = 0.0
 OFFER_MARGIN = 0.6
 URGENT_MARGIN = 0.6
+WISH_CATEGORIES = ("help", "facilities", "other")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what is wrong
 
 
@@ -212,6 +213,8 @@ class Reader:
         if kind == "none":
             return "none", None, False, False
         categories = margins["category"]
+        if kind == "wish":  # a micro-wish is a personal need or something shared, whatever words it uses
+            categories = {name: categories[name] for name in WISH_CATEGORIES}
         category = max(categories, key=categories.get)
         urgent = urgent or margins["urgent"]["urgent"] >= URGENT_MARGIN
         return kind, category, urgent, urgent or kinds[kind] - kinds["none"] >= OFFER_MARGIN - NONE_BIAS
