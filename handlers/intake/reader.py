@@ -21,7 +21,7 @@ URGENT_WEIGHT = 4
 # an untagged request is offered for filing when it beats chatter by OFFER_MARGIN; and the model adds urgency
 # the rules did not see (it never removes any) from URGENT_MARGIN on.
 NONE_BIAS = 0.0
-OFFER_MARGIN = 0.6
+OFFER_MARGIN = 0.5
 URGENT_MARGIN = 0.6
 WISH_CATEGORIES = ("help", "facilities", "other")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what is wrong
@@ -107,7 +107,9 @@ class Reader:
         self._simplify = str.maketrans(pairs[0::2], pairs[1::2])
         self._tags = {kind: [t.lower() for t in tags] for kind, tags in lexicon["tags"].items()}
         self._urgent = [Alarm(rule["words"], rule.get("call"), rule.get("category")) for rule in lexicon["urgent"]]
-        self._not_urgent = sorted((p.lower() for p in lexicon.get("not_urgent", [])), key=len, reverse=True)
+        calm = [p.lower() for p in lexicon.get("not_urgent", [])]
+        self._not_urgent = [re.compile(p[3:] if p.startswith("re:") else re.escape(p))
+                            for p in sorted(calm, key=len, reverse=True)]
         self._categories = {name: Table(words) for name, words in lexicon["categories"].items()}
         self._problems = Table(lexicon["problems"])
         self._wishes = Table(lexicon["wishes"])
@@ -149,7 +151,7 @@ class Reader:
             rest = rest.replace(word, " ")
         calm = norm
         for phrase in self._not_urgent:
-            calm = calm.replace(phrase, " ")
+            calm = phrase.sub(" ", calm)
         alarms, call = [], None
         for alarm in self._urgent:
             if hit := alarm.find(calm):
