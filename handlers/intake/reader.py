@@ -76,7 +76,9 @@ class _Found:
     def urgent(self) -> bool:
         # An emergency word alone is no emergency ("我困了", "fire up the grill"): it must describe a problem,
         # and not be told as chatter (thanks for a past rescue, a forwarded article) unless someone says hurry.
-        return bool(self.alarms) and (self.best >= 2 or self.problem[0] >= 2 or bool(self.tag)) and (
+        # A phrase of three or more Chinese characters ("窗外", no; "出不来", yes) says enough on its own.
+        specific = any(len(word) >= 3 and not word.isascii() for word, _ in self.alarms)
+        return bool(self.alarms) and (self.best >= 2 or self.problem[0] >= 2 or bool(self.tag) or specific) and (
             self.chatter[0] < 3 or self.hurry)
 
     def rule_kind(self) -> str:
