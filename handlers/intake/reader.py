@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from handlers.intake.model import CORPUS, Model, features, trained
+from handlers.intake.decide import rule_category, rule_kind
 from handlers.intake.places import Place, find_place
 from handlers.intake.tables import Alarm, Index, Table
 
@@ -83,7 +84,7 @@ class _Found:
             self.chatter[0] < 3 or self.hurry)
 
     def rule_kind(self) -> str:
-        return _kind(self.tag, self.urgent, self.best, self.scores["help"][0], self.problem[0], self.wish[0],
+        return rule_kind(self.tag, self.urgent, self.best, self.scores["help"][0], self.problem[0], self.wish[0],
                      self.chatter[0])
 
     def signals(self) -> dict[str, float]:
@@ -179,7 +180,7 @@ class Reader:
                     scores[name] = (scores[name][0] + URGENT_WEIGHT, scores[name][1])
         if self.model is None:
             kind = found.rule_kind()
-            category = _category(kind, scores) if kind != "none" else None
+            category = rule_category(kind, scores) if kind != "none" else None
             confident = kind != "none" and (urgent or (
                 kind == "complaint" and found.best >= 3 and found.problem[0] >= 2 and found.chatter[0] < 3) or (
                 kind == "wish" and found.wish[0] + scores["help"][0] >= 5 and found.chatter[0] < 3))
@@ -223,32 +224,3 @@ class Reader:
         category = max(categories, key=categories.get)
         urgent = urgent or margins["urgent"]["urgent"] >= URGENT_MARGIN
         return kind, category, urgent, urgent or kinds[kind] - kinds["none"] >= OFFER_MARGIN - NONE_BIAS
-
-
-def _kind(tag: str | None, urgent: bool, best: int, help_score: int, problem: int, wish: int, chatter: int) -> str:
-    if tag:
-        return tag
-    if wish >= 2 and wish + help_score > problem + best - 1 and chatter < wish + help_score:
-        return "wish"
-    if urgent:
-        return "complaint"
-    if help_score >= 3 and wish >= 2:
-        return "wish"
-    if best >= 2 and problem >= 2 and chatter < best + problem:
-        return "complaint"
-    if best >= 3 and problem >= 1 and chatter == 0:
-        return "complaint"
-    # Several words of one problem area and no chatter: a resident describing a problem without saying "broken".
-    if best >= 5 and chatter == 0:
-        return "complaint"
-    return "none"
-
-
-def _category(kind: str, scores: dict[str, tuple[int, list[str]]]) -> str:
-    ranked = sorted(scores.items(), key=lambda item: -item[1][0])
-    if kind == "wish":
-        help_score = scores["help"][0]
-        top, (top_score, _) = next((n, s) for n, s in ranked if n != "help")
-        return top if top_score > help_score and top_score >= 3 else "help"
-    name, (score, _) = next((n, s) for n, s in ranked if n != "help")
-    return name if score > 0 else "other"
