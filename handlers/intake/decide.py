@@ -1,4 +1,4 @@
-"""The rules' own decisions: kind and category from the lexicon's scores (the reader's without a model; a feature with one)."""
+"""The rules' own decisions: kind and category from the lexicon's scores (also a feature of the model)."""
 from __future__ import annotations
 
 

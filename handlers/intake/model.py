@@ -71,9 +71,11 @@ def train(samples: list[dict[str, float]], rows: list[dict]) -> Model:
     # here, where logistic regression's solvers took seconds for the same accuracy.
     matrix.indices, matrix.indptr = matrix.indices.astype("int32"), matrix.indptr.astype("int32")
     requests = [i for i, row in enumerate(rows) if row["kind"] != "none"]
-    fits = {"kind": LinearSVC(C=_C["kind"]).fit(matrix, [row["kind"] for row in rows]),
-            "category": LinearSVC(C=_C["category"]).fit(matrix[requests], [rows[i]["category"] for i in requests]),
-            "urgent": LinearSVC(C=_C["urgent"]).fit(matrix, ["urgent" if row["urgent"] else "calm" for row in rows])}
+    # A fixed random_state: liblinear shuffles, and the same corpus must give the same reader every time.
+    labels = {"kind": [row["kind"] for row in rows], "category": [rows[i]["category"] for i in requests],
+              "urgent": ["urgent" if row["urgent"] else "calm" for row in rows]}
+    fits = {name: LinearSVC(C=_C[name], random_state=0).fit(matrix[requests] if name == "category" else matrix,
+                                                          labels[name]) for name in labels}
     return Model(vocabulary={name: i for i, name in enumerate(vectoriser.get_feature_names_out())},
                  weights=np.hstack([fit.coef_.T for fit in fits.values()]),
                  bias=np.concatenate([fit.intercept_ for fit in fits.values()]),

@@ -163,7 +163,8 @@ class Reader:
                 call = call or alarm.call
         found = {} if norm.isascii() else self._index.find(norm)
         return _Found(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
-                      alarms, {name: table.score(norm, found.get(name, [])) for name, table in self._categories.items()},
+                      alarms, {name: table.score(norm, found.get(name, []))
+                               for name, table in self._categories.items()},
                       self._problems.score(norm, found.get(" problems", [])),
                       self._wishes.score(norm, found.get(" wishes", [])),
                       self._chatter.score(norm, found.get(" chatter", [])), any(w in norm for w in self._hurry))
