@@ -63,7 +63,7 @@ class Bot(LiveBot):
         super().__init__()
         self.api = api
         self.channel = TelegramChannel("123:TEST", TelegramSettings(
-            enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0, **telegram),
+            enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0, per_group_gap=0, **telegram),
             webhook_secret=webhook_secret)
         self.app = build_app(settings, clock=clock, channels={"telegram": self.channel})
 
@@ -279,7 +279,7 @@ async def test_telegram_down_at_start_holds_its_messages_and_catches_up(tmp_path
     """The bot starts while Telegram cannot be reached: the rest runs, Telegram's messages wait, then go once."""
     port = free_port()
     channel = TelegramChannel("123:TEST", TelegramSettings(
-        enabled=True, base_url=f"http://127.0.0.1:{port}/bot", poll_timeout=1, per_chat_gap=0, retry_first=0.05,
+        enabled=True, base_url=f"http://127.0.0.1:{port}/bot", poll_timeout=1, per_chat_gap=0, per_group_gap=0, retry_first=0.05,
         retry_max=0.2))
     console = Recorder()
     app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel, "console": console})

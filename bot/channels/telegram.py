@@ -27,6 +27,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.channels import limits
 from bot.channels.base import Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
 from handlers.catalog import Catalog
@@ -45,7 +46,8 @@ class TelegramChannel:
     """One bot account: polling (or a webhook) in, paced sendMessage out."""
 
     name = "telegram"
-    overall_gap = 0.0  # Telegram's overall limit is AIORateLimiter's
+    overall_gap = limits.TELEGRAM_OVERALL_GAP
+    max_length = limits.TELEGRAM_MAX_LENGTH
 
     def __init__(self, token: str, settings: TelegramSettings, *, webhook_secret: str | None = None,
                  rate_limiter: bool = True) -> None:
@@ -54,7 +56,8 @@ class TelegramChannel:
         if settings.base_url:
             builder = builder.base_url(settings.base_url).base_file_url(settings.base_url.rstrip("/") + "/file")
         if rate_limiter:
-            # Overall and per-group limits of Telegram; max_retries=0 hands a 429 to the outbox to reschedule.
+            # The outbox paces within Telegram's limits; this is a second guard. max_retries=0 hands a 429 to the
+            # outbox, which reschedules that chat alone.
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         self.application = builder.build()
         self.online = False
@@ -221,8 +224,8 @@ class TelegramChannel:
         return external_id
 
     def pacing(self, chat_id: str) -> float:
-        """At most one message a second to one chat; overall and group limits are AIORateLimiter's."""
-        return self.settings.per_chat_gap
+        """Seconds between two messages to one chat: groups (negative ids) 20 a minute, people one a second."""
+        return self.settings.per_group_gap if chat_id.startswith("-") else self.settings.per_chat_gap
 
 
 def _kind(msg: Message) -> str:
