@@ -363,3 +363,17 @@ async def test_updates_arrive_by_webhook_with_its_secret(tmp_path, clock):
         await bot.channel.stop()
         await api.stop()
         bot.app.db.dispose()
+
+
+async def test_a_linked_channel_post_forwarded_into_the_group_is_no_report(bot: Bot):
+    api = bot.api
+    notice = "【幸福里公告】本周六9:00-12:00 3号楼停水检修，请提前储水"
+    service = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+    announcements = {"id": -100777, "type": "channel", "title": "幸福里公告"}
+    await api.say(service, GROUP, notice, is_automatic_forward=True, sender_chat=announcements)
+    await api.say(service, GROUP, notice, sender_chat=announcements)
+    await api.say(AUNT, GROUP, "#报修 3号楼楼道灯不亮")
+    await bot.step(1)  # the resident's report is the first message the bot was handed
+    with UnitOfWork(bot.app.db) as uow:
+        assert [r.text for r in uow.session.exec(select(Request))] == ["#报修 3号楼楼道灯不亮"]
+    assert not any("Telegram" in text for text in api.texts_in(GROUP))

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 # Registered with setMyCommands, described in the catalogs' `menu` texts: Chinese for everyone, English for
 # people whose Telegram is in English.
 MENU = ("my", "help", "bind", "bindchat")
+TELEGRAM_SERVICE_USER = 777000  # the sender of posts a linked channel forwards into its discussion group
 ASKED_KEPT = 10_000  # prompts remembered with whom they asked
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
 
@@ -142,7 +143,7 @@ class TelegramChannel:
 
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         msg = update.message
-        if msg is None or msg.from_user is None or msg.from_user.is_bot:
+        if msg is None or msg.from_user is None or msg.from_user.is_bot or _not_a_person(msg):
             return
         self._names[str(msg.from_user.id)] = msg.from_user.full_name
         bot = self.application.bot
@@ -226,6 +227,12 @@ class TelegramChannel:
     def pacing(self, chat_id: str) -> float:
         """Seconds between two messages to one chat: groups (negative ids) 20 a minute, people one a second."""
         return self.settings.per_group_gap if chat_id.startswith("-") else self.settings.per_chat_gap
+
+
+def _not_a_person(msg: Message) -> bool:
+    """A post of a linked channel forwarded into the group by Telegram, or sent in a channel's name: no resident."""
+    return bool(msg.is_automatic_forward or msg.from_user.id == TELEGRAM_SERVICE_USER
+                or (msg.sender_chat and msg.sender_chat.type == ChatType.CHANNEL))
 
 
 def _kind(msg: Message) -> str:
