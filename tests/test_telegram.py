@@ -367,7 +367,7 @@ async def test_updates_arrive_by_webhook_with_its_secret(tmp_path, clock):
 
 async def test_a_linked_channel_post_forwarded_into_the_group_is_no_report(bot: Bot):
     api = bot.api
-    notice = "【幸福里公告】本周六9:00-12:00 3号楼停水检修，请提前储水"
+    notice = "#报修 【幸福里公告】3号楼电梯年检，周六停运半天"  # would be filed, were it a resident's
     service = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
     announcements = {"id": -100777, "type": "channel", "title": "幸福里公告"}
     await api.say(service, GROUP, notice, is_automatic_forward=True, sender_chat=announcements)
