@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import uuid
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -47,12 +46,8 @@ class ConsoleChannel:
         return 0.0
 
     async def send(self, message: Outbound) -> str:
-        """Print the message and return its id (m1, m2, …) for /reply.
-
-        The id is the outbox row's, unique on the database: after a restart `/reply m3` must not find an
-        earlier run's m3 in the same chat.
-        """
-        message_id = f"m{message.outbox_id or len(self.sent) + 1}"
+        """Print the message and return its id (m1, m2, …) for /reply."""
+        message_id = f"m{len(self.sent) + 1}"
         self.sent.append((message_id, message))
         where = f"私聊·{message.chat_id[1:]}" if message.chat_id.startswith("@") else message.chat_id
         lines = ("".join(f"@{m} " for m in message.mention_ids) + message.text).splitlines() or [""]
@@ -73,9 +68,6 @@ class ConsoleSession:
         groups = [c.console for c in app.settings.community.chats if c.console]
         self.chat = chat or (groups[0] if groups else channel.private_chat_for(speaker))
         self.count = 0
-        # Message ids are the ledger's key for exactly-once handling: a run's own prefix keeps a restarted
-        # console's first lines from being taken for the earlier run's and dropped.
-        self.run_id = uuid.uuid4().hex[:12]
         self.done = False
 
     @property
@@ -125,7 +117,7 @@ class ConsoleSession:
             self.say(f"{self.speaker} @ {self._where()}: {text}")
         self.app.handle(Inbound(
             channel="console", chat_id=self.chat, chat_kind="private" if self.private else "group",
-            sender_id=self.speaker, sender_name=self.speaker, text=text, message_id=f"c{self.run_id}-{self.count}",
+            sender_id=self.speaker, sender_name=self.speaker, text=text, message_id=f"c{self.count}",
             mentions_bot=f"@{self.channel.bot_name}" in text, reply_to=reply_to,
             sender_chat=self.channel.private_chat_for(self.speaker)))
         await self.app.drain("console")  # other channels drain in the background: a WeChat backlog never freezes this
