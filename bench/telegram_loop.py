@@ -118,7 +118,8 @@ async def doorstep_run(n: int, folder: Path) -> tuple[float, float]:
     api = FakeBotApi()
     await api.start()
     channel = TelegramChannel("123:BENCH", TelegramSettings(enabled=True, base_url=api.base_url, poll_timeout=1,
-                                                            per_chat_gap=0), rate_limiter=False)
+                                                            per_chat_gap=0, per_group_gap=0),
+                                                            rate_limiter=False)
     app = build_app(telegram_settings(folder, one_grid), clock=SystemClock(), channels={"telegram": channel})
     await channel.start(app.handle)
     acks = Sends(api, lambda p: str(p["chat_id"]) == str(GROUP["id"]) and "诉求#" in p["text"])

@@ -146,12 +146,16 @@ class App:
         """Send what is due in the outbox, on one channel or on all."""
         return await self.sender.drain(channel) if self.sender else 0
 
-    async def tick(self) -> None:
-        """Everything the timers do, at once: for the console's /advance and for tests."""
+    async def tick(self, wait_for: str | None = None) -> None:
+        """Everything the timers do, at once: for the console's /advance, start-up and tests.
+
+        Waits for the outbox of one channel (or all); the others go on draining in the background.
+        """
         await self.retry_kept()
         self.sweep()
         self.send_digest_if_due()
-        await self.drain()
+        self.sender.wake()
+        await self.drain(wait_for)
 
     def chat_lost(self, row: Outbox) -> None:
         """An outbox row found its chat unreachable: tell whoever is responsible, in one transaction."""

@@ -1,20 +1,28 @@
-"""The outbox sender: takes due rows under a lease, sends them through their channel, marks them sent.
+"""The outbox sender: a queue per (channel, chat), one drainer per channel, rows leased, sent, marked sent.
 
 A row is leased (status 'sending') in one short transaction and marked sent in another, so no database lock is
 held while a platform is slow. If the process dies in between, the lease runs out and the row is sent again:
-at most the one message in flight is sent twice. A platform that fails (network down, server errors) is tried
-again with backoff, 2 s doubling to 10 minutes, and one that asks to wait is waited for, until the message is a
-day old: an outage of hours loses nothing, and a week-old reply never arrives as if it were new.
+at most the one message in flight is sent twice.
+
+Each channel has one drainer per process, however many callers ask it to drain: it leases what is due and hands
+each chat's rows, in order, to that chat's own task. A chat that must wait (a group's per-minute limit, a 429,
+a backoff) holds up only itself: the storage query never leases a row while an earlier row of the same chat is
+still waiting, so a chat's messages never overtake one another, and other chats go on. The channel's overall
+pace is one slot at a time under a lock, so concurrent chats never send in a burst. A platform that fails is
+tried again with backoff, 2 s doubling to 10 minutes, and one that asks to wait is waited for, until the message
+is a day old: an outage of hours loses nothing, and a week-old reply never arrives as if it were new.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
 from bot.channels.base import Channel, Rejected, RetryLater, Unreachable
+from bot.channels.limits import fit
 from bot.outage import Outage
 from handlers.clock import Clock
 from handlers.messages import Choice, Outbound
@@ -23,7 +31,9 @@ from storage.models import Outbox
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=120)
+# Long enough for a slowly paced chat's leased rows and a slow send; short, since a chat's later messages wait
+# behind a row whose sender died until its lease runs out.
+LEASE = timedelta(seconds=60)
 GIVE_UP_AFTER = timedelta(days=1)  # a reply or reminder older than this is no use to anyone
 MAX_BACKOFF = 600  # seconds
 
@@ -37,9 +47,11 @@ class OutboxSender:
         self.batch = batch
         self.on_unreachable = on_unreachable
         self._last_sent: dict[tuple[str, str | None], float] = {}
+        self._slot: dict[str, asyncio.Lock] = {}  # per channel: one message at a time takes the overall pace
         self._draining: dict[str, asyncio.Task] = {}
-        self._woken: set[str] = set()  # channels woken while their drain was running
+        self._woken: dict[str, asyncio.Event] = {}  # per channel: something was queued while its drain ran
         self._sent: dict[str, int] = {}  # per channel, messages sent by this process
+        self._in_flight: set[int] = set()  # rows handed to a platform and not yet answered
         self._outages: dict[str, Outage] = {}  # per channel: a drain failing run after run (the database away)
 
     def wake(self, channels: Iterable[str] | None = None) -> None:
@@ -75,8 +87,8 @@ class OutboxSender:
     async def drain(self, channel: str | None = None) -> int:
         """Send everything due now on one channel, or on every channel side by side; return how many were sent.
 
-        There is one drainer per channel however many callers ask: a caller joins the one running (which goes
-        round once more for what the caller queued), so two drains never pace a channel twice over.
+        A caller joins the channel's running drainer (which goes round once more for what the caller queued), so
+        two drains never pace a channel twice over.
         """
         names = [channel] if channel else list(self.channels)
         before = {name: self._sent.get(name, 0) for name in names}
@@ -87,10 +99,11 @@ class OutboxSender:
         """The channel's running drain, told to go round again, or a new one."""
         task = self._draining.get(name)
         if task is None or task.done():
+            self._woken[name] = asyncio.Event()
             task = self._draining[name] = asyncio.ensure_future(self._drain_channel(name))
             task.add_done_callback(lambda done: self._settled(name, done))
         else:
-            self._woken.add(name)
+            self._woken[name].set()
         return task
 
     def _settled(self, name: str, task: asyncio.Task) -> None:
@@ -105,35 +118,72 @@ class OutboxSender:
             outage.worked()
 
     async def _drain_channel(self, name: str) -> None:
-        channel = self.channels[name]
-        # A slowly paced channel leases few rows at a time, so none outlives its lease waiting for its turn.
-        gap = channel.overall_gap
-        batch = min(self.batch, max(1, int(LEASE.total_seconds() / (4 * gap)))) if gap else self.batch
-        while True:
-            self._woken.discard(name)
-            rows = self._lease(name, batch)
-            for row in rows:
-                self._sent[name] = self._sent.get(name, 0) + await self._deliver(channel, row)
-            # A short batch took all that was due; go on only if something new was queued meanwhile.
-            if len(rows) < batch and name not in self._woken:
-                return
+        """Lease what is due, give each chat its rows, and lease again whenever a chat is done or news came."""
+        channel, woken = self.channels[name], self._woken[name]
+        chats: dict[asyncio.Task, deque[Outbox]] = {}
+        failure: BaseException | None = None
+        try:
+            while True:
+                woken.clear()
+                held = sum(len(queue) for queue in chats.values())
+                for rows in self._lease(name, channel, held):
+                    queue = deque(rows)
+                    chats[asyncio.ensure_future(self._send_chat(channel, queue))] = queue
+                if not chats:
+                    if failure is not None:
+                        raise failure
+                    return
+                news = asyncio.ensure_future(woken.wait())
+                done, _ = await asyncio.wait({*chats, news}, return_when=asyncio.FIRST_COMPLETED)
+                news.cancel()
+                for task in done - {news}:
+                    del chats[task]
+                    failure = failure or task.exception()
+        finally:  # stopped: what was leased and not yet on its way goes back, so the next drain need not wait
+            for task, queue in chats.items():
+                task.cancel()
+            self._release([row.id for queue in chats.values() for row in queue if row.id not in self._in_flight])
 
-    def _lease(self, channel: str, batch: int) -> list[Outbox]:
+    def _lease(self, name: str, channel: Channel, held: int = 0) -> list[list[Outbox]]:
+        """Due rows, grouped by chat in order: no more per chat, nor in all (with the `held` ones still being
+        sent), than the channel's pace sends well within the lease, so no lease runs out while its row waits."""
+        budget = LEASE.total_seconds() / 2
+        limit = min(self.batch, int(budget / channel.overall_gap) - held) if channel.overall_gap else self.batch
+        if limit <= 0:
+            return []
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
-            rows = uow.outbox.claim_due(channel, now, batch)
+            rows = uow.outbox.claim_due(name, now, limit)
+            chats: dict[str, list[Outbox]] = {}
             for row in rows:
+                taken = chats.setdefault(row.chat_id, [])
+                gap = max(channel.pacing(row.chat_id), channel.overall_gap)
+                if taken and len(taken) * gap >= budget:
+                    continue  # the rest of this chat waits, still pending, until these are sent
                 row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + LEASE
                 uow.session.add(row)
+                taken.append(row)
             uow.commit()
-            return rows
+            return list(chats.values())
 
-    async def _deliver(self, channel: Channel, row: Outbox) -> int:
+    async def _send_chat(self, channel: Channel, queue: deque[Outbox]) -> None:
+        """Send one chat's rows in order; if one must wait, the rest wait behind it (back to pending, due now)."""
+        while queue:
+            go_on = await self._deliver(channel, queue[0])
+            queue.popleft()
+            if not go_on:
+                self._release([row.id for row in queue])
+                queue.clear()
+
+    async def _deliver(self, channel: Channel, row: Outbox) -> bool:
+        """Send one row; True if the chat may go on to its next message."""
         await self._pace(channel, row.chat_id)
-        message = Outbound(channel=row.channel, chat_id=row.chat_id, text=row.text, outbox_id=row.id,
-                           choices=tuple(Choice(label, reply) for label, reply in row.choices),
+        text = fit(row.text, getattr(channel, "max_length", None))
+        message = Outbound(channel=row.channel, chat_id=row.chat_id, text=text,
+                           outbox_id=row.id, choices=tuple(Choice(label, reply) for label, reply in row.choices),
                            mention_ids=tuple(row.mention_ids), purpose=row.purpose)
         stale = self.clock.now() - row.created_at >= GIVE_UP_AFTER
+        self._in_flight.add(row.id)  # from here a cancelled send may have gone out: its lease keeps it
         try:
             platform_id = await channel.send(message)
         except RetryLater as wait:
@@ -141,39 +191,51 @@ class OutboxSender:
                 log.error("gave up waiting to send: channel=%s outbox=%s: %s", row.channel, row.id, wait)
             self._settle(row.id, "failed" if stale else "pending", delay=timedelta(seconds=wait.seconds),
                          error=str(wait))
-            return 0
+            return stale
         except Unreachable as gone:
-            log.warning("chat unreachable: channel=%s chat=%s outbox=%s", row.channel, row.chat_id, row.id)
+            log.warning("chat unreachable: channel=%s outbox=%s", row.channel, row.id)
             self._settle(row.id, "failed", error=f"unreachable: {gone}", unreachable=True)
             if self.on_unreachable is not None:
                 self.on_unreachable(row)
-            return 0
+            return True
         except Rejected as refused:
-            log.error("message refused: channel=%s chat=%s outbox=%s: %s", row.channel, row.chat_id, row.id, refused)
+            log.error("message refused: channel=%s outbox=%s: %s", row.channel, row.id, refused)
             self._settle(row.id, "failed", error=f"rejected: {refused}"[:500])
-            return 0
+            return True
         except Exception as error:  # a passing platform or network failure: back off and try again
             log.log(logging.ERROR if stale else logging.WARNING, "send failed%s: channel=%s outbox=%s attempt=%s: %r",
                     ", giving up" if stale else "", row.channel, row.id, row.attempts, error)
             backoff = timedelta(seconds=min(2 ** row.attempts, MAX_BACKOFF))
             self._settle(row.id, "failed" if stale else "pending", delay=backoff, error=repr(error)[:500])
-            return 0
+            return stale
+        finally:
+            self._in_flight.discard(row.id)
         with UnitOfWork(self.db) as uow:
             uow.outbox.mark_sent(row.id, self.clock.now(), platform_id)
             uow.commit()
-        return 1
+        self._sent[channel.name] = self._sent.get(channel.name, 0) + 1
+        return True
 
     async def _pace(self, channel: Channel, chat_id: str) -> None:
-        """Wait out the channel's gap per chat and, where it has one, its gap between any two messages."""
-        for key, gap in (((channel.name, chat_id), channel.pacing(chat_id)),
-                         ((channel.name, None), channel.overall_gap)):
-            if gap <= 0:
-                continue
-            wait = self._last_sent.get(key, 0.0) + gap - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        now = time.monotonic()
-        self._last_sent[(channel.name, chat_id)] = self._last_sent[(channel.name, None)] = now
+        """Wait out the chat's own gap, then take the channel's next overall slot (one chat at a time)."""
+        key = (channel.name, chat_id)
+        wait = self._last_sent.get(key, 0.0) + channel.pacing(chat_id) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if channel.overall_gap > 0:
+            async with self._slot.setdefault(channel.name, asyncio.Lock()):
+                wait = self._last_sent.get((channel.name, None), 0.0) + channel.overall_gap - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._last_sent[(channel.name, None)] = time.monotonic()
+        self._last_sent[key] = time.monotonic()
+
+    def _release(self, outbox_ids: list[int]) -> None:
+        """Leased rows that wait behind an earlier one of their chat: pending again, due now, still in order."""
+        if outbox_ids:
+            with UnitOfWork(self.db) as uow:
+                uow.outbox.release(outbox_ids, self.clock.now())
+                uow.commit()
 
     def _settle(self, outbox_id: int, status: str, *, delay: timedelta = timedelta(), error: str | None = None,
                 unreachable: bool = False) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.channels import limits
 from bot.config_problems import from_pydantic, tell
 from handlers.catalog import LANGUAGES, Catalog
 from handlers.community import Community
@@ -49,7 +50,8 @@ class TelegramSettings(BaseModel):
     base_url: str | None = None          # a local Bot API server; None for api.telegram.org
     poll_interval: float = 0.0
     poll_timeout: float = 10.0
-    per_chat_gap: float = 1.0            # seconds between two messages to one chat
+    per_chat_gap: float = Field(limits.TELEGRAM_PRIVATE_GAP, ge=0)  # seconds between two messages to one person
+    per_group_gap: float = Field(limits.TELEGRAM_GROUP_GAP, ge=0)   # to one group (Telegram: 20 a minute)
     webhook_url: str | None = None       # public https URL; its secret comes from TELEGRAM_WEBHOOK_SECRET
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
@@ -67,6 +69,7 @@ class WeChatSettings(BaseModel):
     enabled: bool = False
     per_chat_gap: float = Field(3.0, ge=0)     # seconds between two messages to one chat
     per_minute: int = Field(20, ge=1)          # messages per minute over all chats
+    max_length: int = Field(limits.WECHAT_MAX_LENGTH, ge=300)  # characters a message may have; longer are cut
     login_timeout: float = Field(60.0, gt=0)   # seconds to wait for the account to log in after connecting
     accept_friends: bool = True                # accept friend requests, so residents can get private messages
     retry_first: float = Field(2.0, gt=0)      # first wait before reconnecting; doubles up to retry_max

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -124,7 +125,11 @@ class FollowUp(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """A message written in the same transaction as the change it reports; the worker sends it."""
 
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),)
+    # The second index holds only unsent rows: how a chat's queue is found stays cheap however much was sent.
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
+                      Index("ix_outbox_chat_queue", "channel", "chat_id", "id",
+                            sqlite_where=sql_text("status IN ('pending', 'sending')"),
+                            postgresql_where=sql_text("status IN ('pending', 'sending')")))
     id: int | None = Field(default=None, primary_key=True)
     channel: str
     chat_id: str

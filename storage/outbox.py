@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.appends import Appends
@@ -53,11 +54,18 @@ class OutboxRepository:
     def claim_due(self, channel: str, now: datetime, limit: int) -> list[Outbox]:
         """Messages for a channel whose time has come (or whose sender's lease ran out), oldest first.
 
-        Rows locked by another sender are skipped.
+        A row waits while an earlier row of its chat is not yet due (being sent, or told to wait), so a chat's
+        messages go out in order. Rows locked by another sender are skipped.
         """
+        earlier = aliased(Outbox)
+        waiting_ahead = (select(earlier.id)
+                         .where(earlier.channel == Outbox.channel, earlier.chat_id == Outbox.chat_id,
+                                earlier.id < Outbox.id, among(col(earlier.status), ("pending", "sending")),
+                                earlier.next_attempt_at > now)
+                         .exists())
         stmt = (select(Outbox)
                 .where(among(col(Outbox.status), ("pending", "sending")), Outbox.channel == channel,
-                       Outbox.next_attempt_at <= now)
+                       Outbox.next_attempt_at <= now, ~waiting_ahead)
                 .order_by(col(Outbox.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True))
@@ -66,6 +74,11 @@ class OutboxRepository:
     def mark_sent(self, outbox_id: int, at: datetime, platform_message_id: str | None) -> None:
         """Record that a message went out; one statement, as this runs for every message sent."""
         MARK_SENT.run(self.session, {"row": outbox_id, "at": at, "platform_id": platform_message_id})
+
+    def release(self, outbox_ids: list[int], now: datetime) -> None:
+        """Leased rows given back unsent: pending again and due now (they still wait for the rows ahead)."""
+        self.session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(outbox_ids))
+                             .values(status="pending", next_attempt_at=now))
 
     def get(self, outbox_id: int) -> Outbox | None:
         """One outbox row."""

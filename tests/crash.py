@@ -44,7 +44,7 @@ def crash_config(tmp_path: Path, base_url: str) -> Path:
         data["quiet_hours"] = {"start": "00:00", "end": "00:00"}
         data["channels"] = {"console": {"enabled": False},
                             "telegram": {"enabled": True, "base_url": base_url, "poll_timeout": 1,
-                                         "per_chat_gap": 0}}
+                                         "per_chat_gap": 0, "per_group_gap": 0}}
     telegram_settings(tmp_path, edit)
     return tmp_path / "config.yaml"
 
@@ -70,7 +70,7 @@ class CrashRun:
     """`instances` bot processes on one database, fed `reports` reports, with `kills` SIGKILLs spread over them."""
 
     def __init__(self, tmp_path: Path, *, database_url: str | None = None, instances: int = 1,
-                 reports: int = 300, kills: int = 3, timeout: float = 120) -> None:
+                 reports: int = 300, kills: int = 3, timeout: float = 240) -> None:
         self.tmp_path, self.instances, self.reports, self.kills = tmp_path, instances, reports, kills
         self.timeout = timeout
         self.database_url = database_url or f"sqlite:///{tmp_path / 'doorstep.db'}"
@@ -152,8 +152,8 @@ class CrashRun:
     def _settled(self) -> bool:
         """Every report filed, every lift's reminder and escalation fired (or passed), nothing due left unsent.
 
-        Rows leased by a killed process wait out their lease (two minutes) and are not waited for: they were
-        taken for sending, and at most one of them was in flight."""
+        Rows leased by a killed process wait out their lease (a minute) and are not waited for: they were taken
+        for sending, and at most one of them was in flight. Later rows of the same chat wait behind them."""
         if self._filed() < self.reports:
             return False
         escalated = sum(action == "escalated" for _, action in self._followups_fired())
@@ -163,7 +163,9 @@ class CrashRun:
         if self._query("select count(*) from followup where kind = 'remind_respond' and status = 'pending' and "
                        "request_id in (select id from request where category = 'elevator')")[0][0]:
             return False
-        return self._query("select count(*) from outbox where status = 'pending' and channel = 'telegram'")[0][0] == 0
+        return self._query("select count(*) from outbox o where status = 'pending' and channel = 'telegram' and "
+                           "not exists (select 1 from outbox e where e.channel = o.channel and e.chat_id = o.chat_id "
+                           "and e.id < o.id and e.status = 'sending')")[0][0] == 0
 
     def _followups_fired(self) -> Counter:
         return Counter((request, action) for request, action in self._query(

@@ -83,10 +83,10 @@ class FakeBotApi:
     # -- what people do ------------------------------------------------------------------------------------
 
     async def say(self, user: dict, chat: dict, text: str = "", *, reply_to: int | None = None,
-                  photo: str | None = None, edited: bool = False) -> int:
-        """A person writes in a chat; returns the message id."""
+                  photo: str | None = None, edited: bool = False, **fields) -> int:
+        """A person writes in a chat (with further Message fields, e.g. is_automatic_forward); returns its id."""
         message = {"message_id": self._next_message_id(str(chat["id"])), "date": int(time.time()), "chat": chat,
-                   "from": user}
+                   "from": user, **fields}
         if photo:
             message["photo"] = [{"file_id": photo, "file_unique_id": photo, "width": 90, "height": 90}]
             if text:

@@ -69,7 +69,7 @@ class Bot(LiveBot):
         super().__init__()
         self.api = api
         self.channel = TelegramChannel("123:TEST", TelegramSettings(
-            enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0, **telegram),
+            enabled=True, base_url=api.base_url, poll_timeout=1, per_chat_gap=0, per_group_gap=0, **telegram),
             webhook_secret=webhook_secret, staff_chats=staff_chats(settings.community))
         self.app = build_app(settings, clock=clock, channels={"telegram": self.channel})
 
@@ -408,7 +408,7 @@ async def test_telegram_down_at_start_holds_its_messages_and_catches_up(tmp_path
     """The bot starts while Telegram cannot be reached: the rest runs, Telegram's messages wait, then go once."""
     port = free_port()
     channel = TelegramChannel("123:TEST", TelegramSettings(
-        enabled=True, base_url=f"http://127.0.0.1:{port}/bot", poll_timeout=1, per_chat_gap=0, retry_first=0.05,
+        enabled=True, base_url=f"http://127.0.0.1:{port}/bot", poll_timeout=1, per_chat_gap=0, per_group_gap=0, retry_first=0.05,
         retry_max=0.2))
     console = Recorder()
     app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel, "console": console})
@@ -551,3 +551,17 @@ async def test_updates_arrive_by_webhook_with_its_secret(tmp_path, clock):
         await bot.channel.stop()
         await api.stop()
         bot.app.db.dispose()
+
+
+async def test_a_linked_channel_post_forwarded_into_the_group_is_no_report(bot: Bot):
+    api = bot.api
+    notice = "#报修 【幸福里公告】3号楼电梯年检，周六停运半天"  # would be filed, were it a resident's
+    service = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+    announcements = {"id": -100777, "type": "channel", "title": "幸福里公告"}
+    await api.say(service, GROUP, notice, is_automatic_forward=True, sender_chat=announcements)
+    await api.say(service, GROUP, notice, sender_chat=announcements)
+    await api.say(AUNT, GROUP, "#报修 3号楼楼道灯不亮")
+    await bot.step(1)  # the resident's report is the first message the bot was handed
+    with UnitOfWork(bot.app.db) as uow:
+        assert [r.text for r in uow.session.exec(select(Request))] == ["#报修 3号楼楼道灯不亮"]
+    assert not any("Telegram" in text for text in api.texts_in(GROUP))

@@ -73,7 +73,7 @@ async def _bridge(upstream: str) -> tuple[web.AppRunner, str]:
 async def test_report_through_telegram_test_api(test_api_server, tmp_path, clock):
     runner, base_url = await _bridge(test_api_server)
     channel = TelegramChannel(TOKEN, TelegramSettings(enabled=True, base_url=base_url, poll_interval=0.1,
-                                                      poll_timeout=0, per_chat_gap=0))
+                                                      poll_timeout=0, per_chat_gap=0, per_group_gap=0))
     app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel})
     handled: list = []
     await channel.start(lambda message: (app.handle(message), handled.append(message)))

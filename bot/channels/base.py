@@ -37,7 +37,8 @@ class Channel(Protocol):
     """A chat platform as the rest of the bot sees it."""
 
     name: str
-    overall_gap: float  # seconds to leave between any two messages of the channel (0 where the platform paces)
+    overall_gap: float  # seconds to leave between any two messages of the channel
+    max_length: int | None  # characters one message may have (None: no limit); longer texts are cut to fit
 
     async def send(self, message: Outbound) -> str | None:
         """Deliver one message; return the platform's id for it."""

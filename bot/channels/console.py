@@ -32,6 +32,7 @@ class ConsoleChannel:
 
     name = "console"
     overall_gap = 0.0
+    max_length = None
 
     def __init__(self, out: TextIO | None = None, bot_name: str = "小区助手") -> None:
         self.out = out or sys.stdout
@@ -128,7 +129,7 @@ class ConsoleSession:
             sender_id=self.speaker, sender_name=self.speaker, text=text, message_id=f"c{self.run_id}-{self.count}",
             mentions_bot=f"@{self.channel.bot_name}" in text, reply_to=reply_to,
             sender_chat=self.channel.private_chat_for(self.speaker)))
-        await self.app.drain()
+        await self.app.drain("console")  # other channels drain in the background: a WeChat backlog never freezes this
 
     async def _meta(self, word: str, rest: str) -> None:
         if word == "/as" and rest:
@@ -165,7 +166,7 @@ class ConsoleSession:
         self.app.clock.advance(delta)
         self.app.keep_dev_time()
         self.say(f"— time is now {self.app.clock.now().astimezone(self.app.settings.community.zone):%Y-%m-%d %H:%M}")
-        await self.app.tick()
+        await self.app.tick(wait_for="console")
 
     def _where(self) -> str:
         return "私聊 (private chat with the bot)" if self.private else self.chat

@@ -31,6 +31,7 @@ from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, N
 from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.channels import limits
 from bot.channels.base import Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
 from handlers.catalog import Catalog
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 RESIDENT_MENU = ("my", "help")
 ADMIN_MENU = ("my", "help", "bindchat")
 STAFF_MENU = ("my", "claim", "progress", "done", "show", "transfer", "escalate", "help")
+TELEGRAM_SERVICE_USER = 777000  # the sender of posts a linked channel forwards into its discussion group
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
 BOUND = "bound"  # the purpose of the welcome to a newly bound staff member: their chat gets the staff menu
 ASKED_KEPT = 10_000  # prompts remembered with whom they asked
@@ -56,7 +58,8 @@ class TelegramChannel:
     """One bot account: polling (or a webhook) in, paced sendMessage out."""
 
     name = "telegram"
-    overall_gap = 0.0  # Telegram's overall limit is AIORateLimiter's
+    overall_gap = limits.TELEGRAM_OVERALL_GAP
+    max_length = limits.TELEGRAM_MAX_LENGTH
 
     def __init__(self, token: str, settings: TelegramSettings, *, webhook_secret: str | None = None,
                  rate_limiter: bool = True, staff_chats: tuple[str, ...] = ()) -> None:
@@ -67,7 +70,8 @@ class TelegramChannel:
         if settings.base_url:
             builder = builder.base_url(settings.base_url).base_file_url(settings.base_url.rstrip("/") + "/file")
         if rate_limiter:
-            # Overall and per-group limits of Telegram; max_retries=0 hands a 429 to the outbox to reschedule.
+            # The outbox paces within Telegram's limits; this is a second guard. max_retries=0 hands a 429 to the
+            # outbox, which reschedules that chat alone.
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         self.application = builder.build()
         self.online = False
@@ -166,7 +170,7 @@ class TelegramChannel:
 
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         msg = update.message
-        if msg is None or msg.from_user is None or msg.from_user.is_bot:
+        if msg is None or msg.from_user is None or msg.from_user.is_bot or _not_a_person(msg):
             return
         self._names[str(msg.from_user.id)] = msg.from_user.full_name
         bot = self.application.bot
@@ -258,8 +262,14 @@ class TelegramChannel:
         return external_id
 
     def pacing(self, chat_id: str) -> float:
-        """At most one message a second to one chat; overall and group limits are AIORateLimiter's."""
-        return self.settings.per_chat_gap
+        """Seconds between two messages to one chat: groups (negative ids) 20 a minute, people one a second."""
+        return self.settings.per_group_gap if chat_id.startswith("-") else self.settings.per_chat_gap
+
+
+def _not_a_person(msg: Message) -> bool:
+    """A post of a linked channel forwarded into the group by Telegram, or sent in a channel's name: no resident."""
+    return bool(msg.is_automatic_forward or msg.from_user.id == TELEGRAM_SERVICE_USER
+                or (msg.sender_chat and msg.sender_chat.type == ChatType.CHANNEL))
 
 
 def _kind(msg: Message) -> str:

@@ -43,6 +43,7 @@ class WeChatChannel:
     def __init__(self, endpoint: str, token: str, settings: WeChatSettings) -> None:
         self.endpoint, self.token, self.settings = endpoint, token, settings
         self.overall_gap = 60.0 / settings.per_minute
+        self.max_length = settings.max_length
         self._handle: Callable[[Inbound], None] | None = None
         self._main: asyncio.AbstractEventLoop | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the WeChat thread's loop while connected

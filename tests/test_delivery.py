@@ -1,0 +1,105 @@
+"""Delivery: a queue per chat, one drainer per channel, messages that fit the platform, nothing out of order."""
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from datetime import timedelta
+
+from bot.app import build_app
+from bot.channels.base import RetryLater
+from bot.channels.console import ConsoleChannel, ConsoleSession
+from handlers.messages import Inbound
+from storage.models import Outbox
+from tests.test_reliability import Recorder, group, rows
+
+REPORTS = ("#投诉 3号楼电梯坏了", "#投诉 3号楼楼道灯不亮", "#投诉 3号楼水管漏水", "#投诉 3号楼垃圾没人清",
+           "#投诉 3号楼暖气不热")
+
+
+class SlowGroups(Recorder):
+    """Like Telegram: a group takes a message only every `gap` seconds, a private chat at once."""
+
+    def __init__(self, gap: float = 1.0, failures=()):
+        super().__init__(failures)
+        self.gap, self.at = gap, []
+
+    def pacing(self, chat_id):
+        return 0.0 if chat_id.startswith("@") else self.gap
+
+    async def send(self, message):
+        sent = await super().send(message)
+        self.at.append(time.monotonic())
+        return sent
+
+
+async def test_a_slow_group_does_not_hold_up_private_notices(settings, clock):
+    channel = SlowGroups()
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    for n, text in enumerate(REPORTS):
+        app.handle(group(text, f"wx-{n}"))
+
+    async def notices_sent() -> None:
+        while sum(m.chat_id == "@李建国" for m in channel.sent) < len(REPORTS):
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(notices_sent(), 10)
+    acks = [m for m in channel.sent if m.chat_id == "3号楼业主群"]
+    assert len(acks) <= 2, "the grid member's notices went while the group waited its turn"
+    await app.sender.stop()
+    assert {r.status for r in rows(app, Outbox) if r.chat_id == "@李建国"} == {"sent"}
+
+
+async def test_a_chat_told_to_wait_keeps_its_order_and_others_go_on(settings, clock):
+    channel = SlowGroups(gap=0.0, failures=[RetryLater(30)])  # the first message (the group's ack) hits a 429
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    app.handle(group(REPORTS[0], "wx-1"))
+    app.handle(group(REPORTS[1], "wx-2"))
+    await app.drain()
+    assert [m.chat_id for m in channel.sent] == ["@李建国", "@李建国"], "the group waits; the notices do not"
+    clock.advance(timedelta(seconds=31))
+    await app.drain()
+    texts = [m.text for m in channel.sent if m.chat_id == "3号楼业主群"]
+    assert "诉求#1" in texts[0] and "诉求#2" in texts[-1], "within the group, the first report's ack goes first"
+    assert {r.status for r in rows(app, Outbox)} == {"sent"}
+
+
+async def test_two_drains_at_once_keep_the_pace(settings, clock):
+    channel = SlowGroups(gap=0.2)
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    for n, text in enumerate(REPORTS[:3]):
+        app.handle(group(text, f"wx-{n}"))
+    await asyncio.gather(app.drain(), app.drain(), app.sender.kick())  # a caller, the console and the timer
+    group_times = [t for t, m in zip(channel.at, channel.sent) if m.chat_id == "3号楼业主群"]
+    assert len(channel.sent) == len({m.outbox_id for m in channel.sent}) == len(rows(app, Outbox)), "all, once"
+    assert all(b - a >= 0.19 for a, b in zip(group_times, group_times[1:])), "never two into one group at once"
+
+
+class Hanging(Recorder):
+    """A WeChat gateway that takes a message and never answers."""
+
+    name = "wechat"
+
+    async def send(self, message):
+        await asyncio.Event().wait()
+
+
+async def test_the_console_answers_while_another_channel_has_a_backlog(settings, clock):
+    console, stuck = ConsoleChannel(io.StringIO()), Hanging()
+    app = build_app(settings, clock=clock, channels={"console": console, "wechat": stuck})
+    app.handle(Inbound(channel="wechat", chat_id="b3@chatroom", chat_kind="group", sender_id="wx-wang",
+                       sender_name="王阿姨", text="#投诉 3号楼电梯坏了", message_id="wx-1"))
+    session = ConsoleSession(app, console, speaker="张大爷", chat="8号楼业主群", echo=False)
+    await asyncio.wait_for(session.line("#投诉 8号楼路灯不亮"), 5)
+    assert any("诉求#2" in m.text for _, m in console.sent)
+    await app.sender.stop()
+
+
+def test_a_long_report_makes_notices_that_fit_and_keep_their_command(settings, clock):
+    channel = Recorder()
+    channel.max_length = 4096  # Telegram's
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    app.handle(group("#投诉 3号楼电梯坏了，" + "事情是这样的。" * 570, "wx-1"))  # 4,000 characters
+    asyncio.run(app.drain())
+    notice = next(m.text for m in channel.sent if m.chat_id == "@李建国")
+    assert len(notice) <= 4096 - 200 and "接单 1" in notice.splitlines()[-1] and "…" in notice
+    assert {r.status for r in rows(app, Outbox)} == {"sent"}
