@@ -16,16 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Bot API and the fuzzer live with the tests
 
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.clock import FakeClock  # noqa: E402
 from tests.conftest import PG_URL, ROOT, local, pg_available  # noqa: E402
 from tests.crash import CrashRun  # noqa: E402
-from tests.fuzzing import Tally, feed, messages  # noqa: E402
+from tests.fuzzing import fuzz as fuzz_app  # noqa: E402
 from tests.test_reliability import Recorder  # noqa: E402
-from tests.test_robustness import fresh_postgres  # noqa: E402
+from tests.conftest import fresh_postgres  # noqa: E402
 
 
 def shipped(workdir: Path) -> Settings:
@@ -45,15 +44,9 @@ def crash(name: str, reports: int, kills: int, **options) -> None:
 
 def fuzz(name: str, count: int, settings: Settings) -> None:
     app = build_app(settings, clock=FakeClock(local(2026, 11, 23, 10, 0)), channels={"console": Recorder()})
-    tally, started = Tally(), time.monotonic()
-
-    @hypothesis_settings(max_examples=count, deadline=None, database=None, phases=[Phase.generate],
-                         suppress_health_check=list(HealthCheck))
-    @given(message=messages())
-    def one(message):
-        feed(app, message, tally)
+    started = time.monotonic()
     try:
-        one()
+        tally = fuzz_app(app, count, derandomize=False)
     finally:
         app.db.dispose()
     print(f"fuzz {name}: {tally.messages} messages, {time.monotonic() - started:.0f} s: exceptions "

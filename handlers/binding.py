@@ -7,7 +7,7 @@ from handlers import permissions
 from handlers.commands import Command
 from handlers.community import Community, Member
 from handlers.context import Turn
-from handlers.errors import NotAllowed, UserError
+from handlers.errors import UserError
 from handlers.messages import Inbound
 
 _BUILDING = re.compile(r"(\d{1,3})")

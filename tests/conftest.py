@@ -9,12 +9,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
 
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, ConsoleSession
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from handlers.clock import FakeClock
+from storage.db import Database
 from tests.group_sweep import Sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,6 +107,16 @@ def console(settings, clock) -> Console:
     harness = Console(settings, clock)
     yield harness
     harness.app.db.dispose()
+
+
+def fresh_postgres(settings):
+    """The shipped settings on an emptied PostgreSQL test database."""
+    db = Database(PG_URL)
+    SQLModel.metadata.drop_all(db.engine)
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.dispose()
+    return settings.model_copy(update={"database_url": PG_URL})
 
 
 def pg_available() -> bool:

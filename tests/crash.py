@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT
 from tests.fake_telegram import FakeBotApi
-from tests.test_telegram import LI, telegram_settings
+from tests.test_telegram import telegram_settings
 
 GROUPS = 50  # reports are spread over this many groups: Telegram allows 20 messages a minute in one group
 FOLLOWED_UP = 10  # every tenth report is a broken lift, answered within seconds, so its follow-ups fire in the run

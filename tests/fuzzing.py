@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bot.app import App
@@ -94,3 +95,16 @@ def feed(app: App, message: Inbound, tally: Tally) -> None:
         tally.apologies.append(repr(message.text[:60]))
     if command and replies_in(app, message.channel, message.chat_id) == before:
         tally.unanswered.append(repr(message.text[:60]))
+
+
+def fuzz(app: App, count: int, *, derandomize: bool) -> Tally:
+    """Feed `count` generated messages to the app (a fixed sequence when derandomized, as CI wants); the tally."""
+    tally = Tally()
+
+    @hypothesis_settings(max_examples=count, deadline=None, derandomize=derandomize, database=None,
+                         phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(message=messages())
+    def one(message):
+        feed(app, message, tally)
+    one()
+    return tally

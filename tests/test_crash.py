@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import PG_URL, pg_available
 from tests.crash import CrashRun
-from tests.test_robustness import fresh_postgres
+from tests.conftest import fresh_postgres
 
 
 async def test_three_kills_during_300_reports_lose_nothing_and_repeat_nothing(tmp_path):

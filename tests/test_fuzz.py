@@ -3,11 +3,8 @@
 database could take is spooled, and nothing ends in the generic apology."""
 from __future__ import annotations
 
-import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
-
 from bot.app import build_app
-from tests.fuzzing import Tally, feed, messages
+from tests.fuzzing import fuzz
 from tests.test_reliability import Recorder
 from tests.test_robustness import on_each_backend  # noqa: F401  (the fixture: SQLite, and PostgreSQL if it answers)
 
@@ -16,15 +13,8 @@ EXAMPLES = 300  # per backend: a few seconds each; bench/chaos.py runs 50,000
 
 def test_no_message_breaks_the_dispatcher(on_each_backend, clock):  # noqa: F811
     app = build_app(on_each_backend, clock=clock, channels={"console": Recorder()})
-    tally = Tally()
-
-    @hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(message=messages())
-    def one(message):
-        feed(app, message, tally)
     try:
-        one()
+        tally = fuzz(app, EXAMPLES, derandomize=True)
     finally:
         app.db.dispose()
     assert tally.messages >= EXAMPLES

@@ -7,11 +7,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 from sqlalchemy import make_url, text
-from sqlmodel import SQLModel
 
 from handlers.messages import Inbound
-from storage.db import Database
-from tests.conftest import PG_URL, Console, pg_available
+from tests.conftest import PG_URL, Console, fresh_postgres, pg_available
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not pg_available(), reason=f"PostgreSQL not reachable at {PG_URL}")]
@@ -19,12 +17,7 @@ pytestmark = [pytest.mark.postgres,
 
 @pytest.fixture
 def pg_settings(settings):
-    db = Database(PG_URL)
-    SQLModel.metadata.drop_all(db.engine)
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.dispose()
-    return settings.model_copy(update={"database_url": PG_URL})
+    return fresh_postgres(settings)
 
 
 def test_closed_loop_on_postgres(pg_settings, clock):

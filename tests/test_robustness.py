@@ -4,38 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sqlite3
 import threading
 import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlmodel import SQLModel, select
 
 from bot.app import build_app
 from bot.spool import MAX_TRIES
 from handlers.messages import Inbound
-from storage.db import BUSY_TIMEOUT, Database
+from storage.db import BUSY_TIMEOUT
 from storage.models import FollowUp, Offer, Request
 from storage.uow import UnitOfWork
-from tests.conftest import PG_URL, Console, pg_available
+from tests.conftest import PG_URL, Console, fresh_postgres, pg_available
 from tests.test_reliability import Recorder, database_away, group, rows
 
 POSTGRES = pytest.param("postgres", marks=[
     pytest.mark.postgres, pytest.mark.skipif(not pg_available(), reason=f"PostgreSQL not reachable at {PG_URL}")])
-
-
-def fresh_postgres(settings):
-    """The shipped settings on an emptied PostgreSQL test database."""
-    db = Database(PG_URL)
-    SQLModel.metadata.drop_all(db.engine)
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.dispose()
-    return settings.model_copy(update={"database_url": PG_URL})
 
 
 @pytest.fixture(params=["sqlite", POSTGRES])
