@@ -55,16 +55,16 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     """The group's short acknowledgement, the assignee's private notice, and whoever else must know."""
     # A wish with no place reaches no volunteers: the reporter hears who has it instead, like any request.
     ack = "ack.urgent" if request.urgent else "ack.wish" if volunteers else "ack.complaint"
-    t.say.reply(t.msg, t.lang, ack, request_id=request.id, and_leader=_and_leader(t, request),
-                **about(t, request, t.lang))
-    if reading.call:
-        t.reply("ack.call_first", call=_numbers(t, reading.call))
+    # One message, not several: a group takes only 20 a minute on Telegram, and each one pings everybody.
+    more = [t.say.text(t.lang, "ack.call_first", call=_numbers(t, reading.call))] if reading.call else []
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
-        t.reply("ack.ask_place", number=request.id)
+        more.append(t.say.text(t.lang, "ack.ask_place", number=request.id))
     account = t.account
     if account is not None and account.invited_at is None and not (account.private_chat and not account.unreachable):
         t.uow.people.invited(account, t.now)  # once per account: asking on every report would nag
-        t.reply("ack.invite")
+        more.append(t.say.text(t.lang, f"ack.invite.{t.msg.channel}"))
+    t.say.reply(t.msg, t.lang, ack, request_id=request.id, more=tuple(more), and_leader=_and_leader(t, request),
+                **about(t, request, t.lang))
     assignee = t.uow.people.get(request.assignee_id)
     notice = "notice.urgent" if request.urgent else "notice.new"
     choice = claim_choice(request)
@@ -96,10 +96,9 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     else:
         news.tell(t, existing, action, text, urgent=reading.urgent, message_id=t.msg.message_id)
     ack = "ack.already_yours" if mine else "ack.followed"
-    t.reply("ack.turned_urgent" if turned_urgent else ack, and_leader=_and_leader(t, existing),
-            **about(t, existing, t.lang))
-    if reading.call:
-        t.reply("ack.call_first", call=_numbers(t, reading.call))
+    more = (t.say.text(t.lang, "ack.call_first", call=_numbers(t, reading.call)),) if reading.call else ()
+    t.say.reply(t.msg, t.lang, "ack.turned_urgent" if turned_urgent else ack, more=more,
+                and_leader=_and_leader(t, existing), **about(t, existing, t.lang))
     return existing
 
 

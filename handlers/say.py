@@ -27,9 +27,10 @@ class Say:
     now: datetime
 
     def reply(self, msg: Inbound, lang: str, key: str, *, choices: Choices = (), purpose: str | None = None,
-              request_id: int | None = None, **params: Any) -> None:
-        """Answer a message where it was sent; in a group, mention the sender. Goes out at once."""
-        self._queue(msg.channel, msg.chat_id, lang, key, params, choices=choices, purpose=purpose,
+              request_id: int | None = None, more: tuple[str, ...] = (), **params: Any) -> None:
+        """Answer a message where it was sent, with `more` lines after; in a group, mention the sender. Goes out at
+        once."""
+        self._queue(msg.channel, msg.chat_id, lang, key, params, choices=choices, purpose=purpose, more=more,
                     request_id=request_id, mention_ids=() if msg.is_private else (msg.sender_id,),
                     in_group=not msg.is_private)
 
@@ -97,10 +98,10 @@ class Say:
     def _queue(self, channel: str, chat_id: str, lang: str, key: str, params: dict[str, Any], *,
                choices: Choices, purpose: str | None, request_id: int | None, mention_ids: tuple[str, ...],
                person_id: int | None = None, send_at: datetime | None = None, in_group: bool = False,
-               status: str = "pending") -> None:
+               status: str = "pending", more: tuple[str, ...] = ()) -> None:
         if in_group and params.get("contact"):  # a staff work phone is for the resident, not the whole building
             params = {**params, "contact": ""}
-        text = self.catalog.text(lang, key, **params)
+        text = "\n".join((self.catalog.text(lang, key, **params), *more))
         if in_group:  # no phone number in a group, even one staff wrote in a note
             text = PHONE.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
         self.uow.outbox.add(

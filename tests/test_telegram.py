@@ -565,3 +565,11 @@ async def test_a_linked_channel_post_forwarded_into_the_group_is_no_report(bot: 
     with UnitOfWork(bot.app.db) as uow:
         assert [r.text for r in uow.session.exec(select(Request))] == ["#报修 3号楼楼道灯不亮"]
     assert not any("Telegram" in text for text in api.texts_in(GROUP))
+
+
+async def test_the_acknowledgement_and_the_invitation_are_one_message_that_fits_telegram(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#报修 2单元电梯坏了，按钮没反应")
+    await bot.step(1)
+    [ack] = api.texts_in(GROUP)  # a group takes 20 messages a minute: one, not two
+    assert "诉求#1" in ack and "发消息" in ack and "加我为好友" not in ack, "Telegram has no friends to add"
