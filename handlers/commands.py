@@ -113,6 +113,9 @@ _SCORES = [
 _CN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 
 
+_PARTICLES = re.compile(r"[吧啊呀了哈嘛呢啦哦噢喔]+")
+
+
 def parse_rating(text: str) -> tuple[int, str | None] | None:
     """A score 1–5 and an optional comment, from '5', '4分 很及时', '满意', 'not satisfied'; else None."""
     line = unicodedata.normalize("NFKC", text).strip().lower()
@@ -120,8 +123,9 @@ def parse_rating(text: str) -> tuple[int, str | None] | None:
         match = pattern.match(line)
         if match:
             value = score if score is not None else int(_CN.get(match.group(1), match.group(1)))
-            comment = line[match.end():].strip(" ,，。.!！") or None
-            return value, comment
+            comment = line[match.end():].strip(" ,，。.!！~～")
+            # "基本满意吧", "满意了哈": a particle closing the verdict is no comment for the grid member.
+            return value, (None if not comment or _PARTICLES.fullmatch(comment) else comment)
     return None
 
 

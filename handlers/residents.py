@@ -29,6 +29,8 @@ def mine(t: Turn, cmd: Command) -> None:
         own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]
         if own or not parts:
             parts.append(t.say.text(t.lang, "mine.own", count=len(own)) + "".join(f"\n{x}" for x in own))
+    if not t.msg.is_private and count + len(own) == 0:  # nothing to send privately: say so where asked
+        return t.reply("mine.group.none")
     t.reply_in_private("mine.body", "mine.group.", {"count": count + len(own)}, body="\n\n".join(parts))
 
 

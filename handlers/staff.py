@@ -125,6 +125,7 @@ def merge(t: Turn, cmd: Command) -> None:
     permissions.check(t, cmd.verb, target)  # merging hands the residents to the target's assignee: theirs to accept
     if target.state in lifecycle.TERMINAL:
         raise BadCommand("error.merge_closed", number=target.id)
+    _check_alike(t, request, target)
     lifecycle.apply(request, "merge", t.now)
     request.duplicate_of = target.id
     t.uow.followups.cancel(request.id, schedule.ENDED)
@@ -134,6 +135,18 @@ def merge(t: Turn, cmd: Command) -> None:
             t.uow.requests.record(target, "followed", t.now, actor_id=person_id, merged_from=request.id)
     t.reply("staff.merged", ref=ref(t, request, t.lang), into=target.id)
     _tell_residents(t, request, "resident.merged", into=target.id)
+
+
+def _check_alike(t: Turn, request: Request, target: Request) -> None:
+    """Only the same problem merges: a gas smell merged into a lift repair would vanish from every list, and an
+    urgent report merged into a routine one would lose its urgency."""
+    label = t.svc.catalog.label
+    if (request.kind, request.category) != (target.kind, target.category):
+        raise BadCommand("error.merge_unlike", number=request.id, into=target.id,
+                         what=label(t.lang, "category", request.category),
+                         other=label(t.lang, "category", target.category))
+    if request.urgent and not target.urgent:
+        raise BadCommand("error.merge_urgent", number=request.id, into=target.id)
 
 
 def reject(t: Turn, cmd: Command) -> None:
@@ -157,7 +170,8 @@ def show(t: Turn, cmd: Command) -> None:
         t.reply("show.body", body=line(t, request, t.lang))
         return
     lines = [detail_head(t, request, t.lang)]
-    lines += [event_line(t, event, t.lang) for event in t.uow.requests.timeline(request.id)]
+    for_staff = t.staff_role() is not None or t.person.role in ("volunteer", "property")
+    lines += [event_line(t, event, t.lang, for_staff=for_staff) for event in t.uow.requests.timeline(request.id)]
     t.reply_in_private("show.body", "show.group.", {"line": line(t, request, t.lang), "number": request.id},
                        body="\n".join(lines))
 

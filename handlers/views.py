@@ -86,10 +86,17 @@ def detail_head(turn: Turn, request: Request, lang: str) -> str:
     return cat.text(lang, "show.head", deadlines=deadlines, escalated=escalated, **params)
 
 
-def event_line(turn: Turn, event: Event, lang: str) -> str:
-    """One entry of the 详情 timeline, with what it carried: the score given, the points earned, to whom."""
+def event_line(turn: Turn, event: Event, lang: str, *, for_staff: bool = True) -> str:
+    """One entry of the 详情 timeline, with what it carried: the score given, the points earned, to whom.
+
+    A resident reading her own request sees a neighbour who reported the same problem as such, without the
+    neighbour's name or words: those are the neighbour's, for staff only."""
     cat, data = turn.svc.catalog, event.data or {}
     actor = turn.uow.people.get(event.actor_id) if event.actor_id else None
+    if not for_staff and actor is not None and actor.staff_id is None and actor.id != turn.person.id:
+        return cat.text(lang, "show.event", at=local_time(turn, event.at),
+                        action=cat.label(lang, "action", event.action), actor=cat.text(lang, "role.neighbour"),
+                        note="")
     said = []
     if data.get("score") is not None and event.action != "closed":  # the rating just before it gave the score
         said.append(cat.text(lang, "show.score", score=data["score"]))

@@ -303,7 +303,7 @@ def test_a_mention_with_a_command_greeting_or_thanks_is_answered_and_only_a_prob
     sent = console.run("@小区助手 帮助\n@小区助手 我的诉求\n@小区助手 你好\n@小区助手 谢谢\n@小区助手 在吗\n"
                        "@小区助手 今天天气怎么样\n@小区助手")
     to_her = console.in_chat("3号楼业主群", sent)
-    assert to_her[0].startswith("您好！我是小区助手。") and to_her[1] == "您有 0 件诉求，清单已私信发给您。"
+    assert to_her[0].startswith("您好！我是小区助手。") and to_her[1] == "您目前没有反映过的诉求。反映问题请发「#投诉 内容」。"
     assert to_her[2:] == ["您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
                           "不客气！有需要随时找我。",
                           "您好！遇到问题直接告诉我，例如「#投诉 3号楼电梯坏了」；查看进度发「我的诉求」，更多发「帮助」。",
@@ -354,7 +354,10 @@ def test_show_in_the_group_gives_the_state_only_and_the_timeline_privately(conso
     sent = console.run("/as 王阿姨\n查看 1\n/as 李建国\n详情 1")
     assert console.in_chat("3号楼业主群", sent) == ["#1 电梯·3号楼·待接单·11-24 10:00 前办结\n完整记录已私信发给您。"] * 2
     timeline = console.seen_by("王阿姨", [m for m in sent if m[1].chat_id == "@王阿姨"])
-    assert len(timeline) == 1 and "李大爷" in timeline[0] and "腿脚不便" in timeline[0]
+    assert len(timeline) == 1 and "另一位居民 同类反映" in timeline[0], "her neighbour's name and words are his"
+    assert "李大爷" not in timeline[0] and "腿脚不便" not in timeline[0]
+    staff = console.seen_by("李建国", [m for m in sent if m[1].chat_id == "@李建国"])
+    assert "李大爷" in staff[0] and "腿脚不便" in staff[0]
 
 
 def test_numbers_no_request_can_have_and_self_references_are_told_so(console):

@@ -28,7 +28,7 @@ PEOPLE = {
 # The command as typed, and what must have happened to #1 first.
 COMMANDS = {
     "claim": ("接单 1", ""), "progress": ("进展 1 已联系电工", "claimed"), "done": ("办结 1 已换好", "claimed"),
-    "transfer": ("转派 1 李建国", ""), "escalate": ("上报 1 需要物业配合", ""), "merge": ("合并 1 到 2", ""),
+    "transfer": ("转派 1 李建国", ""), "escalate": ("上报 1 需要物业配合", ""), "merge": ("合并 1 到 3", ""),
     "reject": ("退回 1 不属于社区", ""), "show": ("详情 1", ""), "withdraw": ("撤回 1", ""),
     "add": ("补充 1 在三楼", ""), "rate": ("评价 1 满意", "done"), "mine": ("我的诉求", ""), "help": ("帮助", ""),
     "bind": ("/bind", ""), "bindchat": ("/bindchat 5号楼", ""), "settle": ("已处理 1", ""),
@@ -62,6 +62,8 @@ def test_every_command_by_every_person_is_allowed_or_refused_as_the_table_says(c
         /in 5号楼业主群
         #微心愿 想请人帮忙换一下楼道的灯泡
         #投诉 5号楼门口的路灯坏了
+        /as 刘婆婆
+        #微心愿 想请人帮忙陪我去医院复查
         /as 李大爷
         /in 私聊
         你好

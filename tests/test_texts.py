@@ -164,3 +164,28 @@ def test_a_refusal_about_a_micro_wish_calls_it_a_micro_wish(console):
     sent = console.run("#微心愿 想请人帮忙换灯泡\n/as 孙丽\n/in 私聊\n接单 1\n办结 1 已换好\n/as 陈志远\n接单 1\n/as 张三\n评价 1 满意")
     assert console.seen_by("陈志远", sent)[-1] == "微心愿#1 目前「已办结待评价」，不能接单。"
     assert console.seen_by("张三", sent) == ["抱歉，微心愿#1 不是您反映的。"]
+
+
+def test_a_reporter_reads_her_timeline_without_her_neighbours_names_or_words(console):
+    console.run("#投诉 3号楼2单元电梯坏了\n/as 张三\n#投诉 3号楼电梯还是坏的，按钮不灵，我家在1201")
+    mine = console.seen_by("王阿姨", console.run("/as 王阿姨\n/in 私聊\n详情 1"))[0]
+    assert "另一位居民" in mine and "张三" not in mine and "按钮不灵" not in mine and "1201" not in mine
+    staff = console.seen_by("李建国", console.run("/as 李建国\n详情 1"))[0]
+    assert "张三" in staff and "按钮不灵" in staff, "the grid member reads it all"
+
+
+def test_only_the_same_problem_merges(console):
+    console.run("#投诉 3号楼电梯坏了\n3号楼楼道有股煤气味，很呛\n#投诉 3号楼楼道灯不亮\n/in 5号楼业主群\n5号楼电梯里有人被困住了")
+    sent = console.run("/as 王强\n/in 私聊\n合并 2 到 1\n合并 3 1\n合并 4 到 1")
+    assert console.seen_by("王强", sent) == [
+        "诉求#2（安全隐患）和 诉求#1（电梯）不是同一类问题，不能合并。",
+        "诉求#3（电力照明）和 诉求#1（电梯）不是同一类问题，不能合并。",
+        "诉求#4 是紧急诉求，不能合并到非紧急的 诉求#1；如是同一问题，请发「合并 1 到 4」。"]
+
+
+def test_a_particle_after_a_verdict_is_no_comment_and_an_empty_list_is_said_plainly(console):
+    console.run("#投诉 3号楼楼道灯不亮\n/as 李建国\n/in 私聊\n接单 1\n办结 1 已换灯泡")
+    sent = console.run("/as 王阿姨\n/in 3号楼业主群\n基本满意吧")
+    assert console.seen_by("李建国", sent) == ["诉求#1 居民评价 3 分，已关闭。"]
+    sent = console.run("/as 新来的\n我的诉求")
+    assert console.in_chat("3号楼业主群", sent) == ["您目前没有反映过的诉求。反映问题请发「#投诉 内容」。"]
