@@ -71,9 +71,12 @@ def contact(turn: Turn, person: Person | None, lang: str) -> str:
 
 
 def line(turn: Turn, request: Request, lang: str) -> str:
-    """One line of a list: #37 电梯·3号楼·处理中·11-23 08:00 前办结 (no deadline once it is done)."""
+    """One line of a list: #37 电梯·3号楼·处理中·11-23 08:00 前办结 (no deadline once it is done); while nobody
+    has claimed it, the deadline that binds is the claim's: ·11-22 11:00 前接单."""
     params = about(turn, request, lang)
-    due = turn.svc.catalog.text(lang, "list.due", **params) if request.state in WORKING else ""
+    due = ""
+    if request.state in WORKING:
+        due = turn.svc.catalog.text(lang, "list.due_claim" if request.responded_at is None else "list.due", **params)
     return turn.svc.catalog.text(lang, "list.line", due=due, **params)
 
 

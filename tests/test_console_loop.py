@@ -345,14 +345,14 @@ def test_my_list_asked_in_the_group_goes_to_the_private_chat_and_the_group_hears
     console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n#报修 3号楼电梯又不动了")
     sent = console.run("/as 王阿姨\n/my\n/as 李建国\n我的")
     assert console.in_chat("3号楼业主群", sent) == ["您有 1 件诉求，清单已私信发给您。", "您有 1 件诉求，清单已私信发给您。"]
-    assert console.seen_by("王阿姨", sent)[0] == "我的诉求：1 件\n#1 电梯·3号楼·待接单·11-24 10:00 前办结"
+    assert console.seen_by("王阿姨", sent)[0] == "我的诉求：1 件\n#1 电梯·3号楼·待接单·11-23 11:00 前接单"
     assert console.seen_by("李建国", [m for m in sent if m[1].chat_id == "@李建国"])[0].startswith("待我处理：1 件\n#1")
 
 
 def test_show_in_the_group_gives_the_state_only_and_the_timeline_privately(console):
     console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n#报修 3号楼电梯又不动了，我在12楼腿脚不便")
     sent = console.run("/as 王阿姨\n查看 1\n/as 李建国\n详情 1")
-    assert console.in_chat("3号楼业主群", sent) == ["#1 电梯·3号楼·待接单·11-24 10:00 前办结\n完整记录已私信发给您。"] * 2
+    assert console.in_chat("3号楼业主群", sent) == ["#1 电梯·3号楼·待接单·11-23 11:00 前接单\n完整记录已私信发给您。"] * 2
     timeline = console.seen_by("王阿姨", [m for m in sent if m[1].chat_id == "@王阿姨"])
     assert len(timeline) == 1 and "另一位居民 同类反映" in timeline[0], "her neighbour's name and words are his"
     assert "李大爷" not in timeline[0] and "腿脚不便" not in timeline[0]

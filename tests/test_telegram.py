@@ -378,7 +378,7 @@ async def test_a_list_or_a_timeline_asked_for_in_the_group_stays_out_of_it(bot: 
     await api.say(AUNT, GROUP, "查看 1")
     await bot.step(4)
     assert api.texts_in(GROUP)[-1] == (
-        "@王阿姨 #1 电梯·3号楼2单元·待接单·11-24 10:00 前办结\n完整记录请私聊我发「查看 1」。")
+        "@王阿姨 #1 电梯·3号楼2单元·待接单·11-23 11:00 前接单\n完整记录请私聊我发「查看 1」。")
     assert not any("按钮没反应" in text or "12楼" in text for text in api.texts_in(GROUP))
 
 

@@ -118,8 +118,8 @@ def test_the_digest_counts_lateness_from_the_missed_deadline_and_names_the_unpla
     console.run("#投诉 3号楼2单元电梯又坏了\n/in 幸福里大群\n#投诉 路灯坏了")
     sent = console.run("/advance 22h")  # Tuesday 08:00: the digest
     digest = console.seen_by("赵书记", sent)[-1]
-    assert "#1 电梯·3号楼2单元·待接单·11-24 10:00 前办结（超时 21 小时）" in digest  # respond-by was 11:00
-    assert "#2 电力照明·位置待确认·待接单·11-25 10:00 前办结（超时 20 小时）" in digest  # respond-by was 12:00
+    assert "#1 电梯·3号楼2单元·待接单·11-23 11:00 前接单（超时 21 小时）" in digest  # respond-by was 11:00
+    assert "#2 电力照明·位置待确认·待接单·11-23 12:00 前接单（超时 20 小时）" in digest  # respond-by was 12:00
     assert "\n  位置待确认：1/0/1/1\n" in digest and "-：" not in digest
 
 
