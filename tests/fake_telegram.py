@@ -85,7 +85,8 @@ class FakeBotApi:
     async def say(self, user: dict, chat: dict, text: str = "", *, reply_to: int | None = None,
                   photo: str | None = None, edited: bool = False, **fields) -> int:
         """A person writes in a chat (with further Message fields, e.g. is_automatic_forward); returns its id."""
-        message = {"message_id": self._next_message_id(str(chat["id"])), "date": int(time.time()), "chat": chat,
+        sent_at = _date()
+        message = {"message_id": self._next_message_id(str(chat["id"])), "date": sent_at, "chat": chat,
                    "from": user, **fields}
         if photo:
             message["photo"] = [{"file_id": photo, "file_unique_id": photo, "width": 90, "height": 90}]
@@ -99,7 +100,7 @@ class FakeBotApi:
             message[key] = [{"type": "mention", "offset": text.index(mention), "length": len(mention)}]
         if reply_to is not None:
             original = self.sent[(str(chat["id"]), reply_to)]
-            message["reply_to_message"] = {"message_id": reply_to, "date": int(time.time()), "chat": chat,
+            message["reply_to_message"] = {"message_id": reply_to, "date": sent_at, "chat": chat,
                                            "from": BOT, "text": original.text}
         await self._push({"edited_message" if edited else "message": message})
         return message["message_id"]
@@ -108,7 +109,7 @@ class FakeBotApi:
         """A person presses an inline button under one of the bot's messages."""
         original = self.sent[(str(chat["id"]), message_id)]
         keyboard = [[{"text": label, "callback_data": reply} for label, reply in original.buttons]]
-        message = {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT,
+        message = {"message_id": message_id, "date": _date(), "chat": chat, "from": BOT,
                    "text": original.text, "reply_markup": {"inline_keyboard": keyboard}}
         await self._push({"callback_query": {"id": str(next(self._ids)), "from": user, "message": message,
                                              "chat_instance": str(chat["id"]), "data": data}})
@@ -212,7 +213,7 @@ class FakeBotApi:
             "inline_keyboard", []) for b in row]
         self.sent[(chat_id, message_id)] = Sent(chat_id, message_id, _plain(params["text"]), buttons)
         chat = {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "supergroup"}
-        return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT,
+        return {"message_id": message_id, "date": _date(), "chat": chat, "from": BOT,
                 "text": _plain(params["text"])}
 
     async def _api_editMessageText(self, params: dict) -> dict:
@@ -220,12 +221,17 @@ class FakeBotApi:
         sent = self.sent[(chat_id, message_id)]
         sent.text, sent.buttons = params["text"], []
         chat = {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "supergroup"}
-        return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT, "text": sent.text}
+        return {"message_id": message_id, "date": _date(), "chat": chat, "from": BOT, "text": sent.text}
 
 
 def _scope_key(scope: dict) -> str:
     """A BotCommandScope as one key: its type, and the chat (and user) it names."""
     return ":".join(str(scope[k]) for k in ("type", "chat_id", "user_id") if k in scope)
+
+
+def _date() -> int:
+    """A message's date as Telegram gives it."""
+    return int(time.time())  # real clock: the bot never reads a message's date; deadlines use its own clock
 
 
 def _plain(text: str) -> str:

@@ -54,10 +54,10 @@ async def _bridge(upstream: str) -> tuple[web.AppRunner, str]:
             body["result"]["is_bot"] = True
         if method == "sendMessage" and body.get("ok"):
             result = body["result"]
-            result["date"] = int(result.get("date", time.time() * 1000) / 1000)
+            result["date"] = int(result.get("date", time.time() * 1000) / 1000)  # real clock: a message's date, unread
             chat_id = int(form["chat_id"])
             result["chat"] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
-            result.setdefault("message_id", int(time.time() * 1000) % 10**9)
+            result.setdefault("message_id", int(time.time() * 1000) % 10**9)  # real clock: only a unique id
         return web.json_response(body)
 
     app = web.Application()
@@ -78,7 +78,8 @@ async def test_report_through_telegram_test_api(test_api_server, tmp_path, clock
     handled: list = []
     await channel.start(lambda message: (app.handle(message), handled.append(message)))
     try:
-        report = {"botToken": TOKEN, "date": int(time.time()), "text": "#报修 3号楼2单元电梯坏了",
+        sent_at = int(time.time())  # real clock: Telegram's message date, which the bot does not read
+        report = {"botToken": TOKEN, "date": sent_at, "text": "#报修 3号楼2单元电梯坏了",
                   "from": {"id": 2001, "first_name": "王阿姨", "is_bot": False},
                   "chat": {"id": GROUP["id"], "title": GROUP["title"], "type": "supergroup"}}
         async with aiohttp.ClientSession() as client:
