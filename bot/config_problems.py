@@ -1,6 +1,7 @@
 """Config problems told to the person starting the bot: in the community's language, each item named by its id."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +53,10 @@ def tell(catalog: Catalog, lang: str, problem: Problem) -> str:
     params = {k: _shown(v) for k, v in problem.params.items()}
     params.setdefault("input", "-")
     params.setdefault("detail", problem.what)
+    if isinstance(params.get("expected"), str) and table.get("config.choice_joiner"):
+        # pydantic lists choices in English ("'a', 'b' or 'c'") whatever the community's language
+        choices = re.split(r",\s*|\s+or\s+", params["expected"])
+        params["expected"] = catalog.text(lang, "config.choice_joiner").join(choices)
     text = catalog.text(lang, f"config.problem.{what}", **params)
     return catalog.text(lang, "config.line", where=_place(catalog, lang, problem), problem=text)
 

@@ -142,3 +142,10 @@ def test_an_english_community_is_told_in_english_naming_items_by_id(tmp_path):
         "'street', not 'boss'",
         "grid 'middle', volunteer: unknown key (misspelt?)",
     ]
+
+
+def test_a_choice_is_listed_in_the_community_language_without_english_words(tmp_path):
+    def change(d):
+        d["community"]["language"] = "zh"
+    [problem] = problems_with(tmp_path, change)
+    assert problem == "community.language：应为 'zh-CN'、'en' 之一，而不是 'zh'"
