@@ -210,6 +210,7 @@ class OutboxSender:
             return stale
         finally:
             self._in_flight.discard(row.id)
+            self._paced_from(channel, row.chat_id)
         with UnitOfWork(self.db) as uow:
             uow.outbox.mark_sent(row.id, self.clock.now(), platform_id)
             uow.commit()
@@ -229,6 +230,13 @@ class OutboxSender:
                     await asyncio.sleep(wait)
                 self._last_sent[(channel.name, None)] = time.monotonic()
         self._last_sent[key] = time.monotonic()
+
+    def _paced_from(self, channel: Channel, chat_id: str) -> None:
+        """The gaps count from when a send ended too: a slow send must not bring the next one closer to it."""
+        now = time.monotonic()
+        self._last_sent[(channel.name, chat_id)] = now
+        if channel.overall_gap > 0:
+            self._last_sent[(channel.name, None)] = max(self._last_sent.get((channel.name, None), 0.0), now)
 
     def _release(self, outbox_ids: list[int]) -> None:
         """Leased rows that wait behind an earlier one of their chat: pending again, due now, still in order."""

@@ -97,14 +97,29 @@ def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
     if reading.tagged and reading.says_nothing and not msg.attachments and not is_thanks(text):  # "@小区助手" alone
         key = {"complaint": "error.empty_report", "wish": "error.empty_wish"}.get(reading.kind, "help.mention_only")
         return partial(_answer, key, {})
-    if reading.urgent or reading.kind != "none" and (reading.tagged or msg.is_private) or (
-            reading.tagged and msg.attachments):  # a photo said to the bot shows what is wrong
-        return partial(_file, reading)
+    if reading.urgent or reading.tagged and (reading.kind != "none" or msg.attachments):
+        return partial(_file, reading)  # a photo said to the bot shows what is wrong
+    if msg.is_private and (reading.kind != "none" or not is_thanks(text)):
+        return partial(_said_privately, reading, text)
     if reading.tagged or msg.is_private:  # said to the bot, yet no problem: "@小区助手 谢谢" is never filed
         return partial(_answer, "help.thanks" if is_thanks(text) else "help.hint", {})
     if reading.confident:
         return partial(_offer, reading)
     return None
+
+
+def _said_privately(reading: Reading, text: str, t: Turn) -> None:
+    """Untagged private words: the reason for a low score she was just asked for, else a report, else a hint.
+
+    "不满意", then "还是一闪一闪的" reads like a new report but answers "哪里不满意？"; she is told how to file it
+    as a new one if it was.
+    """
+    if residents.reason_after_score(t, text, new_problem=reading.kind != "none"):
+        return
+    if reading.kind != "none":
+        _file(reading, t)
+    else:
+        t.reply("help.hint")
 
 
 def _command(cmd: Command, t: Turn) -> None:

@@ -18,15 +18,15 @@ KINDS = ("complaint", "wish")
 SATISFIED_FROM = 3  # 满意 (4–5) and 基本满意 (3) both count as satisfied, as 12345 grades them
 
 
-def ask_rating(t: Turn, request: Request, key: str = "rating.ask") -> None:
-    """Ask the reporter and every follower who has not rated yet."""
+def ask_rating(t: Turn, request: Request, key: str = "rating.ask", **params) -> None:
+    """Ask the reporter and every follower who has not rated yet (after a 办结, nobody has: a new round)."""
     people = [request.reporter_id, *t.uow.requests.follower_ids(request.id)]
     for person_id in dict.fromkeys(people):
         if t.uow.requests.has_rated(request.id, person_id, request.rating_round):
             continue
         person = t.uow.people.get(person_id)
         t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate",
-                        **about(t, request, person.language))
+                        **about(t, request, person.language), **params)
 
 
 def check_rateable(t: Turn, request: Request) -> None:
@@ -66,7 +66,9 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     request.resolve_by = deadlines(t.community, request.category, request.urgent, t.now)[1]
     t.uow.requests.record(request, "reopened", t.now, actor_id=t.person.id, note=comment, score=score)
     schedule.for_resolution(t, request)
-    t.reply("rating.reopened", ref=ref(t, request, t.lang))
+    # asked why only in private, where her next words can be taken as the reason (and stay out of the group)
+    ask_why = not comment and t.msg.is_private
+    t.reply("rating.reopened_why" if ask_why else "rating.reopened", ref=ref(t, request, t.lang))
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
                     comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
     escalate(t, request, "unsatisfied", note=comment)

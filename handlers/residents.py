@@ -1,6 +1,8 @@
 """What residents can do with their own requests: list them, withdraw, add detail, rate."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from handlers import lifecycle, news, permissions, schedule
 from handlers.commands import Command, parse_rating
 from handlers.context import Turn
@@ -10,6 +12,8 @@ from handlers.kept import kept_lines
 from handlers.rating import check_rateable, rate
 from handlers.staff import load, work_list
 from handlers.views import about, line, ref
+
+REASON_WINDOW = timedelta(hours=12)  # "哪里不满意？" is answered within the day, or not at all
 
 
 def mine(t: Turn, cmd: Command) -> None:
@@ -70,6 +74,19 @@ def add_detail(t: Turn, cmd: Command) -> None:
         t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, **detail)
     else:
         news.tell(t, request, "detail", urgent=bool(found and found.urgent), **detail)
+
+
+def reason_after_score(t: Turn, text: str, *, new_problem: bool = False) -> bool:
+    """Words said privately soon after a low score, with nothing else in them, are the reason: the assignee hears them.
+
+    The bot asked "哪里不满意？" (rating.reopened_why); a reply that is no command and no report answers it.
+    """
+    request = t.uow.requests.reopened_by_score_of(t.person.id, t.now - REASON_WINDOW)
+    if request is None:
+        return False
+    t.reply("resident.reason_added_or_new" if new_problem else "resident.reason_added", ref=ref(t, request, t.lang))
+    news.tell(t, request, "detail", text, attachments=list(t.msg.attachments))
+    return True
 
 
 def rate_command(t: Turn, cmd: Command) -> None:

@@ -81,8 +81,7 @@ def done(t: Turn, cmd: Command) -> None:
     t.reply("staff.done", ref=ref(t, request, t.lang))
     if request.kind == "wish" and t.person.role == "volunteer":
         _award(t, request, "done")
-    _tell_residents(t, request, "resident.done", note=cmd.rest)
-    ask_rating(t, request)
+    ask_rating(t, request, "rating.ask_done", note=cmd.rest)  # the outcome and the question in one message
     schedule.for_rating(t, request)
 
 
@@ -98,6 +97,7 @@ def transfer(t: Turn, cmd: Command) -> None:
     t.reply("staff.transferred", ref=ref(t, request, t.lang), name=target.name)
     t.say.to_person(target, "notice.transferred", urgent=True, request=request, by=t.person.name,
                     choices=claim_choice(request), **about(t, request, target.language))
+    _tell_residents(t, request, "resident.transferred")  # she was told who had it; she calls that person
 
 
 def escalate(t: Turn, cmd: Command) -> None:

@@ -87,6 +87,14 @@ class RequestRepository:
                 .offset((page - 1) * size).limit(size))
         return list(self.session.exec(stmt)), total
 
+    def reopened_by_score_of(self, person_id: int, since: datetime) -> Request | None:
+        """The request this person reopened with a low score since then, still reopened; the newest if several."""
+        stmt = (select(Request).join(Rating, col(Rating.request_id) == Request.id)
+                .where(col(Rating.at) >= since, Rating.person_id == person_id, Request.reporter_id == person_id,
+                       Request.state == "reopened", Rating.round == Request.rating_round)
+                .order_by(col(Rating.at).desc()).limit(1))
+        return self.session.exec(stmt).first()
+
     def awaiting_rating_from(self, person_id: int) -> list[Request]:
         """Done requests this person reported or follows and has not rated since their last 办结, newest first."""
         rated = exists().where(Rating.request_id == Request.id, Rating.person_id == person_id,

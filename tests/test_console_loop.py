@@ -33,11 +33,11 @@ def test_complaint_claimed_progressed_done_rated_and_closed(console):
         "诉求#1 已办结，已请居民评价。",
     ]
     resident = console.seen_by("王阿姨", sent)
-    assert resident[:3] == ["您的 诉求#1（电梯）已由网格员李建国（电话 13800000001）接单，正在处理。",
-                            "诉求#1 有新进展：已联系电梯维保公司，下午到",
-                            "诉求#1 已办结：已更换控制板，恢复运行"]
-    assert resident[3].startswith("诉求#1（电梯）已办结。请您评价")
-    prompt = [m for _, m in sent if m.text == resident[3]][0]
+    # the outcome and the question come in one message: a resident's phone buzzes once
+    assert resident == ["您的 诉求#1（电梯）已由网格员李建国（电话 13800000001）接单，正在处理。",
+                        "诉求#1 有新进展：已联系电梯维保公司，下午到",
+                        "诉求#1（电梯）已办结：已更换控制板，恢复运行\n请您评价：回复 1–5 分，或 满意 / 基本满意 / 不满意。"]
+    prompt = [m for _, m in sent if m.text == resident[2]][0]
     assert [c.reply for c in prompt.choices] == ["满意", "基本满意", "不满意"]
 
     sent = console.run("/as 王阿姨\n/in 私聊\n满意")
@@ -72,7 +72,7 @@ def test_micro_wish_goes_to_the_first_volunteer_who_claims_it(console):
     sent = console.run("/as 孙丽\n办结 1 灯泡已换好")
     assert console.seen_by("孙丽", sent) == ["微心愿#1 已办结，已请居民评价。", "🌟 完成微心愿#1，积分 +10，累计 15 分。谢谢您！"]
     to_her = console.seen_by("王阿姨", sent)  # she filed a micro-wish, and hears of it as one throughout
-    assert to_her[0] == "微心愿#1 已办结：灯泡已换好" and to_her[1].startswith("微心愿#1（生活帮扶）已办结。请您评价")
+    assert to_her == ["微心愿#1（生活帮扶）已办结：灯泡已换好\n请您评价：回复 1–5 分，或 满意 / 基本满意 / 不满意。"]
     with UnitOfWork(console.app.db) as uow:
         points = [e.data["points"] for e in uow.requests.timeline(1) if e.action == "points"]
         assert uow.requests.get(1).assignee_id == uow.people.by_staff_id("sun_li").id
@@ -91,7 +91,7 @@ def test_not_satisfied_reopens_and_escalates_to_the_leader(console):
     assert (reopened.state, reopened.level) == ("reopened", 1)
 
     sent = console.run("/advance 1h\n/as 李建国\n办结 1 更换了整条线路")
-    assert console.seen_by("王阿姨", sent)[-1].startswith("诉求#1（电力照明）已办结。请您评价")
+    assert console.seen_by("王阿姨", sent)[-1].startswith("诉求#1（电力照明）已办结：更换了整条线路\n请您评价")
 
 
 def test_unclaimed_request_is_reminded_then_escalated_up_the_ladder(console, clock):
@@ -274,7 +274,7 @@ def test_english_commands_and_replies(console):
     assert console.seen_by("李建国", sent)[0].startswith("已接单")  # staff language comes from config
     resident = console.seen_by("王阿姨", sent)
     assert resident[0] == "Your request #1 (lift) was claimed by grid member 李建国 (phone 13800000001) and is being handled."
-    assert resident[-1].startswith("Your request #1 (lift) is done. How did we do?")
+    assert resident[-1].startswith("Your request #1 (lift) is done: replaced the door sensor\nHow did we do?")
 
 
 def test_escalation_schedule_survives_restart(console, clock):
@@ -387,3 +387,9 @@ def test_console_lines_without_what_they_need_say_how_to_use_them(console):
     out = console.out.getvalue()
     assert out.count("— usage: /reply mN TEXT") == 2
     assert "too long a duration" in out and "did not go through" not in out
+
+
+def test_a_transfer_tells_the_resident_who_now_has_her_request(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n/as 李建国\n/in 私聊\n接单 1")
+    sent = console.run("转派 1 张伟")
+    assert console.seen_by("王阿姨", sent) == ["您的 诉求#1（电梯）已转由网格员张伟（电话 13800000002）负责。"]

@@ -15,6 +15,11 @@ def request(console, number: int) -> Request:
         return uow.requests.get(number)
 
 
+def timeline(console, number: int):
+    with UnitOfWork(console.app.db) as uow:
+        return uow.requests.timeline(number)
+
+
 def ratings(console, number: int) -> list[tuple[str, int]]:
     with UnitOfWork(console.app.db) as uow:
         rows = uow.session.exec(select(Rating).where(Rating.request_id == number).order_by(Rating.id))
@@ -51,7 +56,7 @@ def test_a_followers_satisfied_does_not_close_the_reporters_request(console):
 def test_every_done_starts_a_fresh_rating_round(console):
     console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n不满意 还是不亮")
     sent = console.run("/as 李建国\n办结 1 更换了整条线路")  # the same minute: the clock did not move
-    assert console.seen_by("王阿姨", sent)[-1].startswith("诉求#1（电力照明）已办结。请您评价")
+    assert console.seen_by("王阿姨", sent)[-1].startswith("诉求#1（电力照明）已办结：更换了整条线路\n请您评价")
     sent = console.run("/advance 1d")
     assert [t[:18] for t in console.seen_by("王阿姨", sent)] == ["诉求#1（电力照明）还等您评价：回复"]
     sent = console.run("/as 王阿姨\n4")
@@ -119,20 +124,21 @@ def quote(console, text: str, quoted: str) -> list[str]:
 
 def test_an_answer_quoting_a_rating_prompt_rates_the_request_it_names(console):
     console.run(TWO_DONE)
-    assert quote(console, "不满意", "小区助手：@王阿姨 诉求#1（电力照明）已办结。请您评价") == [
+    assert quote(console, "不满意", "小区助手：@王阿姨 诉求#1（电力照明）已办结：换了灯管\n请您评价") == [
         "抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
     assert quote(console, "5分", "小区助手：微心愿#3（生活帮扶）还等您评价：回复") == ["谢谢您的评价！微心愿#3 已记录。"]
     assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "closed"]
-    assert quote(console, "满意", "诉求#1（电力照明）已办结。请您评价") == [
+    assert quote(console, "满意", "诉求#1（电力照明）已办结：换了灯管\n请您评价") == [
         "诉求#1 已重新打开，正在再次处理，办结后会再请您评价。"], "never the newest waiting one instead"
     assert request(console, 2).state == "done"
 
 
 def test_a_reply_to_a_message_about_a_request_rates_that_request(console):
     console.run(TWO_DONE)
-    done_note = console.message_id("诉求#1 已办结：换了灯管")
+    done_note = console.message_id("诉求#1（电力照明）已办结：换了灯管\n请您评价：回复 1–5 分，或 满意 / 基本满意 / 不满意。")
     sent = console.run(f"/as 王阿姨\n/in 私聊\n/reply {done_note} 不满意")
-    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    assert console.seen_by("王阿姨", sent) == [
+        "抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。哪里不满意？直接回复我，我会转给负责人。"]
     assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "done"]
 
 
@@ -150,5 +156,26 @@ def test_only_a_verdict_is_taken_for_one_when_nothing_waits(console):
     assert [is_verdict(text) for text in ("不满意 还是不热", "4分 很及时", "5", "满意", "satisfied")] == [True] * 5
     assert [is_verdict(text) for text in ("一般楼道灯晚上都不亮", "3 号楼电梯坏了", "还行吧我去看看", "ok")] == [False] * 4
     assert quote(console, "满意", "李大爷：楼下的花开了") == [], "a neighbour's words quoted in the group are chatter"
-    assert quote(console, "满意", "小区助手：诉求#1（电力照明）已办结。请您评价") == [
+    assert quote(console, "满意", "小区助手：诉求#1（电力照明）已办结：换了灯管\n请您评价") == [
         "您目前没有待评价的诉求。如要反映新问题，请发「#投诉 内容」。"], "the bot's own words quoted are for the bot"
+
+
+def test_the_reason_for_a_low_score_said_next_reaches_the_assignee(console):
+    """'不满意', then the why in a second message: her words reach the grid member, never a 'not understood'."""
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨")
+    console.run("不满意")
+    sent = console.run("还是一闪一闪的，晚上看不清")
+    assert console.seen_by("王阿姨", sent) == [
+        "已把您说的原因转给 诉求#1 的负责人。如果这是另一件新问题，请发「#投诉 内容」。"]
+    assert console.seen_by("李建国", sent) == ["诉求#1 居民补充：还是一闪一闪的，晚上看不清"]
+    assert [e.note for e in timeline(console, 1) if e.action == "detail"] == ["还是一闪一闪的，晚上看不清"]
+    sent = console.run("/advance 13h\n谢谢")  # the next day, words with nothing in them are not taken as a reason
+    assert console.seen_by("李建国", sent) == []
+    assert request(console, 2) is None
+
+
+def test_a_reason_is_taken_only_from_the_resident_who_gave_the_low_score(console):
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n不满意")
+    sent = console.run("/as 张三\n/in 私聊\n还是一闪一闪的")
+    assert console.seen_by("张三", sent)[0].startswith("我没有看懂这条消息")
+    assert console.seen_by("李建国", sent) == []

@@ -112,7 +112,7 @@ async def test_quoted_reply_to_the_rating_prompt_is_a_rating(bot, gateway):
     await gateway.say(LI, "办结 1 换好了")
     await bot.step(3)
     await gateway.wait_for(ROOM, "请您评价")
-    quote = "「家门口：@王阿姨 诉求#1（公共设施）已办结。请您评价」\n- - - - - - - - - - - - - - -\n4分"
+    quote = "「家门口：@王阿姨 诉求#1（公共设施）已办结：换好了 请您评价」\n- - - - - - - - - - - - - - -\n4分"
     await gateway.say(AUNT, quote, room=ROOM)
     await bot.step(4)
     await gateway.wait_for(ROOM, "谢谢您的评价")
@@ -127,8 +127,8 @@ async def test_a_quoted_rating_prompt_rates_the_request_it_names_not_the_newest(
         clock.advance(timedelta(minutes=1))
         await gateway.say(LI, command)
         await bot.step(step)
-    await gateway.wait_for(ROOM, "诉求#2（环境卫生）已办结。请您评价")
-    quote = "「家门口：@王阿姨 诉求#1（公共设施）已办结。请您评价」\n- - - - - - - - - - - - - - -\n不满意 还是不亮"
+    await gateway.wait_for(ROOM, "诉求#2（环境卫生）已办结：已清运")
+    quote = "「家门口：@王阿姨 诉求#1（公共设施）已办结：换好了 请您评价」\n- - - - - - - - - - - - - - -\n不满意 还是不亮"
     await gateway.say(AUNT, quote, room=ROOM)
     await bot.step(7)
     await gateway.wait_for(ROOM, "诉求#1 已重新打开")
