@@ -13,7 +13,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "escalate": ("上报", "吹哨", "escalate"),
     "merge": ("合并", "merge"),
     "reject": ("退回", "驳回", "reject"),
-    "show": ("详情", "查看", "show", "detail", "details"),
+    "show": ("详情", "查看", "查询", "show", "detail", "details", "status"),
     "mine": ("我的诉求", "我的投诉", "我的报修", "我的", "查看进度", "查询进度", "进度查询", "列表", "my requests", "my",
              "mine", "list"),
     "withdraw": ("撤回", "撤销", "withdraw", "cancel"),
@@ -163,6 +163,16 @@ def _plain(text: str) -> str:
 def is_greeting(text: str) -> bool:
     """'你好' (which the bot's invitation asks residents to send), 'hello', '在吗？有人吗': nothing more than hello."""
     return all(part in _GREETINGS for part in _PARTS.split(_plain(text)))
+
+
+_STATUS = re.compile(r"怎么样了|修好了?[吗没么]|好了[吗没么]|有人管[吗没么]|有人[来修]了?[吗没么]|什么时候[修来弄处管]"
+                     r"|(进展|进度)(如何|怎样|怎么样|呢|到哪)|处理(了[吗没么]|得怎么样|到哪)|有(消息|回复|结果)了?[吗没么]"
+                     r"|any (news|update)|what'?s the status|is it (fixed|done)|when will")
+
+
+def is_status_question(text: str) -> bool:
+    """'电梯修好了吗', '我报的事怎么样了', 'any news?': asking how her requests stand, not reporting one."""
+    return _STATUS.search(unicodedata.normalize("NFKC", text).lower()) is not None
 
 
 def is_thanks(text: str) -> bool:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 from handlers import binding, kept, language, residents, staff
 from handlers.clock import Clock
-from handlers.commands import Command, is_greeting, is_thanks, is_verdict, parse_command, parse_offer_answer, parse_rating
+from handlers.commands import (Command, is_greeting, is_status_question, is_thanks, is_verdict, parse_command,
+                               parse_offer_answer, parse_rating)
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
@@ -118,6 +120,8 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
         return
     if reading.kind != "none":
         _file(reading, t)
+    elif is_status_question(text):  # "电梯修好了吗": her list answers it, with each request's state
+        EVERYONE_VERBS["mine"](t, Command("mine"))
     else:
         t.reply("help.hint")
 
@@ -125,6 +129,8 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
 def _command(cmd: Command, t: Turn) -> None:
     if cmd.verb == "help":
         t.reply("help.staff" if t.staff_role() or t.person.role == "volunteer" else "help.resident")
+    elif cmd.verb == "progress" and not cmd.rest and t.person.staff_id is None:
+        EVERYONE_VERBS["show"](t, replace(cmd, verb="show"))  # a resident's "进度 14" asks for it, not adds to it
     elif cmd.verb in STAFF_VERBS:
         if t.person.staff_id is None:
             raise NotAllowed("error.staff_only")

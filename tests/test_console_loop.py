@@ -7,6 +7,11 @@ from storage.models import Request
 from storage.uow import UnitOfWork
 
 
+def timeline(console, number: int):
+    with UnitOfWork(console.app.db) as uow:
+        return uow.requests.timeline(number)
+
+
 def request(console, number: int) -> Request:
     with UnitOfWork(console.app.db) as uow:
         return uow.requests.get(number)
@@ -393,3 +398,14 @@ def test_a_transfer_tells_the_resident_who_now_has_her_request(console):
     console.run("#投诉 3号楼2单元电梯又坏了\n/as 李建国\n/in 私聊\n接单 1")
     sent = console.run("转派 1 张伟")
     assert console.seen_by("王阿姨", sent) == ["您的 诉求#1（电梯）已转由网格员张伟（电话 13800000002）负责。"]
+
+
+def test_a_resident_asking_how_her_request_stands_is_answered(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n/in 私聊")
+    for question in ("电梯修好了吗", "我报的事怎么样了？", "any news?"):
+        sent = console.run(question)
+        assert console.seen_by("王阿姨", sent)[0].startswith(("我的诉求：1 件\n#1 电梯·3号楼2单元·待接单", "My requests"))
+    for asked in ("进度 1", "查询 1"):  # a resident's 进度 N asks for the state; it adds no staff note
+        sent = console.run(asked)
+        assert console.seen_by("王阿姨", sent)[0].startswith("诉求#1 电梯·3号楼2单元\n状态：待接单")
+    assert [e.action for e in timeline(console, 1)] == ["filed", "assigned"]
