@@ -17,7 +17,7 @@ def bind(t: Turn, cmd: Command) -> None:
     """`/bind CODE` or `/start CODE` in a private chat: this account now belongs to the staff member of the code."""
     code = cmd.rest.strip()
     if not code:  # a plain /start: the first hello in a private chat
-        t.reply("help.staff" if t.staff_role() else "help.resident")
+        t.reply("help.staff" if t.staff_role() else "help.volunteer" if t.person.role == "volunteer" else "help.resident")
         return
     member = _owner(t.community, code)
     if not t.msg.is_private:

@@ -28,6 +28,7 @@ IGNORED = object()
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
                "settle": kept.settle}
+HELP = {"staff": "help.staff", "volunteer": "help.volunteer"}
 EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
                   "add": residents.add_detail, "rate": residents.rate_command,
                   "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose}
@@ -128,7 +129,7 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
 
 def _command(cmd: Command, t: Turn) -> None:
     if cmd.verb == "help":
-        t.reply("help.staff" if t.staff_role() or t.person.role == "volunteer" else "help.resident")
+        t.reply(HELP.get(t.staff_role() and "staff" or t.person.role, "help.resident"))
     elif cmd.verb == "progress" and not cmd.rest and t.person.staff_id is None:
         EVERYONE_VERBS["show"](t, replace(cmd, verb="show"))  # a resident's "进度 14" asks for it, not adds to it
     elif cmd.verb in STAFF_VERBS:

@@ -409,3 +409,13 @@ def test_a_resident_asking_how_her_request_stands_is_answered(console):
         sent = console.run(asked)
         assert console.seen_by("王阿姨", sent)[0].startswith("诉求#1 电梯·3号楼2单元\n状态：待接单")
     assert [e.action for e in timeline(console, 1)] == ["filed", "assigned"]
+
+
+def test_help_is_for_who_asks(console):
+    sent = console.run("/as 孙丽\n/in 私聊\n帮助")
+    [volunteer] = console.seen_by("孙丽", sent)
+    assert volunteer.startswith("志愿者命令") and "转派" not in volunteer and "上报" not in volunteer
+    sent = console.run("/as 李建国\n帮助")
+    assert console.seen_by("李建国", sent)[0].startswith("网格员命令")
+    sent = console.run("/as 王阿姨\n帮助")
+    assert console.seen_by("王阿姨", sent)[0].startswith("您好！我是小区助手。")
