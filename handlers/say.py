@@ -42,9 +42,12 @@ class Say:
         carries residents' names, words and flats) but is held until they can be reached, and the leader and
         the secretary are told. Non-urgent messages to residents wait for the end of quiet hours.
         """
-        send_at = self.now
+        send_at, more = self.now, ()
         if person.staff_id is None and not urgent:
             send_at = quiet_until(self.community, self.now) or self.now
+            if self._day(send_at) != self._day(self.now):  # "明天上门" written at 23:00 means the day she reads it
+                at = self.now.astimezone(self.community.zone).strftime("%m-%d %H:%M")
+                more = (self.catalog.text(person.language, "say.written_at", at=at),)
         address = self.uow.people.private_address(person.id)
         if address is not None:
             channel, chat_id, mentions = address.channel, address.private_chat, ()
@@ -65,7 +68,10 @@ class Say:
             return
         self._queue(channel, chat_id, person.language, key, params, choices=choices, purpose=purpose,
                     request_id=request.id if request else None, mention_ids=mentions,
-                    person_id=person.id, send_at=send_at, in_group=bool(mentions))
+                    person_id=person.id, send_at=send_at, in_group=bool(mentions), more=more)
+
+    def _day(self, at: datetime):
+        return at.astimezone(self.community.zone).date()
 
     def unreachable(self, staff: Person) -> None:
         """Tell the leader and the secretary, privately, that a staff member's notices wait for them."""

@@ -169,6 +169,8 @@ def test_quiet_hours_hold_residents_messages_but_not_urgent_ones(settings, clock
     outbox = {(r.chat_id, r.text[:12]): r.next_attempt_at for r in rows(app, Outbox)}
     held = [at for (chat, text), at in outbox.items() if chat == "@王阿姨"]
     assert held == [local(2026, 11, 24, 8)], "the claim notice to the resident waits for morning"
+    [claimed] = [r.text for r in rows(app, Outbox) if r.chat_id == "@王阿姨"]
+    assert claimed.endswith("\n（这条消息写于 11-23 23:00，夜间免打扰，今早发出）"), "'明天' in it meant the 24th"
     now = [at for (chat, _), at in outbox.items() if chat in ("@张伟", "@王强", "5号楼业主群")]
     assert len(now) >= 3 and all(at == clock.now() for at in now), "urgent alerts go at once"
 
