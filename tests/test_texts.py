@@ -21,6 +21,13 @@ def test_quoted_words_leave_out_the_tag_that_only_told_the_bot_what_they_were(co
     assert "又有居民（张三）反映：3号楼2单元电梯又坏了，按钮没反应" in console.seen_by("李建国", sent)[2]
 
 
+def test_tags_written_in_traditional_characters_or_full_width_are_left_out_too(console):
+    sent = console.run("#報修 3號樓2單元電梯壞了\n/as 張先生\n＃投訴 5号楼门口路灯不亮\n/as 李建国\n/in 私聊")
+    notices = console.seen_by("李建国", sent) + console.seen_by("张伟", sent) + console.seen_by("刘芳", sent)
+    assert len(notices) == 2 and not [t for t in notices if "報修" in t or "投訴" in t or "＃" in t]
+    assert any("内容：3號樓2單元電梯壞了" in t for t in notices)
+
+
 def test_staff_texts_about_a_micro_wish_call_it_a_micro_wish(console):
     sent = console.run("""
 #微心愿 想请人帮忙换一下厨房的灯泡

@@ -125,9 +125,13 @@ class Reader:
         tags = sorted({t for ts in self._tags.values() for t in ts}, key=len, reverse=True)
         # A tag told the bot what the message is; quoted back to people it is noise. Bare tags ("微心愿") only
         # lead a message: inside a sentence they are the resident's own words.
-        self._tag_words = re.compile("|".join([r"[#＃]" + re.escape(t[1:]) for t in tags if t.startswith("#")]
+        variants: dict[str, str] = {}  # 报 → 报報: a tag is taken out however it was written (#報修 as #报修)
+        for traditional, simple in zip(pairs[0::2], pairs[1::2]):
+            variants[simple] = variants.get(simple, simple) + traditional
+        spelt = lambda word: "".join(f"[{re.escape(variants[c])}]" if c in variants else re.escape(c) for c in word)
+        self._tag_words = re.compile("|".join([r"[#＃]" + spelt(t[1:]) for t in tags if t.startswith("#")]
                                               + [r"[@＠]" + re.escape(bot_name)]), re.IGNORECASE)
-        self._lead_tag = re.compile(r"^\s*(?:" + "|".join(re.escape(t) for t in tags if not t.startswith("#"))
+        self._lead_tag = re.compile(r"^\s*(?:" + "|".join(spelt(t) for t in tags if not t.startswith("#"))
                                     + r")(?=[\s:：,，]|$)", re.IGNORECASE)
         self._mention_pattern = re.compile(r"[@＠]" + re.escape(bot_name) + r"[\u2005\u00a0\s]*", re.I)
         self.fingerprint = json.dumps(lexicon, sort_keys=True, ensure_ascii=False)
