@@ -106,15 +106,18 @@ def figures_page(http: HttpRequest, who: Viewer = Depends(viewer)):
     counts = ("filed", "done", "open", "overdue")
     weekly_svg = charts.rates_over_weeks(
         [s.astimezone(zone).strftime("%m-%d") for s, _ in weeks],
-        {text(f"web.{k}_rate"): [getattr(r, k) for _, r in weeks] for k in ("response", "resolution", "satisfaction")})
+        {text(f"web.{k}_rate"): [getattr(r, k) for _, r in weeks] for k in ("response", "resolution", "satisfaction")},
+        text("web.no_data"))
     grid_keys = sorted(p.per_grid, key=lambda g: (g is None, g or ""))
     member_keys = sorted(p.per_member, key=lambda m: -p.per_member[m].filed)[:15]
     grid_svg = charts.bars([grid_label(g) for g in grid_keys],
-                           {text(f"web.{c}"): [getattr(p.per_grid[g], c) for g in grid_keys] for c in counts})
+                           {text(f"web.{c}"): [getattr(p.per_grid[g], c) for g in grid_keys] for c in counts},
+                           text("web.no_data"))
     member_svg = charts.bars([member_label(m) for m in member_keys],
-                             {text(f"web.{c}"): [getattr(p.per_member[m], c) for m in member_keys] for c in counts})
+                             {text(f"web.{c}"): [getattr(p.per_member[m], c) for m in member_keys] for c in counts},
+                             text("web.no_data"))
     top_svg = charts.bars([cat.label(lang, "category", c) for c, _ in p.top_categories],
-                          {text("web.filed"): [n for _, n in p.top_categories]})
+                          {text("web.filed"): [n for _, n in p.top_categories]}, text("web.no_data"))
     buildings = sorted({b for b, _ in p.places if b}, key=lambda b: (len(b), b))
     categories = sorted({c for _, c in p.places}, key=lambda c: list(app.services.community.categories).index(c)
                         if c in app.services.community.categories else 99)

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from bot.web.access import Viewer, bot, check_csrf, reading, viewer, viewer_of
 from bot.web.render import page
 from handlers.digest import overdue, overdue_since
-from handlers.views import detail_head, event_line, place
+from handlers.views import about, event_line, place
 from storage.models import Request
 from storage.requests import OPEN_STATES
 from storage.uow import UnitOfWork
@@ -137,8 +137,10 @@ def one_request(number: int, http: HttpRequest, who: Viewer = Depends(viewer)):
     app = bot(http)
     with reading(app, who.person_id) as t:
         request = _visible(t, who, number)
-        head = detail_head(t, request, who.lang)
-        timeline = [event_line(t, e, who.lang).strip() for e in t.uow.requests.timeline(number)]
+        head = about(t, request, who.lang)
+        events = t.uow.requests.timeline(number)
+        timeline = [event_line(t, e, who.lang).strip() for e in events]
+        photos = [(e.at, ref) for e in events for ref in (e.data or {}).get("attachments", [])]
         followers = t.uow.workbench.followers_of(number)
         ratings = t.uow.workbench.ratings_of(number)
         names = t.uow.workbench.names([request.reporter_id, *(p for p, _ in followers),
@@ -147,6 +149,7 @@ def one_request(number: int, http: HttpRequest, who: Viewer = Depends(viewer)):
     staff = [m for m in app.services.community.members if m.role in ("grid_member", "leader", "secretary")]
     answers = http.session.pop("answers", None)
     return page(http, "request.html", who, r=request, head=head, timeline=timeline, text=text, names=names,
+                photos=photos,
                 followers=followers, ratings=ratings, staff=staff, actions=list(ACTIONS), answers=answers,
                 form_id=secrets.token_urlsafe(12))
 
