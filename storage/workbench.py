@@ -14,6 +14,8 @@ from storage.requests import OPEN_STATES
 NOT_COUNTED = ("withdrawn", "merged", "rejected")  # as handlers.digest: left out of the three rates
 SATISFIED_FROM = 3  # as handlers.rating: 满意 5 and 基本满意 3 count as satisfied
 _R = Request.__table__
+# What a list row or an export row shows: not the resident's words or the reader's evidence (JSON to decode).
+_LISTED = [c for c in _R.c if c.name not in ("text", "evidence")]
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Workbench:
         """One page of the list, newest first, and how many match in all."""
         where = _conditions(f, now)
         total = self.session.execute(select(func.count()).select_from(_R).where(*where)).scalar_one()
-        rows = self.session.execute(select(_R).where(*where).order_by(_R.c.id.desc())
+        rows = self.session.execute(select(*_LISTED).where(*where).order_by(_R.c.id.desc())
                                     .offset((page - 1) * size).limit(size)).all()
         return rows, total
 
@@ -91,7 +93,7 @@ class Workbench:
         """The next `size` filtered requests below number `before`, newest first: an export reads batch after
         batch by key, each in a short transaction, so one of any size keeps one batch in memory."""
         where = _conditions(f, now) + ([_R.c.id < before] if before else [])
-        return self.session.execute(select(_R).where(*where).order_by(_R.c.id.desc()).limit(size)).all()
+        return self.session.execute(select(*_LISTED).where(*where).order_by(_R.c.id.desc()).limit(size)).all()
 
     def names(self, person_ids) -> dict[int, str]:
         """Names of these people (staff, on the staff's own pages)."""
@@ -165,7 +167,7 @@ class Workbench:
         """The open requests past a deadline in the viewer's scope: the `limit` oldest, and how many in all."""
         where = [late(now), *_conditions(f, now)]
         total = self.session.execute(select(func.count()).select_from(_R).where(*where)).scalar_one()
-        rows = self.session.execute(select(_R).where(*where).order_by(_R.c.id).limit(limit)).all()
+        rows = self.session.execute(select(*_LISTED).where(*where).order_by(_R.c.id).limit(limit)).all()
         return rows, total
 
 
