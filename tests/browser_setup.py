@@ -17,7 +17,8 @@ def main() -> int:
     if CHROMIUM.exists():
         return 0
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        print("browser_setup: no /usr/bin/chromium and no apt-get as root: the browser tests will skip", file=sys.stderr)
+        print("browser_setup: no /usr/bin/chromium, and no apt-get as root: the browser tests will skip",
+              file=sys.stderr)
         return 0
     quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
     subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)

@@ -30,7 +30,8 @@ def rates_over_weeks(labels: list[str], series: dict[str, list[float | None]], n
 def bars(labels: list[str], series: dict[str, list[int]], no_data: str) -> str:
     """Counts per grid or per person, side by side, one group of bars per label, read from top to bottom."""
     height = 150 + 14 * max(1, len(labels)) * max(1, len(series))
-    chart = pygal.HorizontalBar(width=WIDTH, height=height, no_data_text=no_data, **{**COMMON, "margin_left": 40, "legend_at_bottom_columns": 4})
+    options = {**COMMON, "margin_left": 40, "legend_at_bottom_columns": 4}  # CJK names are wider than pygal guesses
+    chart = pygal.HorizontalBar(width=WIDTH, height=height, no_data_text=no_data, **options)
     chart.x_labels = labels
     for name, values in series.items():
         chart.add(name, values)
