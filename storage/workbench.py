@@ -11,11 +11,25 @@ from sqlmodel import Session, col
 from storage.models import Follower, Person, Rating, Request
 from storage.requests import OPEN_STATES
 
-NOT_COUNTED = ("withdrawn", "merged", "rejected")  # as handlers.digest: left out of the three rates
-SATISFIED_FROM = 3  # as handlers.rating: 满意 5 and 基本满意 3 count as satisfied
 _R = Request.__table__
 # What a list row or an export row shows: not the resident's words or the reader's evidence (JSON to decode).
 _LISTED = [c for c in _R.c if c.name not in ("text", "evidence")]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Requests of one grid and one assignee filed in a window: how many, and where they stand now.
+
+    due: those whose respond-by had passed by the window's end or were claimed; in_time: claimed by respond-by."""
+
+    grid: str | None
+    assignee_id: int | None
+    filed: int
+    done: int
+    open: int
+    overdue: int
+    due: int
+    in_time: int
 
 
 @dataclass(frozen=True)
@@ -39,10 +53,6 @@ def late(now: datetime):
     """handlers.digest.overdue in SQL: open and past respond-by unclaimed, or past resolve-by."""
     return and_(_R.c.state.in_(OPEN_STATES),
                 or_(and_(_R.c.responded_at.is_(None), _R.c.respond_by < now), _R.c.resolve_by < now))
-
-
-def _in_grids(grids: tuple[str, ...] | None) -> list:
-    return [] if grids is None else [_R.c.grid.in_(grids) if grids else false()]
 
 
 def _conditions(f: RequestFilter, now: datetime, *, with_state: bool = True) -> list:
@@ -112,52 +122,44 @@ class Workbench:
         stmt = select(Follower.person_id, Follower.created_at).where(Follower.request_id == number)
         return list(self.session.execute(stmt.order_by(col(Follower.created_at))).all())
 
-    def rate_counts(self, start: datetime, end: datetime, now: datetime, by: str | None = None,
-                    grids: tuple[str, ...] | None = None) -> dict:
-        """The three rates' numerators and denominators for requests filed in [start, end), per `by` (grid or
-        assignee_id) or for all (key None), as handlers.digest defines them: filed, due (claimed, or respond-by
-        passed by `end`), in_time (claimed by respond-by), resolved (done or closed), open, overdue (at `now`)."""
-        key = _R.c[by] if by else None
-        due = or_(_R.c.responded_at.is_not(None), _R.c.respond_by < end)
-        in_time = and_(_R.c.responded_at.is_not(None), _R.c.responded_at <= _R.c.respond_by)
-        stmt = select(*([key] if by else []), func.count(),
-                      func.sum(case((due, 1), else_=0)), func.sum(case((in_time, 1), else_=0)),
-                      func.sum(case((_R.c.state.in_(("done", "closed")), 1), else_=0)),
-                      func.sum(case((_R.c.state.in_(OPEN_STATES), 1), else_=0)),
-                      func.sum(case((late(now), 1), else_=0)))
-        stmt = stmt.where(_R.c.created_at >= start, _R.c.created_at < end, _R.c.state.not_in(NOT_COUNTED),
-                          *_in_grids(grids))
-        if by:
-            stmt = stmt.group_by(key)
-        found = {}
-        for row in self.session.execute(stmt).all():
-            values = row[1:] if by else row
-            found[row[0] if by else None] = dict(zip(("filed", "due", "in_time", "resolved", "open", "overdue"),
-                                                     (int(v or 0) for v in values)))
-        return found
+    # tallies, scores_between and reports_by_place have the names, signatures and meaning of issue 15's
+    # storage.figures.Figures methods, which the digest computes its figures with: once that lands, the figures
+    # page calls uow.figures instead and these three go.
+    def tallies(self, start: datetime, end: datetime, now: datetime, not_counted: tuple[str, ...]) -> list[Tally]:
+        """Per grid and assignee, the requests filed in [start, end) whose state is not one of not_counted:
+        filed, done or closed, open, overdue at now, due for a claim by `end`, claimed in time."""
+        count = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
+        stmt = (select(_R.c.grid, _R.c.assignee_id, func.count(), count(_R.c.state.in_(("done", "closed"))),
+                       count(_R.c.state.in_(OPEN_STATES)), count(late(now)),
+                       count(or_(_R.c.responded_at.is_not(None), _R.c.respond_by < end)),
+                       count(and_(_R.c.responded_at.is_not(None), _R.c.responded_at <= _R.c.respond_by)))
+                .where(_R.c.created_at >= start, _R.c.created_at < end, _R.c.state.not_in(not_counted))
+                .group_by(_R.c.grid, _R.c.assignee_id))
+        return [Tally(*row) for row in self.session.execute(stmt)]
 
-    def score_counts(self, start: datetime, end: datetime, grids: tuple[str, ...] | None = None) -> tuple[int, int]:
-        """(scores given in [start, end) to requests of these grids (None: all), of which satisfied)."""
-        stmt = select(func.count(), func.sum(case((Rating.score >= SATISFIED_FROM, 1), else_=0))).where(
+    def scores_between(self, start: datetime, end: datetime, satisfied_from: int,
+                       grids: tuple[str, ...] | None = None) -> tuple[int, int]:
+        """How many scores were given in [start, end) (to requests of these grids; None: all), and how many of
+        them were satisfied_from or more."""
+        stmt = select(func.count(), func.sum(case((Rating.score >= satisfied_from, 1), else_=0))).where(
             Rating.at >= start, Rating.at < end)
         if grids is not None:
-            stmt = stmt.join(_R, _R.c.id == Rating.request_id).where(*_in_grids(grids))
+            stmt = stmt.join(_R, _R.c.id == Rating.request_id).where(_R.c.grid.in_(grids) if grids else false())
         given, satisfied = self.session.execute(stmt).one()
         return int(given or 0), int(satisfied or 0)
 
-    def reports_by_place(self, start: datetime, end: datetime,
-                         grids: tuple[str, ...] | None = None) -> dict[tuple[str | None, str], int]:
-        """Reports per (building, category) in [start, end): requests not merged away, and neighbours' repeat
-        reports that joined them (as the digest's top categories and 每月一题 count them)."""
+    def reports_by_place(self, start: datetime, end: datetime) -> dict[tuple[str | None, str], int]:
+        """Per (building, category), the reports filed in [start, end) (merged ones left out: their reporters
+        became followers) and the second reports (followers who joined) in that time."""
         filed = (select(_R.c.building, _R.c.category, func.count())
-                 .where(_R.c.created_at >= start, _R.c.created_at < end, _R.c.state != "merged", *_in_grids(grids))
+                 .where(_R.c.created_at >= start, _R.c.created_at < end, _R.c.state != "merged")
                  .group_by(_R.c.building, _R.c.category))
         follower = Follower.__table__
         joined = (select(_R.c.building, _R.c.category, func.count())
                   .select_from(follower.join(_R, follower.c.request_id == _R.c.id))
-                  .where(follower.c.created_at >= start, follower.c.created_at < end, *_in_grids(grids))
+                  .where(follower.c.created_at >= start, follower.c.created_at < end)
                   .group_by(_R.c.building, _R.c.category))
-        found: dict[tuple[str, str], int] = {}
+        found: dict[tuple[str | None, str], int] = {}
         for stmt in (filed, joined):
             for building, category, n in self.session.execute(stmt).all():
                 found[(building, category)] = found.get((building, category), 0) + n

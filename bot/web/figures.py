@@ -13,7 +13,8 @@ from bot.web.access import Viewer, bot, reading, viewer
 from bot.web.render import page
 from handlers.context import Turn
 from handlers.deadlines import local_day_start
-from handlers.digest import HOTSPOT_REPORTS, WINDOW_DAYS
+from handlers.digest import HOTSPOT_REPORTS, NOT_COUNTED, WINDOW_DAYS
+from handlers.rating import SATISFIED_FROM
 from storage.workbench import RequestFilter
 
 WEEKS = 12
@@ -51,28 +52,36 @@ class Period:
     hotspots: set[tuple[str, str]] = field(default_factory=set)
 
 
-def _rates(counts: dict, scores: tuple[int, int] = (0, 0)) -> Rates:
-    return Rates(counts.get("filed", 0), counts.get("resolved", 0), counts.get("open", 0), counts.get("overdue", 0),
-                 _rate(counts.get("in_time", 0), counts.get("due", 0)), _rate(counts.get("resolved", 0),
-                                                                              counts.get("filed", 0)),
+def _summed(tallies, scores: tuple[int, int] = (0, 0)) -> Rates:
+    """The rates of some tallies, with the digest's formulas (handlers/digest.py)."""
+    filed, done = sum(x.filed for x in tallies), sum(x.done for x in tallies)
+    return Rates(filed, done, sum(x.open for x in tallies), sum(x.overdue for x in tallies),
+                 _rate(sum(x.in_time for x in tallies), sum(x.due for x in tallies)), _rate(done, filed),
                  _rate(scores[1], scores[0]))
 
 
+def _tallies(t: Turn, start: datetime, end: datetime, grids: tuple[str, ...] | None) -> list:
+    return [x for x in t.uow.workbench.tallies(start, end, t.now, NOT_COUNTED) if grids is None or x.grid in grids]
+
+
 def rates(t: Turn, start: datetime, end: datetime, grids: tuple[str, ...] | None) -> Rates:
-    """The three rates of requests filed (and scores given) in [start, end), in a viewer's grids."""
-    found = t.uow.workbench.rate_counts(start, end, t.now, grids=grids).get(None, {})
-    return _rates(found, t.uow.workbench.score_counts(start, end, grids))
+    """The three rates of requests filed (and scores given) in [start, end), in these grids (None: all)."""
+    return _summed(_tallies(t, start, end, grids),
+                   t.uow.workbench.scores_between(start, end, SATISFIED_FROM, grids))
 
 
 def period(t: Turn, grids: tuple[str, ...] | None) -> Period:
     """The digest's window (the 30 days ending with yesterday) as the page shows it."""
     end = local_day_start(t.community, t.now)
     start = end - timedelta(days=WINDOW_DAYS)
-    p = Period(start, end, rates(t, start, end, grids))
-    q = t.uow.workbench
-    p.per_grid = {k: _rates(v) for k, v in q.rate_counts(start, end, t.now, "grid", grids).items()}
-    p.per_member = {k: _rates(v) for k, v in q.rate_counts(start, end, t.now, "assignee_id", grids).items()}
-    p.places = q.reports_by_place(start, end, grids)
+    tallies = _tallies(t, start, end, grids)
+    p = Period(start, end, _summed(tallies, t.uow.workbench.scores_between(start, end, SATISFIED_FROM, grids)))
+    for key, table in (("grid", p.per_grid), ("assignee_id", p.per_member)):
+        for value in dict.fromkeys(getattr(x, key) for x in tallies):
+            table[value] = _summed([x for x in tallies if getattr(x, key) == value])
+    buildings = None if grids is None else {b for g in t.community.grids if g.id in grids for b in g.buildings}
+    p.places = {k: n for k, n in t.uow.workbench.reports_by_place(start, end).items()
+                if buildings is None or k[0] in buildings}
     by_category: dict[str, int] = {}
     for (_, category), n in p.places.items():
         by_category[category] = by_category.get(category, 0) + n
