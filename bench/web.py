@@ -158,7 +158,9 @@ def bench_pages(url: str) -> None:
     seconds = []
     for chosen in filters:
         web.post("/requests/filter", data={"csrf": csrf, **chosen})
-        seconds += timed(web, "/requests", 15) + timed(web, "/requests?page_no=3", 15)
+        these = timed(web, "/requests", 15) + timed(web, "/requests?page_no=3", 15)
+        print(f"    {str(chosen):<60} {quantiles(these)}")
+        seconds += these
     print(f"  list page, {len(filters)} filters, pages 1 and 3:  {quantiles(seconds)}")
     print(f"  figures page:                          {quantiles(timed(web, '/figures', 20))}")
 

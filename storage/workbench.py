@@ -86,17 +86,18 @@ class Workbench:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def page(self, f: RequestFilter, now: datetime, page: int, size: int) -> tuple[list, int]:
-        """One page of the list, newest first, and how many match in all."""
-        where = _conditions(f, now)
-        total = self.session.execute(select(func.count()).select_from(_R).where(*where)).scalar_one()
-        rows = self.session.execute(select(*_LISTED).where(*where).order_by(_R.c.id.desc())
+    def page(self, f: RequestFilter, now: datetime, page: int, size: int) -> list:
+        """One page of the list, newest first (how many match in all: count_by_state)."""
+        return self.session.execute(select(*_LISTED).where(*_conditions(f, now)).order_by(_R.c.id.desc())
                                     .offset((page - 1) * size).limit(size)).all()
-        return rows, total
 
     def count_by_state(self, f: RequestFilter, now: datetime) -> dict[str, int]:
         """How many of the filtered requests are in each state (the state filter itself left out)."""
-        stmt = select(_R.c.state, func.count()).where(*_conditions(f, now, with_state=False)).group_by(_R.c.state)
+        where = _conditions(f, now, with_state=False)
+        # Grouped by `state || ''` when other filters narrow the rows: SQLite would otherwise walk the state index
+        # and fetch every row it names at random (300 ms at 100k) rather than read the table once in order.
+        state = _R.c.state + "" if where else _R.c.state
+        stmt = select(state, func.count()).where(*where).group_by(state)
         return dict(self.session.execute(stmt).all())
 
     def batch(self, f: RequestFilter, now: datetime, before: int | None, size: int) -> list:

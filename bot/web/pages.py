@@ -101,8 +101,9 @@ def request_list(http: HttpRequest, page_no: int = 1, who: Viewer = Depends(view
     f = chosen_filter(http, who)
     page_no = max(1, page_no)
     with reading(app, who.person_id) as t:
-        rows, total = t.uow.workbench.page(f, t.now, page_no, PAGE_SIZE)
+        rows = t.uow.workbench.page(f, t.now, page_no, PAGE_SIZE)
         counts = t.uow.workbench.count_by_state(f, t.now)
+        total = counts.get(f.state, 0) if f.state else sum(counts.values())
         names = t.uow.workbench.names(r.assignee_id for r in rows)
         lines = [_row(t, r, names, who.lang) for r in rows]
     community = app.services.community
