@@ -19,7 +19,7 @@ def web_link(t: Turn, cmd: Command) -> None:
     """网页: a one-time sign-in link, to staff who may use the workbench, in private, within the hourly limit."""
     links = t.svc.links
     if links is None:
-        t.reply("web.off")
+        t.reply("web.disabled")
         return
     permissions.check(t, "web")
     if not t.msg.is_private:  # anyone in the group could follow a link posted there
