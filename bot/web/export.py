@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Depends, Request as HttpRequest
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from bot.app import App
 from bot.web.access import Viewer, bot, reading, viewer
@@ -105,6 +106,12 @@ def monthly(app: App, who: Viewer) -> Iterator[list]:
                 yield [start.strftime("%Y-%m"), g.name, r.filed, r.done, r.response, r.resolution, r.satisfaction]
 
 
+def _percent(sheet, value: float | None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value)
+    cell.number_format = "0%"
+    return cell
+
+
 @router.get("/export.xlsx")
 def export_xlsx(http: HttpRequest, who: Viewer = Depends(viewer)) -> StreamingResponse:
     """The filtered list and a monthly summary as an Excel workbook. openpyxl's write-only mode keeps one row in
@@ -121,7 +128,7 @@ def export_xlsx(http: HttpRequest, who: Viewer = Depends(viewer)) -> StreamingRe
                     cat.text(lang, "web.col.done"), cat.text(lang, "web.col.response"),
                     cat.text(lang, "web.col.resolution"), cat.text(lang, "web.col.satisfaction")])
     for row in monthly(app, who):
-        summary.append(row)
+        summary.append(row[:4] + [_percent(summary, value) for value in row[4:]])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     book.save(path)
