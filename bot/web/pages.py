@@ -83,7 +83,7 @@ def chosen_filter(http: HttpRequest, who: Viewer) -> RequestFilter:
 
 
 @router.post("/requests/filter")
-async def set_filter(http: HttpRequest) -> RedirectResponse:
+async def set_filter(http: HttpRequest, _who: Viewer = Depends(viewer)) -> RedirectResponse:
     """Keep the list's filters in the session (search words never go into a URL), then show page 1."""
     form = await http.form()
     check_csrf(http, form.get("csrf"))
