@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from handlers.dispatcher import Dispatcher
 from handlers.intake import Reader
 from handlers.messages import Inbound
 from handlers.say import Say
+from handlers.signin_links import SignInLinks
 from storage.db import Database, is_transient, retry_conflicts
 from storage.models import Outbox
 from storage.uow import UnitOfWork
@@ -186,13 +188,23 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     if migrate:
         db.migrate()
     services = Services(community, Catalog.load(community.community.language),
-                        Reader.from_file(bot_name=community.community.bot_name))
+                        Reader.from_file(bot_name=community.community.bot_name), links=_sign_in_links(settings))
     channels = dict(channels or {})
     _sync_staff(db, settings, clock, channels)
     app = App(settings, db, clock, services, Dispatcher(services, db, clock), Spool(settings.spool_path), channels)
     app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost)
     db.on_outbox = app.sender.wake  # what a change queued goes out at once, not at the next tick
     return app
+
+
+def _sign_in_links(settings: Settings) -> SignInLinks | None:
+    """The web workbench's sign-in links, when it runs: signed with DOORSTEP_WEB_SECRET, else a key of this process
+    (links and sessions then end with it)."""
+    web = settings.web
+    if not web.enabled:
+        return None
+    secret = settings.env.get("DOORSTEP_WEB_SECRET") or secrets.token_urlsafe(32)
+    return SignInLinks(secret, web.public_url, web.links_per_hour)
 
 
 def _sync_staff(db: Database, settings: Settings, clock: Clock, channels: Mapping[str, Channel]) -> None:

@@ -19,6 +19,7 @@ from bot.channels.telegram import telegram_channel
 from bot.channels.wechat import wechat_channel
 from bot.scheduler import make_scheduler
 from bot.settings import ConfigError, Settings
+from bot.web.server import serve_web
 from handlers.catalog import Catalog
 from handlers.clock import FakeClock, SystemClock
 from handlers.intake import Reader
@@ -111,6 +112,7 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
     scheduler = make_scheduler(app)
     scheduler.start()
     remote = [app.channels[name] for name in LISTENING if name in app.channels]
+    web = asyncio.create_task(serve_web(app)) if app.settings.web.enabled else None
     try:
         for channel in remote:
             await channel.start(app.handle)
@@ -120,6 +122,8 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
         else:
             await asyncio.Event().wait()
     finally:
+        if web is not None:
+            web.cancel()
         scheduler.shutdown(wait=False)
         await app.sender.stop()
         for channel in remote:

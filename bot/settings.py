@@ -86,12 +86,31 @@ class ChannelSettings(BaseModel):
     wechat: WeChatSettings = WeChatSettings()
 
 
+class WebSettings(BaseModel):
+    """The web workbench (bot/web): served by the bot's own process when enabled.
+
+    It listens on 127.0.0.1 unless told otherwise: put nginx with HTTPS in front of it (README, "The web
+    workbench"). Sign-in links are built on `public_url`; the key that signs links and cookies comes from
+    DOORSTEP_WEB_SECRET (a random one per start when unset: links and sessions then end with the process).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    session_hours: float = Field(8.0, gt=0)    # a signed-in browser stays signed in this long
+    secure_cookie: bool = False                # set true behind HTTPS: the cookie then never travels in clear
+    links_per_hour: int = Field(5, ge=1)       # sign-in links one person may ask for in an hour
+
+
 class Settings(BaseModel):
     """Everything the process needs to start."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     community: Community
     channels: ChannelSettings = ChannelSettings()
+    web: WebSettings = WebSettings()
     database_url: str
     spool_path: Path = Path("doorstep-spool.jsonl")  # messages kept while the database cannot take them
     env: dict[str, str] = Field(default_factory=dict)
@@ -116,9 +135,11 @@ class Settings(BaseModel):
         lang = info.get("language") if isinstance(info, dict) and info.get("language") in LANGUAGES else "zh-CN"
         channels = data.pop("channels", {}) or {}
         database = data.pop("database", {}) or {}
+        web = data.pop("web", {}) or {}
         found: list[Problem] = []
         community = _validated(Community, data, data, (), found)
         channel_settings = _validated(ChannelSettings, channels, data, ("channels",), found)
+        web_settings = _validated(WebSettings, web, data, ("web",), found)
         found += [Problem("database", None, str(key), "unknown_key", {"known": "path, spool"}) for key in database
                   if key not in ("path", "spool")]
         if community and channel_settings and channel_settings.console.chat:  # where the console starts
@@ -131,7 +152,8 @@ class Settings(BaseModel):
         db_file = (path.parent / database.get("path", "doorstep.db")).resolve()
         url = env.get("DATABASE_URL") or f"sqlite:///{db_file}"
         spool = (path.parent / database.get("spool", "doorstep-spool.jsonl")).resolve()
-        return cls(community=community, channels=channel_settings, database_url=url, spool_path=spool, env=env)
+        return cls(community=community, channels=channel_settings, web=web_settings, database_url=url,
+                   spool_path=spool, env=env)
 
 
 def _validated(model: type[BaseModel], part: Any, data: dict, prefix: tuple[str, ...], found: list[Problem]):

@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "bindchat": ("绑定群", "bindchat"),
     "lang": ("语言", "language", "lang"),
     "settle": ("已处理", "handled"),  # a kept message, by the leader or secretary
+    "web": ("网页", "web", "workbench"),  # a sign-in link to the web workbench, alone and in private
 }
 NEEDS_NUMBER = frozenset({"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "show",
                           "withdraw", "add", "rate", "settle"})

@@ -10,6 +10,7 @@ from handlers.community import STAFF_ROLES, Community
 from handlers.intake import Reader
 from handlers.messages import Inbound
 from handlers.say import Say
+from handlers.signin_links import SignInLinks
 from storage.models import Identity, Person, Request
 from storage.uow import UnitOfWork
 
@@ -21,6 +22,7 @@ class Services:
     community: Community
     catalog: Catalog
     reader: Reader
+    links: SignInLinks | None = None  # the web workbench's sign-in links, when it runs
 
 
 @dataclass

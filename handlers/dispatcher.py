@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from handlers import binding, kept, language, residents, staff
+from handlers import binding, kept, language, residents, signin, staff
 from handlers.clock import Clock
 from handlers.commands import (Command, is_greeting, is_status_question, is_thanks, is_verdict, parse_command,
                                parse_offer_answer, parse_rating)
@@ -16,7 +16,7 @@ from handlers.filing import answer_offer, file_request, offer
 from handlers.intake import Reading
 from handlers.messages import Inbound
 from handlers.rating import named_request, rate
-from handlers.say import Say
+from handlers.say import Say, SayOnPage
 from handlers.views import ref
 from storage.db import Database, is_transient, retry_conflicts
 from storage.models import Offer, Outbox, Request
@@ -31,7 +31,8 @@ STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.d
 HELP = {"staff": "help.staff", "volunteer": "help.volunteer"}
 EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
                   "add": residents.add_detail, "rate": residents.rate_command,
-                  "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose}
+                  "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose,
+                  "web": signin.web_link}
 Action = Callable[[Turn], object]
 
 
@@ -73,6 +74,29 @@ class Dispatcher:
         if short and (msg.is_private or msg.reply_to or msg.quoted or len(text) <= 12):
             return partial(_short_answer, reading, text)
         return _ordinary(reading, msg, text)
+
+    def act(self, person_id: int, text: str, form_id: str) -> list[str]:
+        """A command a staff member gave on the web workbench (办结 37 …), run as her through the same handlers,
+        permissions and outbox as in chat; returns what the bot answers her, for the page to show. `form_id` makes
+        a form sent twice act once."""
+        msg = Inbound(channel="web", chat_id=f"person:{person_id}", chat_kind="private",
+                      sender_id=f"person:{person_id}", sender_name="", text=text, message_id=form_id)
+        cmd = parse_command(text, private=True)
+        action = partial(_command, cmd) if cmd is not None else partial(_answer, "help.hint", {})
+        try:
+            return retry_conflicts(partial(self._on_page, person_id, msg, action))
+        except UserError as error:
+            return retry_conflicts(partial(self._on_page, person_id, msg, partial(_answer, error.key, error.params)))
+
+    def _on_page(self, person_id: int, msg: Inbound, action: Action) -> list[str]:
+        now = self.clock.now()
+        with UnitOfWork(self.db) as uow:
+            if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
+                return []
+            say = SayOnPage(uow, self.svc.catalog, self.svc.community, now)
+            action(Turn(self.svc, uow, say, now, msg, uow.people.get(person_id)))
+            uow.commit()
+            return say.answers
 
     def _run(self, msg: Inbound, action: Action) -> None:
         retry_conflicts(partial(self._transaction, msg, action))

@@ -42,9 +42,11 @@ TABLE: dict[str, frozenset[str]] = {
     "bind": frozenset({"anyone"}),  # the one-time code is the permission
     "bindchat": frozenset({"leader", "secretary"}),
     "settle": frozenset({"leader", "secretary"}),  # 已处理 N: a message kept after a failure was taken care of
+    "web": frozenset({"grid_member", "leader", "secretary"}),  # 网页: the web workbench (handlers/signin.py)
 }
 REFUSED = {"withdraw": "error.not_yours", "add": "error.not_yours", "rate": "error.not_yours",
-           "bindchat": "bind.chat_secretary_only", "settle": "kept.leaders_only"}  # every other refusal: error.not_allowed
+           "bindchat": "bind.chat_secretary_only", "settle": "kept.leaders_only",
+           "web": "web.staff_only"}  # every other refusal: error.not_allowed
 
 
 def relations(t: Turn, person: Person, request: Request | None = None) -> set[str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -115,3 +115,16 @@ class Say:
             text=text,
             choices=[[self.catalog.text(lang, label), answer] for label, answer in choices],
             mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now, status=status)
+
+
+@dataclass
+class SayOnPage(Say):
+    """Say for a command given on the web workbench: the answers to the staff member are kept as texts for the page
+    to show (she is looking at it); everything said to anyone else goes through the outbox as from the chat."""
+
+    answers: list[str] = field(default_factory=list)
+
+    def reply(self, msg: Inbound, lang: str, key: str, *, choices: Choices = (), purpose: str | None = None,
+              request_id: int | None = None, more: tuple[str, ...] = (), **params: Any) -> None:
+        """Keep the answer for the page."""
+        self.answers.append("\n".join((self.catalog.text(lang, key, **params), *more)))

@@ -46,6 +46,21 @@ class Ledger:
         """Spend a one-time binding code; False when it was spent before."""
         return self._insert_once(ProcessedMessage, channel="bind-code", message_id=code, at=at)
 
+    def issue_link(self, person_id: int, nonce: str, at: datetime) -> None:
+        """Note a web sign-in link sent to a person (what the hourly limit counts)."""
+        self._insert_once(ProcessedMessage, channel="web-link", message_id=f"{person_id}:{nonce}", at=at)
+
+    def links_issued_since(self, person_id: int, since: datetime) -> int:
+        """How many sign-in links a person was sent from `since` on."""
+        stmt = select(func.count()).select_from(ProcessedMessage).where(
+            ProcessedMessage.channel == "web-link", col(ProcessedMessage.message_id).startswith(f"{person_id}:"),
+            ProcessedMessage.at >= since)
+        return self.session.exec(stmt).one()
+
+    def use_link(self, nonce: str, at: datetime) -> bool:
+        """Spend a sign-in link; False when it was used before."""
+        return self._insert_once(ProcessedMessage, channel="web-link-used", message_id=nonce, at=at)
+
     def claim_digest(self, community: str, day: str, at: datetime) -> bool:
         """Take the right to send one day's digest; False when it went out already."""
         return self._insert_once(DigestRun, community=community, day=day, at=at)

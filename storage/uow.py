@@ -11,6 +11,7 @@ from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.requests import RequestRepository
 from storage.schedule import FollowUpRepository
+from storage.workbench import Workbench
 
 
 class UnitOfWork:
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.chats = ChatRepository(self.session)
         self.figures = Figures(self.session)
         self.dev_clock = DevClockRepository(self.session)
+        self.workbench = Workbench(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

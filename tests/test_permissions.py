@@ -31,7 +31,7 @@ COMMANDS = {
     "transfer": ("转派 1 李建国", ""), "escalate": ("上报 1 需要物业配合", ""), "merge": ("合并 1 到 3", ""),
     "reject": ("退回 1 不属于社区", ""), "show": ("详情 1", ""), "withdraw": ("撤回 1", ""),
     "add": ("补充 1 在三楼", ""), "rate": ("评价 1 满意", "done"), "mine": ("我的诉求", ""), "help": ("帮助", ""),
-    "bind": ("/bind", ""), "bindchat": ("/bindchat 5号楼", ""), "settle": ("已处理 1", ""),
+    "bind": ("/bind", ""), "bindchat": ("/bindchat 5号楼", ""), "settle": ("已处理 1", ""), "web": ("网页", ""),
 }
 CHANGES = {"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "withdraw", "add", "rate",
            "bindchat"}

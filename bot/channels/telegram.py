@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # /bind is in no menu: a new staff member is told it with the code.
 RESIDENT_MENU = ("my", "help")
 ADMIN_MENU = ("my", "help", "bindchat")
-STAFF_MENU = ("my", "claim", "progress", "done", "show", "transfer", "escalate", "help")
+STAFF_MENU = ("my", "claim", "progress", "done", "show", "transfer", "escalate", "web", "help")
 TELEGRAM_SERVICE_USER = 777000  # the sender of posts a linked channel forwards into its discussion group
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
 BOUND = "bound"  # the purpose of the welcome to a newly bound staff member: their chat gets the staff menu
