@@ -17,15 +17,23 @@ _C = {"kind": 0.3, "category": 0.1, "urgent": 0.3}
 _CACHE: dict[str, Model] = {}
 
 
-def features(norm: str, signals: dict[str, float]) -> dict[str, float]:
+def features(norm: str, signals: dict[str, float], words: tuple[str, ...] = ()) -> dict[str, float]:
     """Character 1–3-grams of a normalised message (digits as 0: a building number says nothing of the
-    problem) and the rules' signals."""
+    problem), the rules' signals, and 2–3-grams of the message with the lexicon's problem-area and fault
+    `words` each replaced by one placeholder."""
     # ^ and $ mark the ends: "…了吗$" asks, "^通知" announces.
     text = "^" + _SPACES.sub(" ", _DIGITS.sub("0", norm)) + "$"
     found = dict(signals)
     for n in (1, 2, 3):
         for i in range(len(text) - n + 1):
             found[text[i:i + n]] = 1.0
+    # With the problem words made one symbol, what is said around them generalises from one area to every
+    # other: "不吵了" and "不漏了" both become "不□了" (over), "灯修好了吗" and "水管修好了吗" "□修好了吗" (asking).
+    for word in words:
+        text = text.replace(word, "□")
+    for n in (2, 3):
+        for i in range(len(text) - n + 1):
+            found["□:" + text[i:i + n]] = 1.0
     return found
 
 

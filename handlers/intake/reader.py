@@ -17,13 +17,12 @@ from handlers.intake.tables import Alarm, Index, Table
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 URGENT_WEIGHT = 4
-# How the model's margins are read, chosen on cross-validated figures (bench/reader.py). NONE_BIAS would favour
-# chatter over requests; 0 gave the best kind figure, and offers are held back by OFFER_MARGIN instead: an
-# untagged request is offered for filing in a group only when it beats chatter by that much. The model adds
-# urgency the rules did not see (it never removes any) from URGENT_MARGIN on: at 0 it raised no false alarm
-# on the cross-validated corpus, the dev set or our own lines.
-NONE_BIAS = 0.0
-OFFER_MARGIN = 0.5
+# How the model's margins are read, chosen on cross-validated figures (bench/reader.py; see _by_model). Untagged
+# text is read as a request only when the model's request margin beats chatter's by REQUEST_MARGIN, and offered
+# for filing in a group from OFFER_MARGIN on. The model adds urgency the rules did not see (it never removes any)
+# from URGENT_MARGIN on: at 0 it raised no false alarm on the cross-validated corpus, the dev set or our own lines.
+REQUEST_MARGIN = 0.3
+OFFER_MARGIN = 0.3
 URGENT_MARGIN = 0.0
 WISH_CATEGORIES = ("help", "facilities", "other")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what is wrong
@@ -102,6 +101,11 @@ class _Found:
             out[f"tag:{self.tag}"] = 1.0
         return {name: value for name, value in out.items() if value}
 
+    def words(self) -> tuple[str, ...]:
+        """The Chinese problem-area and fault words found, longest first: what the model's placeholder stands for."""
+        found = {w for _, ws in self.scores.values() for w in ws} | set(self.problem[1])
+        return tuple(sorted((w for w in found if not w.isascii()), key=len, reverse=True))
+
 
 class Reader:
     """Reads messages with the rules of a lexicon file and, when given one, a model trained on a corpus."""
@@ -164,7 +168,7 @@ class Reader:
     def features(self, text: str) -> dict[str, float]:
         """What the model sees of a message: its character n-grams and what the rules found."""
         found = self._find(self.normalise(text))
-        return features(found.norm, found.signals())
+        return features(found.norm, found.signals(), found.words())
 
     def _find(self, norm: str) -> _Found:
         tag = next((kind for kind, tags in self._tags.items() for t in tags if t in norm), None)
@@ -230,15 +234,17 @@ class Reader:
     def _by_model(self, found: _Found, urgent: bool) -> tuple[str, str | None, bool, bool]:
         """Kind, category, urgency and confidence as the model reads them, within what the rules insist on:
         a tag decides the kind, and an emergency the rules see stays urgent and a request."""
-        margins = self.model.scores(features(found.norm, found.signals()))
+        margins = self.model.scores(features(found.norm, found.signals(), found.words()))
         kinds = margins["kind"]
-        kinds["none"] += NONE_BIAS
+        request = max(("complaint", "wish"), key=kinds.get)
+        # How much more the model believes a request than chatter: the one figure both thresholds cut.
+        lead = kinds[request] - kinds["none"]
         if found.tag:
             kind = found.tag
         elif urgent:
-            kind = max(("complaint", "wish"), key=kinds.get)
+            kind = request
         else:
-            kind = max(kinds, key=kinds.get)
+            kind = request if lead >= REQUEST_MARGIN else "none"
         if kind == "none":
             return "none", None, False, False
         categories = margins["category"]
@@ -246,7 +252,7 @@ class Reader:
             categories = {name: categories[name] for name in WISH_CATEGORIES}
         category = max(categories, key=categories.get)
         urgent = urgent or margins["urgent"]["urgent"] >= URGENT_MARGIN
-        return kind, category, urgent, urgent or kinds[kind] - kinds["none"] >= OFFER_MARGIN - NONE_BIAS
+        return kind, category, urgent, urgent or lead >= OFFER_MARGIN
 
 
 def _names_a_problem(found: _Found) -> bool:
