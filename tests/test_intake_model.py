@@ -50,7 +50,7 @@ def test_cross_validated_figures_hold_the_bar(rows):
     assert found["urgent recall"] == 1.0, why
     assert found["false alarms"] <= 2, why
     assert found["untagged requests not offered"] <= 0.08, why
-    assert found["chatter read as request"] <= 0.05, why
+    assert found["chatter read as request"] <= 0.045, why
     assert found["chatter offered"] <= 0.03, why
     alone = figures(cross_validate(reader, rows, with_model=False))
     assert found["kind"] > alone["kind"] and found["category"] > alone["category"], why
