@@ -39,15 +39,14 @@ def test_the_corpus_is_big_enough_and_spread_over_everything(rows):
 
 def test_cross_validated_figures_hold_the_bar(rows):
     """Five folds: trained on four, the fifth read by rules + model as shipped. Issue 13's bar holds for kind,
-    urgency and untagged requests left without an offer. Category (the issue asks ≥88%) is held at 87%: on this
-    corpus it is 87.3–88.2% depending on the fold split. Chatter read as a request and chatter offered (the issue
-    asks ≤1% for each) are held where they are now, short of it. Figures: bench/reader.py."""
+    category, urgency and untagged requests left without an offer. Chatter read as a request and chatter offered
+    (the issue asks ≤1% for each) are held where they are now, short of it. Figures: bench/reader.py."""
     reader = Reader.from_file(corpus=None)
     pairs = cross_validate(reader, rows, k=5)
     found = figures(pairs)
     why = json.dumps({k: round(v, 3) for k, v in found.items()}) + "\n" + report(pairs)
     assert found["kind"] >= 0.93, why
-    assert found["category"] >= 0.87, why
+    assert found["category"] >= 0.88, why
     assert found["urgent recall"] == 1.0, why
     assert found["false alarms"] <= 2, why
     assert found["untagged requests not offered"] <= 0.08, why
