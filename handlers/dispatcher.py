@@ -128,6 +128,8 @@ def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
         return partial(_file, reading)  # a photo said to the bot shows what is wrong
     if msg.is_private and (reading.kind != "none" or not is_thanks(text)):
         return partial(_said_privately, reading, text)
+    if reading.tagged and is_status_question(text):  # "@小区助手 电梯修好了吗": her list, privately
+        return partial(_command, Command("mine"))
     if reading.tagged or msg.is_private:  # said to the bot, yet no problem: "@小区助手 谢谢" is never filed
         return partial(_answer, "help.thanks" if is_thanks(text) else "help.hint", {})
     if reading.confident:

@@ -419,3 +419,15 @@ def test_help_is_for_who_asks(console):
     assert console.seen_by("李建国", sent)[0].startswith("网格员命令")
     sent = console.run("/as 王阿姨\n帮助")
     assert console.seen_by("王阿姨", sent)[0].startswith("您好！我是小区助手。")
+
+
+def test_a_status_question_is_never_filed_nor_offered_and_is_pointed_to_my_requests(console):
+    """13#4: "3号楼电梯修好了吗" asks about a problem, it reports none; said to the bot it is told where progress is."""
+    hint = "我没有看懂这条消息。反映问题请发「#投诉 内容」，微心愿请发「#微心愿 内容」，查看进度发「我的诉求」，更多发「帮助」。"
+    sent = console.run("3号楼电梯修好了吗\n我报的事有进展吗\n漏水的事后来怎么处理的\n电梯修好没有啊，今天还要搬东西")
+    assert console.in_chat("3号楼业主群", sent) == [], "no offer to file a question"
+    sent = console.run("@小区助手 3号楼电梯修好了吗\n/in 私聊\n我报的事有进展吗\n/in 3号楼业主群\n@小区助手 你好呀 我在学做饭")
+    none = "您目前没有反映过的诉求。反映问题请发「#投诉 内容」。"
+    assert console.in_chat("3号楼业主群", sent) == [none, hint]  # asked of the bot, her list answers it
+    assert console.seen_by("王阿姨", sent)[1].startswith("我的诉求：0 件")
+    assert request(console, 1) is None

@@ -38,9 +38,9 @@ def test_the_corpus_is_big_enough_and_spread_over_everything(rows):
 
 
 def test_cross_validated_figures_hold_the_bar(rows):
-    """Five folds: trained on four, the fifth read by rules + model as shipped. The issue's bar is met for kind,
-    category and urgency; chatter read as a request and the offer figures are held where they are now (the
-    issue asks ≤1% for chatter; see bench/reader.py for the figures)."""
+    """Five folds: trained on four, the fifth read by rules + model as shipped. Issue 13's bar holds for kind,
+    category, urgency and untagged requests left without an offer. Chatter read as a request and chatter offered
+    (the issue asks ≤1% for each) are held where they are now, short of it. Figures: bench/reader.py."""
     reader = Reader.from_file(corpus=None)
     pairs = cross_validate(reader, rows, k=5)
     found = figures(pairs)
@@ -49,9 +49,9 @@ def test_cross_validated_figures_hold_the_bar(rows):
     assert found["category"] >= 0.88, why
     assert found["urgent recall"] == 1.0, why
     assert found["false alarms"] <= 2, why
-    assert found["chatter read as request"] <= 0.08, why
-    assert found["chatter offered"] <= 0.04, why
-    assert found["untagged requests not offered"] <= 0.10, why
+    assert found["untagged requests not offered"] <= 0.08, why
+    assert found["chatter read as request"] <= 0.05, why
+    assert found["chatter offered"] <= 0.03, why
     alone = figures(cross_validate(reader, rows, with_model=False))
     assert found["kind"] > alone["kind"] and found["category"] > alone["category"], why
 
