@@ -58,6 +58,7 @@ class _Api:
         self.app = app
         self.community, self.catalog = app.services.community, app.services.catalog
         self.lang = self.community.community.language
+        self.publish = georeport.Publisher(self.community, self.catalog, self.lang)
         settings = app.settings.open311
         self.jurisdiction = settings.jurisdiction_id
         self.clients = settings.clients(app.settings.env)
@@ -65,7 +66,7 @@ class _Api:
     def services(self, request: Request) -> JSONResponse:
         """GET services.json: the categories."""
         self._check_jurisdiction(request.query_params.get("jurisdiction_id"))
-        return JSONResponse(georeport.services(self.community, self.catalog, self.lang))
+        return JSONResponse(self.publish.services())
 
     def requests(self, request: Request) -> JSONResponse:
         """GET requests.json: by number (which overrides every other filter), else by category, status and
@@ -81,7 +82,7 @@ class _Api:
                 states = set().union(*(georeport.states_of(s) for s in _statuses(_listed(query, "status"))))
                 rows = uow.public.filed_between(since, until, categories=self._codes(_listed(query, "service_code")),
                                                 states=states, limit=LIMIT)
-        return JSONResponse([georeport.service_request(r, self.community, self.catalog, self.lang) for r in rows])
+        return JSONResponse([self.publish.request(r) for r in rows])
 
     def request(self, number: str, request: Request) -> JSONResponse:
         """GET requests/{id}.json: one request, as a one-item array like the spec's."""
@@ -90,7 +91,7 @@ class _Api:
             rows = uow.public.by_numbers([int(number)]) if number.isdigit() else []
             if not rows:
                 raise Refused(404, "open311.error.not_found", value=number[:MAX_FIELD])
-        return JSONResponse([georeport.service_request(rows[0], self.community, self.catalog, self.lang)])
+        return JSONResponse([self.publish.request(rows[0])])
 
     async def file(self, request: Request) -> JSONResponse:
         """POST requests.json (form-encoded): a client files a request; the answer is its number and what the
