@@ -169,6 +169,7 @@ async def test_a_client_files_like_a_resident_and_the_grid_member_hears_of_it(ap
                           description=f"{WORDS}，老人晚上不敢出门", last_name="王", first_name="秀英",
                           phone=PHONE, jurisdiction_id="xingfuli")
     assert response.status_code == 200, response.text
+    assert not any(private in response.text for private in (NAME, PHONE, FLAT, WORDS))
     assert response.json() == [{"service_request_id": "1", "service_notice": (
         "收到，已登记为 诉求#1（电力照明·3号楼2单元），由网格员李建国（电话 13800000001）负责，11-23 12:00 前响应。"
         "进展会私信告诉您。")}]
@@ -240,6 +241,16 @@ async def test_a_neighbour_dispute_is_published_with_the_building_only(api, bot)
     await post(api, service_code="neighbor", address_string="8号楼3单元", description="楼上天天半夜装修")
     row = valid(await api.get("/open311/v2/requests/1.json"), "requests.json")[0]
     assert row["address"] == "8号楼"
+
+
+async def test_a_failure_is_a_500_array_without_details_and_logged(api, bot, caplog):
+    await chat(bot, f"/as {NAME}\n#投诉 3号楼电梯坏了，电话{PHONE}")
+    with bot.app.db.engine.begin() as connection:  # the database loses the table under the running API
+        connection.execute(text("alter table request rename to request_gone"))
+    response = await api.get("/open311/v2/requests.json?service_code=elevator")
+    assert refused(response, 500) == "服务器出错，请稍后再试"
+    assert "Open311 request failed: GET /open311/v2/requests.json" in caplog.text
+    assert PHONE not in response.text and "request_gone" not in response.text
 
 
 def test_keys_come_from_the_environment_and_config_names_a_bad_one(tmp_path):
