@@ -160,7 +160,7 @@ async def test_filters_by_number_code_status_and_time(api, bot, clock):
 
 async def test_unknown_request_is_404(api, bot):
     await chat(bot, "#投诉 3号楼电梯坏了")
-    for number in ("2", "0", "99999999999", "abc"):
+    for number in ("2", "0", "99999999999", "abc", "²"):
         assert refused(await api.get(f"/open311/v2/requests/{number}.json"), 404) == f"没有诉求 {number}"
 
 

@@ -88,7 +88,7 @@ class _Api:
         """GET requests/{id}.json: one request, as a one-item array like the spec's."""
         self._check_jurisdiction(request.query_params.get("jurisdiction_id"))
         with UnitOfWork(self.app.db) as uow:
-            rows = uow.public.by_numbers([int(number)]) if number.isdigit() else []
+            rows = uow.public.by_numbers([int(number)]) if _is_number(number) else []
             if not rows:
                 raise Refused(404, "open311.error.not_found", value=number[:MAX_FIELD])
         return JSONResponse([self.publish.request(rows[0])])
@@ -125,8 +125,6 @@ class _Api:
         building, address = field("address_id") or None, field("address_string") or None
         if building is None and address is None and not _coordinates(field("lat"), field("long")):
             raise Refused(400, "open311.error.location")
-        if building is not None and self.community.grid_of_building(building) is None:
-            raise Refused(400, "open311.error.building", building=building[:MAX_FIELD])
         description = field("description")
         if len(description) > MAX_DESCRIPTION:
             raise Refused(400, "open311.error.too_long", field="description", most=MAX_DESCRIPTION)
@@ -211,9 +209,14 @@ def _listed(query, name: str) -> list[str]:
 
 
 def _numbers(values: list[str]) -> list[int]:
-    if len(values) > LIMIT or not all(v.isdigit() for v in values):
+    if len(values) > LIMIT or not all(_is_number(v) for v in values):
         raise Refused(400, "open311.error.number", most=LIMIT, value=",".join(values)[:MAX_FIELD])
     return [int(v) for v in values]
+
+
+def _is_number(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes ² and ٣, which int() refuses."""
+    return value.isascii() and value.isdigit()
 
 
 def _statuses(values: list[str]) -> list[str]:
