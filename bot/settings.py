@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from bot.channels import limits
 from bot.config_problems import from_pydantic, tell
@@ -114,6 +115,7 @@ class Settings(BaseModel):
     database_url: str
     spool_path: Path = Path("doorstep-spool.jsonl")  # messages kept while the database cannot take them
     env: dict[str, str] = Field(default_factory=dict)
+    open311: Open311Settings = Field(default_factory=lambda: Open311Settings())
 
     @classmethod
     def load(cls, path: str | Path = "config.yaml", env: dict[str, str] | None = None) -> Settings:
@@ -136,10 +138,12 @@ class Settings(BaseModel):
         channels = data.pop("channels", {}) or {}
         database = data.pop("database", {}) or {}
         web = data.pop("web", {}) or {}
+        open311 = data.pop("open311", {}) or {}
         found: list[Problem] = []
         community = _validated(Community, data, data, (), found)
         channel_settings = _validated(ChannelSettings, channels, data, ("channels",), found)
         web_settings = _validated(WebSettings, web, data, ("web",), found)
+        open311_settings = _validated(Open311Settings, open311, data, ("open311",), found)
         found += [Problem("database", None, str(key), "unknown_key", {"known": "path, spool"}) for key in database
                   if key not in ("path", "spool")]
         if community and channel_settings and channel_settings.console.chat:  # where the console starts
@@ -153,7 +157,7 @@ class Settings(BaseModel):
         url = env.get("DATABASE_URL") or f"sqlite:///{db_file}"
         spool = (path.parent / database.get("spool", "doorstep-spool.jsonl")).resolve()
         return cls(community=community, channels=channel_settings, web=web_settings, database_url=url,
-                   spool_path=spool, env=env)
+                   spool_path=spool, env=env, open311=open311_settings)
 
 
 def _validated(model: type[BaseModel], part: Any, data: dict, prefix: tuple[str, ...], found: list[Problem]):
@@ -171,3 +175,31 @@ def _failed(catalog: Catalog, path: Path, what: str, **params: str) -> ConfigErr
 
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
+
+
+class Open311Client(BaseModel):
+    """A client of the Open311 API (the citizen hotline, the street office's platform) and its API key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    client: str = Field(min_length=1)             # who files: the reporter of what it files
+    key: str | None = Field(None, min_length=16)  # the key itself; better kept out of the file with key_env
+    key_env: str | None = None                    # the environment variable holding the key
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Open311Client:
+        if (self.key is None) == (self.key_env is None):
+            raise PydanticCustomError("open311_key", "give key or key_env, not both")
+        return self
+
+
+class Open311Settings(BaseModel):
+    """The Open311 GeoReport v2 API at /open311/v2: who may file requests, and the jurisdiction it answers for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    jurisdiction_id: str | None = None  # where given, a request naming another jurisdiction is refused
+    api_keys: list[Open311Client] = Field(default_factory=list)
+
+    def clients(self, env: dict[str, str]) -> dict[str, str]:
+        """Each usable key and the client it names; a key_env not set in the environment gives no key."""
+        keys = ((c.key if c.key is not None else env.get(c.key_env), c.client) for c in self.api_keys)
+        return {key: client for key, client in keys if key}

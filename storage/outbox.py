@@ -36,6 +36,18 @@ class OutboxRepository:
                          created_at=created_at, person_id=person_id, request_id=request_id, purpose=purpose,
                          choices=choices or [], mention_ids=mention_ids or [], status=status, attempts=0)
 
+    def answered(self, channel: str, chat_id: str, at: datetime) -> list[str]:
+        """What was queued for a chat that is answered in place (an API client, in its HTTP response): the texts,
+        oldest first, marked sent."""
+        stmt = (select(Outbox.id, Outbox.text)
+                .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending")
+                .order_by(col(Outbox.id)))
+        rows = list(self.session.exec(stmt))
+        if rows:
+            self.session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_([row_id for row_id, _ in rows]))
+                                 .values(status="sent", sent_at=at))
+        return [text for _, text in rows]
+
     def held_for(self, person_id: int) -> list[int]:
         """The messages waiting for a person who cannot be reached privately."""
         stmt = select(Outbox.id).where(Outbox.status == "held", Outbox.person_id == person_id)

@@ -9,6 +9,7 @@ from storage.figures import Figures
 from storage.ledger import Ledger
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
+from storage.public import PublicRequests
 from storage.requests import RequestRepository
 from storage.schedule import FollowUpRepository
 from storage.workbench import Workbench
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.figures = Figures(self.session)
         self.dev_clock = DevClockRepository(self.session)
         self.workbench = Workbench(self.session)
+        self.public = PublicRequests(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bot.app import App
 from bot.web import export, figures, pages
+from bot.web.open311 import open311_router
 from bot.web.access import SignedOut
 from bot.web.render import page
 
@@ -36,7 +37,7 @@ def create_web_app(app: App) -> FastAPI:
     web.include_router(pages.router)
     web.include_router(figures.router)
     web.include_router(export.router)
-    # The Open311 GeoReport v2 API (bot/web/open311.py) is included here: web.include_router(open311.router(app))
+    web.include_router(open311_router(app))  # authorised by API key, answered in the spec's JSON, never HTML
 
     @web.exception_handler(SignedOut)
     async def _signed_out(http: HttpRequest, _error: SignedOut):
