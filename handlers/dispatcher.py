@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from handlers import binding, kept, language, residents, staff
+from handlers import binding, digest, kept, language, residents, staff
 from handlers.clock import Clock
 from handlers.commands import Command, is_greeting, is_thanks, is_verdict, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
@@ -26,7 +26,7 @@ IGNORED = object()
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
                "settle": kept.settle}
-EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
+EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "overdue": digest.overdue_command, "withdraw": residents.withdraw,
                   "add": residents.add_detail, "rate": residents.rate_command,
                   "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose}
 Action = Callable[[Turn], object]

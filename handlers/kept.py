@@ -7,12 +7,13 @@ from handlers.context import Turn
 from handlers.errors import BadCommand, NotFound
 from handlers.views import local_time
 
-SHOWN = 20  # the oldest first; a longer list says how many more wait
+SHOWN = 5  # the oldest first (two lines each); a longer list says how many more wait
 
 
-def kept_lines(t: Turn, lang: str) -> list[str]:
-    """Lines for 我的 of the leader or secretary, and the digest: each kept message not yet handled, oldest first."""
-    kept, total = t.uow.ledger.kept_messages(SHOWN)
+def kept_lines(t: Turn, lang: str, shown: int = SHOWN) -> list[str]:
+    """Lines for 我的 of the leader or secretary, and the digest: the kept messages not yet handled, the oldest
+    `shown` of them, and how many more wait."""
+    kept, total = t.uow.ledger.kept_messages(shown)
     if not total:
         return []
     lines = [t.say.text(lang, "kept.head", count=total)]
