@@ -59,7 +59,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def overdue(request: Request, now) -> bool:
-    """Past respond-by without a claim, or past resolve-by without being done (storage.figures.is_overdue)."""
+    """Past respond-by without a claim, or past resolve-by without being done (storage.requests.overdue_at)."""
     return (request.responded_at is None and request.respond_by < now) or request.resolve_by < now
 
 

@@ -25,15 +25,9 @@ from sqlmodel import Session, col, select
 
 from storage.db import among
 from storage.models import Event, Follower, Rating, Request
-from storage.requests import OPEN_STATES
+from storage.requests import OPEN_STATES, overdue_at
 
 RESOLVED = ("done", "closed")
-
-
-def is_overdue(now: datetime):
-    """handlers.digest.overdue in SQL: open, and past respond-by without a claim or past resolve-by."""
-    return and_(among(col(Request.state), OPEN_STATES),
-                or_(and_(col(Request.responded_at).is_(None), Request.respond_by < now), Request.resolve_by < now))
 
 
 def overdue_since():
@@ -87,14 +81,14 @@ class Figures:
 
     def backlog(self, now: datetime) -> tuple[int, int]:
         """How many requests are open (someone must act), and how many of those are past a deadline at now."""
-        stmt = (select(func.count(), _count(is_overdue(now))).select_from(Request)
+        stmt = (select(func.count(), _count(overdue_at(now))).select_from(Request)
                 .where(among(col(Request.state), OPEN_STATES)))
         open_, overdue = self.session.exec(stmt).one()
         return open_, overdue
 
     def most_overdue(self, now: datetime, limit: int, offset: int = 0) -> list[Request]:
         """One page of the open requests past a deadline, the longest overdue first (then the oldest number)."""
-        stmt = (select(Request).where(is_overdue(now)).order_by(overdue_since(), col(Request.id))
+        stmt = (select(Request).where(overdue_at(now)).order_by(overdue_since(), col(Request.id))
                 .offset(offset).limit(limit))
         return list(self.session.exec(stmt))
 
@@ -104,7 +98,7 @@ class Figures:
         stmt = (select(Request.grid, Request.assignee_id, func.count(),
                        _count(among(col(Request.state), RESOLVED)),
                        _count(among(col(Request.state), OPEN_STATES)),
-                       _count(is_overdue(now)),
+                       _count(overdue_at(now)),
                        _count(or_(col(Request.responded_at).is_not(None), Request.respond_by < end)),
                        _count(and_(col(Request.responded_at).is_not(None), Request.responded_at <= Request.respond_by)))
                 .where(Request.created_at >= start, Request.created_at < end,
