@@ -88,8 +88,10 @@ class Figures:
 
     def most_overdue(self, now: datetime, limit: int, offset: int = 0) -> list[Request]:
         """One page of the open requests past a deadline, the longest overdue first (then the oldest number)."""
-        stmt = (select(Request).where(overdue_at(now)).order_by(overdue_since(), col(Request.id))
+        # The page's numbers first, from the backlog index alone; then those rows, and no other, read whole.
+        page = (select(Request.id).where(overdue_at(now)).order_by(overdue_since(), col(Request.id))
                 .offset(offset).limit(limit))
+        stmt = select(Request).where(col(Request.id).in_(page)).order_by(overdue_since(), col(Request.id))
         return list(self.session.exec(stmt))
 
     def tallies(self, start: datetime, end: datetime, now: datetime, not_counted: tuple[str, ...]) -> list[Tally]:

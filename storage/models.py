@@ -45,11 +45,12 @@ class Identity(SQLModel, table=True):
 class Request(SQLModel, table=True):
     """A complaint or micro-wish; its id is the number residents and staff speak (诉求#37)."""
 
-    # open_place: a report finds an open one like it; state_due: the open backlog and what is overdue, counted
-    # from the index alone; assignee_state: a staff member's work list without reading her finished requests.
+    # open_place: a report finds an open one like it; state_due: the open backlog, what is overdue and what was
+    # escalated, counted from the index alone; assignee_state: a staff member's work list, overdue first, without reading her finished
+    # requests or any row but the page shown.
     __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),
-                      Index("ix_request_state_due", "state", "responded_at", "respond_by", "resolve_by"),
-                      Index("ix_request_assignee_state", "assignee_id", "state"))
+                      Index("ix_request_state_due", "state", "level", "responded_at", "respond_by", "resolve_by"),
+                      Index("ix_request_assignee_state", "assignee_id", "state", "responded_at", "respond_by", "resolve_by"))
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     category: str

@@ -9,17 +9,21 @@ of the message ledger. Requests are spread at `per_day` a day up to `now`, so hi
 """
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlmodel import col, select
 
 from handlers.community import Community
-from storage.db import Database
+from handlers.messages import Inbound
+from storage.db import Database, among
 from storage.models import (Event, Follower, FollowUp, Identity, Outbox, Person, ProcessedMessage, Rating,
                             Request)
+from storage.uow import UnitOfWork
 
 BATCH = 50_000  # rows per executemany / per COPY flush
 
@@ -197,3 +201,17 @@ class _Postgres:
         with self.connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.raw.close()
+
+
+def ask(app, sender: str, text: str) -> str:
+    """Send a private console message as `sender` (a staff name, or r<person id> for a resident) and return the
+    bot's answer, as queued in the outbox."""
+    app.handle(Inbound(channel="console", chat_id=sender, chat_kind="private", sender_id=sender, sender_name=sender,
+                       text=text, message_id=f"ask-{next(_ASKED)}"))
+    with UnitOfWork(app.db, read_only=True) as uow:  # the chat's queue (a partial index), not all that was sent
+        return uow.session.exec(select(Outbox.text).where(Outbox.channel == "console", Outbox.chat_id == sender,
+                                                          among(col(Outbox.status), ("pending", "sending")))
+                                .order_by(col(Outbox.id).desc())).first()
+
+
+_ASKED = itertools.count()

@@ -15,8 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_request_state_due", "request", ["state", "responded_at", "respond_by", "resolve_by"])
-    op.create_index("ix_request_assignee_state", "request", ["assignee_id", "state"])
+    op.create_index("ix_request_state_due", "request", ["state", "level", "responded_at", "respond_by", "resolve_by"])
+    op.create_index("ix_request_assignee_state", "request",
+                    ["assignee_id", "state", "responded_at", "respond_by", "resolve_by"])
     op.drop_index("ix_request_assignee_id", table_name="request")  # the new one leads with assignee_id
     op.create_index("ix_event_action_at", "event", ["action", "at"])
     op.create_index("ix_follower_person_id", "follower", ["person_id"])
