@@ -26,8 +26,8 @@ IGNORED = object()
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
                "settle": kept.settle}
-EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "overdue": digest.overdue_command, "withdraw": residents.withdraw,
-                  "add": residents.add_detail, "rate": residents.rate_command,
+EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "overdue": digest.overdue_command,
+                  "withdraw": residents.withdraw, "add": residents.add_detail, "rate": residents.rate_command,
                   "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose}
 Action = Callable[[Turn], object]
 

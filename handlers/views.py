@@ -134,5 +134,5 @@ def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page
             more: str = "list.more") -> str:
     """One page of a list: its head with the count of all, its lines, and the command for the next page."""
     cat = turn.svc.catalog
-    more = [cat.text(lang, more, page=page + 1)] if page * PAGE < total else []
-    return "\n".join([cat.text(lang, head, count=total), *lines, *more])
+    tail = [cat.text(lang, more, page=page + 1)] if page * PAGE < total else []
+    return "\n".join([cat.text(lang, head, count=total), *lines, *tail])
