@@ -1,8 +1,10 @@
 """A community's history, bulk-inserted: N requests in realistic proportions, for the scale tests and bench/scale.py.
 
 Filing a million requests through the handlers would take hours, so rows go in straight through the driver in one
-transaction: executemany on SQLite, COPY on PostgreSQL, with explicit ids, on a database migrated to head (so every
-index is there, as in production). Proportions: 90% closed (claimed, done, rated), 5% open within their deadlines,
+transaction, into a database migrated to head whose indexes are dropped for the load and built again after it:
+people, requests and followers from Python (executemany on SQLite, COPY on PostgreSQL, explicit ids), and what each
+request left behind (its timeline, rating, follow-ups, outbox rows, ledger entries) by INSERT … SELECT from the
+requests, in the database itself. Then ANALYZE, as a long-running database has statistics. Proportions: 90% closed (claimed, done, rated), 5% open within their deadlines,
 5% overdue (half never claimed); 5% have a second reporter (a follower). With `extras`, each request also has the
 rows the bot leaves behind: 3 follow-ups (finished, or pending for open ones), 3 sent outbox messages and 4 entries
 of the message ledger. Requests are spread at `per_day` a day up to `now`, so history grows older, not denser.
@@ -10,8 +12,8 @@ of the message ledger. Requests are spread at `per_day` a day up to `now`, so hi
 from __future__ import annotations
 
 import json
-import uuid
 import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,8 +23,7 @@ from sqlmodel import col, select
 from handlers.community import Community
 from handlers.messages import Inbound
 from storage.db import Database, among
-from storage.models import (Event, Follower, FollowUp, Identity, Outbox, Person, ProcessedMessage, Rating,
-                            Request)
+from storage.models import Follower, FollowUp, Identity, Outbox, Person, Request
 from storage.uow import UnitOfWork
 
 BATCH = 50_000  # rows per executemany / per COPY flush
@@ -40,86 +41,88 @@ def build(db: Database, community: Community, n: int, now: datetime, *, per_day:
     residents = list(range(first_id, first_id + max(50, n // 5)))
     grids = [(g.id, staff[g.member], [str(b) for b in g.buildings]) for g in community.grids]
     categories = list(community.categories)
-    tables: dict[type, list[tuple]] = {t: [] for t in (Person, Identity, Request, Event, Rating, Follower, FollowUp,
-                                                         Outbox, ProcessedMessage)}
+    tables: dict[type, list[dict]] = {t: [] for t in (Person, Identity, Request, Follower)}
     writer = _SQLite(db) if db.is_sqlite else _Postgres(db)
     start = now - timedelta(days=n / per_day)
     for pid in residents:
         tables[Person].append(_row(Person, id=pid, name=f"居民{pid}", created_at=start))
         tables[Identity].append(_row(Identity, person_id=pid, channel="console", external_id=f"r{pid}",
                                      private_chat=f"r{pid}", unreachable=False, last_seen_at=start))
-    ids = {"event": 0, "rating": 0, "followup": 0, "outbox": 0}
-
-    def next_id(name: str) -> int:
-        ids[name] += 1
-        return ids[name]
-
+    step, hour = (now - start) / (n + 1), timedelta(hours=1)
     for number in range(1, n + 1):
-        created = start + (now - start) * (number / (n + 1))
+        created = start + step * number
         grid, member, buildings = rng.choice(grids)
         fate = rng.random()
         reporter = rng.choice(residents)
-        req: dict[str, Any] = dict(id=number, kind="complaint", category=rng.choice(categories), urgent=False,
-                                   building=rng.choice(buildings), unit=str(rng.randint(1, 4)), text="楼道灯不亮了",
-                                   evidence=[], language="zh-CN", reporter_id=reporter, channel="console",
-                                   source_chat=f"b{rng.choice(buildings)}", source_kind="group", grid=grid,
-                                   assignee_id=member, level=0, rating_round=0, created_at=created,
-                                   updated_at=created, respond_by=created + timedelta(hours=2),
-                                   resolve_by=created + timedelta(days=2))
-        events = [("filed", created, reporter), ("assigned", created, None)]
+        req: dict[str, Any] = dict(id=number, category=rng.choice(categories), building=rng.choice(buildings),
+                                   unit=str(rng.randint(1, 4)), reporter_id=reporter,
+                                   source_chat=f"b{rng.choice(buildings)}", grid=grid, assignee_id=member,
+                                   created_at=created, updated_at=created, respond_by=created + 2 * hour,
+                                   resolve_by=created + 48 * hour)
         if fate < 0.90:  # closed: claimed, done, rated
-            score = rng.choice((5, 5, 5, 5, 5, 4, 3, 3, 2, 1))
-            claimed, done = created + timedelta(minutes=30), created + timedelta(hours=20)
-            req.update(state="closed", responded_at=claimed, done_at=done, closed_at=done + timedelta(hours=3),
-                       rating=score, rating_round=1)
-            events += [("claimed", claimed, member), ("done", done, member), ("rated", done + timedelta(hours=3),
-                                                                               reporter),
-                       ("closed", done + timedelta(hours=3), None)]
-            tables[Rating].append(_row(Rating, id=next_id("rating"), request_id=number, person_id=reporter,
-                                       score=score, round=1, at=done + timedelta(hours=3)))
+            done = created + 20 * hour
+            req.update(state="closed", responded_at=created + hour / 2, done_at=done, closed_at=done + 3 * hour,
+                       rating=rng.choice((5, 5, 5, 5, 5, 4, 3, 3, 2, 1)), rating_round=1)
         elif fate < 0.95:  # open, within its deadlines
-            req.update(state="claimed", responded_at=created + timedelta(minutes=20),
-                       respond_by=now + timedelta(hours=1), resolve_by=now + timedelta(hours=rng.randint(2, 48)))
-            events.append(("claimed", created + timedelta(minutes=20), member))
+            req.update(state="claimed", responded_at=created + hour / 3, respond_by=now + hour,
+                       resolve_by=now + rng.randint(2, 48) * hour)
         else:  # overdue: half never claimed, half claimed and not done
             unclaimed = rng.random() < 0.5
             req.update(state="assigned" if unclaimed else "claimed", level=1,
-                       responded_at=None if unclaimed else created + timedelta(minutes=40))
-            events.append(("escalated", req["respond_by"], None))
-        tables[Request].append(_row(Request, **req))
-        for action, at, actor in events:
-            tables[Event].append(_row(Event, id=next_id("event"), request_id=number, at=at, actor_id=actor,
-                                      action=action, data={}))
-        if rng.random() < 0.05:
-            follower = rng.choice(residents)
-            if follower != reporter:
-                tables[Follower].append(_row(Follower, request_id=number, person_id=follower,
-                                             created_at=created + timedelta(hours=1)))
-                tables[Event].append(_row(Event, id=next_id("event"), request_id=number,
-                                          at=created + timedelta(hours=1), actor_id=follower, action="followed",
-                                          data={}))
-        if extras:
-            finished = req["state"] == "closed"
-            for kind, due in (("remind_respond", created + timedelta(hours=1)),
-                              ("escalate_respond", req["respond_by"]), ("rate_reask", created + timedelta(days=2))):
-                pending = not finished and due > now
-                tables[FollowUp].append(_row(FollowUp, id=next_id("followup"), request_id=number, kind=kind,
-                                             due_at=due, status="pending" if pending else "done",
-                                             fired_at=None if pending else due))
-            for k, (chat, person) in enumerate(((req["source_chat"], None), (f"s{member}", member),
-                                                (f"r{reporter}", reporter))):
-                tables[Outbox].append(_row(Outbox, id=next_id("outbox"), channel="console", chat_id=chat,
-                                           person_id=person, request_id=number, text="诉求#%d 的消息" % number,
-                                           choices=[], mention_ids=[], status="sent", attempts=1,
-                                           next_attempt_at=created, created_at=created, sent_at=created,
-                                           platform_message_id=f"o{number}-{k}"))
-            for k in range(4):
-                tables[ProcessedMessage].append(_row(ProcessedMessage, channel="console",
-                                                     message_id=f"m{number}-{k}", at=created))
+                       responded_at=None if unclaimed else created + hour * 2 / 3)
+        tables[Request].append(_row(Request, **{**_REQUEST, **req}))
+        if rng.random() < 0.05 and (follower := rng.choice(residents)) != reporter:
+            tables[Follower].append(_row(Follower, request_id=number, person_id=follower, created_at=created + hour))
         if number % BATCH == 0:
             writer.write(tables)
     writer.write(tables)
+    # What each request left behind follows from its own columns: written by the database itself, in bulk.
+    writer.execute(DERIVED + (_extras() if extras else []), now=_sqlite[datetime](now) if db.is_sqlite else now)
     writer.finish()
+
+
+_REQUEST = dict(kind="complaint", urgent=False, text="楼道灯不亮了", evidence=[], language="zh-CN", channel="console",
+                source_kind="group", state="new", level=0, rating_round=0)
+_EVENT = "INSERT INTO event (request_id, at, actor_id, action, data) "
+DERIVED = [
+    _EVENT + "SELECT id, created_at, reporter_id, 'filed', '{}' FROM request",
+    _EVENT + "SELECT id, created_at, NULL, 'assigned', '{}' FROM request",
+    _EVENT + "SELECT id, responded_at, assignee_id, 'claimed', '{}' FROM request WHERE responded_at IS NOT NULL",
+    _EVENT + "SELECT id, done_at, assignee_id, 'done', '{}' FROM request WHERE done_at IS NOT NULL",
+    _EVENT + "SELECT id, closed_at, reporter_id, 'rated', '{}' FROM request WHERE state = 'closed'",
+    _EVENT + "SELECT id, closed_at, NULL, 'closed', '{}' FROM request WHERE state = 'closed'",
+    _EVENT + "SELECT id, respond_by, NULL, 'escalated', '{}' FROM request WHERE level = 1",
+    _EVENT + "SELECT request_id, created_at, person_id, 'followed', '{}' FROM follower",
+    "INSERT INTO rating (request_id, person_id, score, round, at) "
+    "SELECT id, reporter_id, rating, 1, closed_at FROM request WHERE state = 'closed'",
+]
+_FOLLOWUP = ("INSERT INTO followup ({columns}) SELECT id, '{kind}', {due}, "
+             "CASE WHEN state = 'closed' OR {due} <= :now THEN 'done' ELSE 'pending' END, "
+             "CASE WHEN state = 'closed' OR {due} <= :now THEN {due} END{zero} FROM request")
+_OUTBOX = ("INSERT INTO outbox (channel, chat_id, person_id, request_id, text, choices, mention_ids, status, "
+           "attempts, next_attempt_at, created_at, sent_at, platform_message_id) SELECT 'console', {chat}, {person}, "
+           "id, '诉求#' || id || ' 的消息', '[]', '[]', 'sent', 1, created_at, created_at, created_at, "
+           "'o' || id || '-{k}' FROM request")
+
+
+def _extras() -> list[str]:
+    """Follow-ups (finished, or pending for open requests), sent outbox rows, ledger entries."""
+    columns = "request_id, kind, due_at, status, fired_at"
+    counted = "attempts" in FollowUp.__table__.c  # a follow-up's failed attempts, where the schema counts them
+    return [*(_FOLLOWUP.format(columns=columns + (", attempts" if counted else ""), kind=kind, due=due,
+                               zero=", 0" if counted else "")
+              for kind, due in (("remind_respond", "created_at"), ("escalate_respond", "respond_by"),
+                                ("rate_reask", "resolve_by"))),
+            *_LEFT_BEHIND]
+
+
+_LEFT_BEHIND = [
+    *(_OUTBOX.format(chat=chat, person=person, k=k)
+      for k, (chat, person) in enumerate((("source_chat", "NULL"), ("'s' || assignee_id", "assignee_id"),
+                                          ("'r' || reporter_id", "reporter_id")))),
+    *(f"INSERT INTO processedmessage (channel, message_id, at) SELECT 'console', 'm' || id || '-{k}', created_at "
+      "FROM request" for k in range(4)),
+]
 
 
 _TEMPLATES: dict[type, dict[str, Any]] = {}
@@ -160,6 +163,10 @@ class _SQLite:
                        f'VALUES ({", ".join("?" * len(columns))})')
                 self.cursor.executemany(sql, [[_sqlite.get(type(v), _same)(v) for v in r.values()] for r in rows])
                 rows.clear()
+
+    def execute(self, statements: list[str], **params) -> None:
+        for sql in statements:
+            self.cursor.execute(sql, params if ":" in sql else ())
 
     def finish(self) -> None:
         for _, sql in self.indexes:
@@ -205,6 +212,10 @@ class _Postgres:
                         for r in rows:
                             copy.write_row([json.dumps(v) if type(v) in (list, dict) else v for v in r.values()])
                     rows.clear()
+
+    def execute(self, statements: list[str], **params) -> None:
+        for sql in statements:
+            self.connection.execute(sql.replace(":now", "%(now)s"), params if ":now" in sql else None)
 
     def finish(self) -> None:
         with self.connection.cursor() as cursor:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from datetime import UTC, datetime
 
 from sqlalchemy import event
 from typer.testing import CliRunner
 
 from bot.cli import cli
+from bot.scheduler import make_scheduler
 from handlers.messages import Inbound
 from storage.uow import UnitOfWork
 from tests.conftest import ROOT
@@ -116,3 +119,29 @@ def test_a_report_filed_while_the_digest_is_computed_is_handled_at_once(console)
         assert uow.requests.get(2).text == "#投诉 5号楼楼道灯不亮"
     sent = console.run("/advance 1m")
     assert any(text.startswith("📋 幸福里社区 日报（2026-11-22）") for text in console.seen_by("赵书记", sent))
+
+
+async def test_the_daily_digest_job_runs_in_a_worker_thread_not_the_event_loop(console):
+    """The timer hands the digest to a worker thread (with its own session): the loop that polls the channels
+    goes on while it is computed."""
+    app, ran = console.app, asyncio.Event()
+    loop, seen = asyncio.get_running_loop(), {}
+    compute = app.send_digest_if_due
+
+    def recorded() -> bool:
+        seen["thread"] = threading.current_thread()
+        sent = compute()
+        loop.call_soon_threadsafe(ran.set)
+        return sent
+
+    app.send_digest_if_due = recorded
+    scheduler = make_scheduler(app)
+    scheduler.start()
+    try:
+        scheduler.get_job("digest").modify(next_run_time=datetime.now(UTC))
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert seen["thread"] is not threading.main_thread()
+    with UnitOfWork(app.db) as uow:
+        assert uow.ledger.digest_sent("幸福里社区", "2026-11-23"), "it went out from there"
