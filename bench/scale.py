@@ -6,10 +6,12 @@ ANALYZE): 90% closed, 5% open in time, 5% overdue, 1,000 requests a day, with ev
 follow-ups, sent outbox rows and ledger entries. SQLite files are cached as .cache/scale/sqlite-<size>.db and
 copied before each run (which files reports into the copy); PostgreSQL (TEST_DATABASE_URL, default
 postgresql+psycopg://postgres@127.0.0.1:5432/test, whose tables are replaced) is rebuilt when it does not hold
-that history already. Each size is built and measured in its own process, so peak RSS is the bot's own.
+that history already. Each size is built and measured in its own process, so peak RSS is the bot's own. Delete
+.cache/scale to build again after changing tests/history.py.
 
 Prints, per backend and size: the digest's wall and CPU time (target ≤ 1 s at 1M) and length (≤ 60 lines, ≤ 4,096
-characters), `我的` for the busiest grid member and for the secretary (p50 ≤ 50 ms, ≤ 2,000 characters),
+characters), `我的` for the busiest grid member and for the secretary (p50 ≤ 50 ms, ≤ 2,000 characters) and a
+resident's `我的诉求`,
 filing p50/p99 while digests run back to back in a worker thread (p99 ≤ 50 ms, nothing spooled), peak RSS
 (≤ 200 MB). Run: .venv/bin/python bench/scale.py [10k] [100k] [1M] [--sqlite | --postgres]   (default: 10k 100k)
 """
@@ -109,11 +111,11 @@ def measure(url: str) -> dict:
         busiest = connection.execute(text(
             "SELECT p.name FROM request r JOIN person p ON p.id = r.assignee_id WHERE r.state IN "
             "('new', 'assigned', 'claimed', 'reopened', 'done') GROUP BY p.name ORDER BY count(*) DESC LIMIT 1")).scalar()
-    for who, label in ((busiest, "member"), ("赵书记", "secretary")):
+    for who, label in ((busiest, "member"), ("赵书记", "secretary"), ("r60", "resident")):
         times, answer = [], ""
         for _ in range(20):
             started = time.perf_counter()
-            answer = ask(app, who, "我的")
+            answer = ask(app, who, "我的诉求" if label == "resident" else "我的")
             times.append(time.perf_counter() - started)
         figures[f"mine_{label}_p50_ms"] = statistics.median(times) * 1000
         figures[f"mine_{label}_chars"] = len(answer)
@@ -199,6 +201,7 @@ def main(args: list[str]) -> None:
                   f"(warm {f['digest_wall_warm_s']:.3f} s), {f['digest_lines']} lines, {f['digest_chars']} chars; "
                   f"我的 {f['busiest']} p50 {f['mine_member_p50_ms']:.1f} ms, {f['mine_member_chars']} chars; "
                   f"secretary p50 {f['mine_secretary_p50_ms']:.1f} ms, {f['mine_secretary_chars']} chars; "
+                  f"a resident's 我的诉求 p50 {f['mine_resident_p50_ms']:.1f} ms; "
                   f"filing alone p50 {f['alone_p50_ms']:.1f} / p99 {f['alone_p99_ms']:.1f} ms, "
                   f"during digests p50 {f['file_p50_ms']:.1f} / p99 {f['file_p99_ms']:.1f} ms, "
                   f"spooled {f['spooled']} ({f['digests_meanwhile']} digests meanwhile); "

@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 
 from bot.app import build_app
 from bot.settings import Settings
+from handlers.digest import LINES_AT_MOST
 from handlers.clock import FakeClock
 from storage.models import Event, Follower, Rating, Request
 from tests.conftest import PG_URL, ROOT, fresh_postgres, local, pg_available
@@ -107,7 +108,7 @@ def test_the_digest_is_a_one_minute_read_with_hundreds_overdue(small):
             "((responded_at IS NULL AND respond_by < :now) OR resolve_by < :now)"),
             {"now": "2026-11-23 02:00:00.000000"}).scalar()
     assert overdue > 300
-    assert len(lines) <= 60 and len(digest) <= 4096, (len(lines), len(digest))
+    assert len(lines) <= LINES_AT_MOST == 60 and len(digest) <= 4096, (len(lines), len(digest))
     assert lines[3] == f"在办 {lines[3].split()[1]} 件，其中超时 {overdue} 件："
     assert sum(line.startswith("  ⚠️ #") for line in lines) == 10
     assert f"  …还有 {overdue - 10} 件超时，见「超时」或网页" in lines
