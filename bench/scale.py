@@ -59,6 +59,8 @@ def prepare(backend: str, n: int, *, work: bool = True) -> str:
     CACHE.mkdir(parents=True, exist_ok=True)
     if backend == "sqlite":
         cached = CACHE / f"sqlite-{n}.db"
+        if not cached.exists() and work:
+            raise SystemExit(f"{cached} is not built")
         if not cached.exists():
             partial = cached.with_suffix(".building")
             for leftover in CACHE.glob(partial.name + "*"):
@@ -84,6 +86,8 @@ def prepare(backend: str, n: int, *, work: bool = True) -> str:
         except Exception:
             held = False
     db.dispose()
+    if not held and work:
+        raise SystemExit(f"{PG_URL} lost its history between building and measuring (a test run on it?)")
     if not held:
         SQLModel.metadata.drop_all(Database(PG_URL).engine)
         with Database(PG_URL).engine.begin() as connection:
@@ -130,7 +134,7 @@ def _file(app, count: int, tag: str) -> list[float]:
     """File `count` distinct reports from residents in the big group; their latencies in seconds."""
     latencies = []
     for i in range(count):
-        building, unit = 1 + i % 9, 1 + i // 9 % 4
+        building, unit = 1 + i % 9, 5 + i // 9 % 5  # units the history has none in: filed anew, not linked
         message = Inbound(channel="console", chat_id="幸福里大群", chat_kind="group", sender_id=f"r{100 + i}",
                           sender_name=f"居民{100 + i}", text=f"#投诉 {building}号楼{unit}单元楼道灯不亮{tag}{i}",
                           message_id=f"scale-{tag}-{time.time_ns()}-{i}", sender_chat=f"r{100 + i}")

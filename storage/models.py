@@ -46,11 +46,14 @@ class Request(SQLModel, table=True):
     """A complaint or micro-wish; its id is the number residents and staff speak (诉求#37)."""
 
     # open_place: a report finds an open one like it; state_due: the open backlog, what is overdue and what was
-    # escalated, counted from the index alone; assignee_state: a staff member's work list, overdue first, without reading her finished
-    # requests or any row but the page shown.
+    # escalated, counted from the index alone; assignee_state: a staff member's work list, overdue first, without
+    # reading her finished requests or any row but the page shown. Both carry the number (SQLite's indexes always
+    # do) so that PostgreSQL too answers from the index alone.
     __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),
-                      Index("ix_request_state_due", "state", "level", "responded_at", "respond_by", "resolve_by"),
-                      Index("ix_request_assignee_state", "assignee_id", "state", "responded_at", "respond_by", "resolve_by"))
+                      Index("ix_request_state_due", "state", "level", "responded_at", "respond_by", "resolve_by",
+                            postgresql_include=["id"]),
+                      Index("ix_request_assignee_state", "assignee_id", "state", "responded_at", "respond_by",
+                            "resolve_by", postgresql_include=["id"]))
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     category: str

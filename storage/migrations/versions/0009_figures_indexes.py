@@ -15,9 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_request_state_due", "request", ["state", "level", "responded_at", "respond_by", "resolve_by"])
+    # With the number included, PostgreSQL answers from the index alone (SQLite's indexes always carry it).
+    op.create_index("ix_request_state_due", "request", ["state", "level", "responded_at", "respond_by", "resolve_by"],
+                    postgresql_include=["id"])
     op.create_index("ix_request_assignee_state", "request",
-                    ["assignee_id", "state", "responded_at", "respond_by", "resolve_by"])
+                    ["assignee_id", "state", "responded_at", "respond_by", "resolve_by"], postgresql_include=["id"])
     op.drop_index("ix_request_assignee_id", table_name="request")  # the new one leads with assignee_id
     op.create_index("ix_event_action_at", "event", ["action", "at"])
     op.create_index("ix_follower_person_id", "follower", ["person_id"])
