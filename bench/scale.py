@@ -83,6 +83,8 @@ def prepare(backend: str, n: int, *, work: bool = True) -> str:
             held = connection.execute(text("SELECT count(*) FROM request WHERE id <= :n"), {"n": n}).scalar() == n
             held = held and connection.execute(text("SELECT count(*) FROM outbox WHERE request_id = :n"),
                                                {"n": n}).scalar() == 3  # built here, with every kind of row
+            held = held and connection.execute(text("SELECT count(*) FROM request WHERE id > :n"),
+                                               {"n": n}).scalar() < 20 * FILED  # a few runs' reports, no more
         except Exception:
             held = False
     db.dispose()
