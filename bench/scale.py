@@ -1,19 +1,19 @@
 """Benchmark: the digest and the lists on 10k, 100k and 1M requests of history, on SQLite and PostgreSQL.
 
-History is bulk-inserted by tests/history.py (the rows the handlers would have left, written straight through the
-driver in one transaction: executemany on SQLite, COPY on PostgreSQL, into a database migrated to head, then
-ANALYZE): 90% closed, 5% open in time, 5% overdue, 1,000 requests a day, with events, followers, ratings,
-follow-ups, sent outbox rows and ledger entries. SQLite files are cached as .cache/scale/sqlite-<size>.db and
-copied before each run (which files reports into the copy); PostgreSQL (TEST_DATABASE_URL, default
-postgresql+psycopg://postgres@127.0.0.1:5432/test, whose tables are replaced) is rebuilt when it does not hold
-that history already. Each size is built and measured in its own process, so peak RSS is the bot's own. Delete
-.cache/scale to build again after changing tests/history.py.
+History is bulk-inserted by tests/history.py into a database migrated to head, its indexes dropped for the load
+and rebuilt after it: people, requests and followers from Python (executemany on SQLite, COPY on PostgreSQL), what
+each request left behind (timeline, rating, follow-ups, sent outbox rows, ledger entries) by INSERT … SELECT in the
+database, then ANALYZE (VACUUM ANALYZE on PostgreSQL). 90% closed, 5% open in time, 5% overdue, 1,000 requests a
+day. SQLite files are cached as .cache/scale/sqlite-<size>.db and copied before each run (which files reports into
+the copy); delete .cache/scale to build again after changing tests/history.py. PostgreSQL (TEST_DATABASE_URL,
+default postgresql+psycopg://postgres@127.0.0.1:5432/test, whose tables are replaced) is rebuilt unless it holds
+that history already. Each size is built in one process and measured in another, so peak RSS is the bot's own.
 
 Prints, per backend and size: the digest's wall and CPU time (target ≤ 1 s at 1M) and length (≤ 60 lines, ≤ 4,096
-characters), `我的` for the busiest grid member and for the secretary (p50 ≤ 50 ms, ≤ 2,000 characters) and a
-resident's `我的诉求`,
-filing p50/p99 while digests run back to back in a worker thread (p99 ≤ 50 ms, nothing spooled), peak RSS
-(≤ 200 MB). Run: .venv/bin/python bench/scale.py [10k] [100k] [1M] [--sqlite | --postgres]   (default: 10k 100k)
+characters); `我的` for the busiest grid member and for the secretary (p50 ≤ 50 ms, ≤ 2,000 characters) and a
+resident's `我的诉求`; filing p50/p99 alone, then while digests run back to back in a worker thread (p99 ≤ 50 ms,
+nothing spooled); peak RSS (≤ 200 MB).
+Run: .venv/bin/python bench/scale.py [10k] [100k] [1M] [--sqlite | --postgres]   (default: 10k 100k)
 """
 from __future__ import annotations
 
