@@ -93,11 +93,13 @@ class RequestRepository:
         if overdue:
             parts.append(late)
         work = union(*(select(Request.id, flag).where(part) for part in parts)).subquery()
-        total = self.session.exec(select(func.count()).select_from(work)).one()
-        numbers = select(work.c.id).order_by(work.c.late, work.c.id.desc()).offset((page - 1) * size).limit(size)
-        stmt = select(Request).where(col(Request.id).in_(numbers)).order_by(case((late, 0), else_=1),
-                                                                             col(Request.id).desc())
-        return list(self.session.exec(stmt)), total
+        # The page's numbers and the count of all in one pass over the index entries (a window count).
+        numbered = self.session.exec(select(work.c.id, func.count().over()).order_by(work.c.late, work.c.id.desc())
+                                     .offset((page - 1) * size).limit(size)).all()
+        if not numbered:  # past the end: only the count is wanted
+            return [], self.session.exec(select(func.count()).select_from(work)).one()
+        stmt = select(Request).where(col(Request.id).in_([number for number, _ in numbered]))
+        return list(self.session.exec(stmt.order_by(case((late, 0), else_=1), col(Request.id).desc()))), numbered[0][1]
 
     def awaiting_rating_from(self, person_id: int) -> list[Request]:
         """Done requests this person reported or follows and has not rated since their last 办结, newest first."""
