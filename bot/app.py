@@ -121,15 +121,24 @@ class App:
         return row is not None
 
     def send_digest_if_due(self) -> bool:
-        """Send today's digest if its time has come and it has not gone out yet."""
+        """Send today's digest if its time has come and it has not gone out yet.
+
+        Computed in a read transaction, which on SQLite leaves the write lock to the reports that keep coming in;
+        only claiming the day and queueing the messages write. The timer runs this in a worker thread."""
+        with UnitOfWork(self.db, read_only=True) as uow:
+            turn = self._turn(uow)
+            day = digest.due_today(turn)
+            if day is None:
+                return False
+            bodies = digest.prepare(turn)
         with UnitOfWork(self.db) as uow:
-            sent = digest.send_if_due(self._turn(uow))
+            sent = digest.send(self._turn(uow), day, bodies)
             uow.commit()
             return sent
 
     def digest_text(self, lang: str | None = None) -> str:
-        """Today's digest as the secretary would get it, without sending anything."""
-        with UnitOfWork(self.db) as uow:
+        """Today's digest as the secretary would get it, without sending anything (in a read transaction)."""
+        with UnitOfWork(self.db, read_only=True) as uow:
             turn = self._turn(uow)
             return digest.render(turn, digest.compute(turn), lang or self.services.community.community.language)
 

@@ -4,6 +4,8 @@ Rates are over the 30 days ending with yesterday (see README, "The digest"):
   响应率 response rate    = requests claimed by their respond-by / requests whose respond-by has passed or were claimed
   解决率 resolution rate  = requests done or closed / requests filed (withdrawn, merged and rejected left out)
   满意率 satisfaction     = scores of 3–5 (满意, 基本满意) / all scores given
+Every figure is an aggregate query (storage/figures.py); the message stays under LINES_AT_MOST lines however big the
+community: the longest overdue SHOWN requests, the tables' busiest rows, and the count of the rest (`超时` pages them).
 """
 from __future__ import annotations
 
@@ -11,21 +13,28 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from handlers import permissions
+from handlers.commands import Command
 from handlers.context import Turn
 from handlers.deadlines import digest_due, local_day_start
 from handlers.kept import kept_lines
 from handlers.rating import SATISFIED_FROM
-from handlers.views import line
+from handlers.views import PAGE, line, listing
 from storage.models import Request
 
 WINDOW_DAYS = 30
 HOTSPOT_REPORTS = 3
 NOT_COUNTED = ("withdrawn", "merged", "rejected")
+SHOWN = PAGE  # overdue requests listed in the digest; `超时` lists them all, a page at a time
+TABLE_ROWS = 8  # rows of each table: the grids and people with the most overdue, then the most open
+HOTSPOTS_SHOWN = 3
+KEPT_SHOWN = 3
+LINES_AT_MOST = 60  # what a secretary reads in a minute; tests hold the digest to it
 
 
 @dataclass
 class Figures:
-    """The numbers of one digest."""
+    """The numbers of one digest: counts, rates, the most overdue requests, and the tables."""
 
     day: str
     new: int = 0
@@ -33,13 +42,14 @@ class Figures:
     done: int = 0
     rated: int = 0
     followers: int = 0
-    open: list[Request] = field(default_factory=list)
-    overdue: list[Request] = field(default_factory=list)
+    open: int = 0
+    overdue: int = 0
+    most_overdue: list[Request] = field(default_factory=list)  # at most SHOWN, the longest overdue first
     response_rate: float | None = None
     resolution_rate: float | None = None
     satisfaction_rate: float | None = None
-    per_grid: dict[str, dict[str, int]] = field(default_factory=dict)
-    per_member: dict[int, dict[str, int]] = field(default_factory=dict)
+    per_grid: dict[str, Counter] = field(default_factory=dict)  # filed / done / open / overdue
+    per_member: dict[int | None, Counter] = field(default_factory=dict)
     top_categories: list[tuple[str, int]] = field(default_factory=list)
     hotspots: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -49,7 +59,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def overdue(request: Request, now) -> bool:
-    """Past respond-by without a claim, or past resolve-by without being done."""
+    """Past respond-by without a claim, or past resolve-by without being done (storage.requests.overdue_at)."""
     return (request.responded_at is None and request.respond_by < now) or request.resolve_by < now
 
 
@@ -77,90 +87,129 @@ def compute(t: Turn) -> Figures:
     window_start = day_end - timedelta(days=WINDOW_DAYS)
     fig = Figures(day=day_start.astimezone(t.community.zone).date().isoformat())
     q = t.uow.figures
-    filed = q.filed_since(window_start)
-    fig.new = sum(day_start <= r.created_at < day_end for r in filed)
-    events = q.events_between(day_start, day_end, ("claimed", "done", "followed"))
-    fig.claimed = sum(e.action == "claimed" for e in events)
-    fig.done = sum(e.action == "done" for e in events)
-    fig.followers = sum(e.action == "followed" for e in events)
-    fig.rated = len(q.ratings_between(day_start, day_end))
-    fig.open = q.still_open()
-    fig.overdue = [r for r in fig.open if overdue(r, t.now)]
+    fig.new = q.filed_between(day_start, day_end)
+    actions = q.actions_between(day_start, day_end, ("claimed", "done", "followed"))
+    fig.claimed, fig.done, fig.followers = (actions.get(a, 0) for a in ("claimed", "done", "followed"))
+    fig.rated, _ = q.scores_between(day_start, day_end, SATISFIED_FROM)
+    fig.open, fig.overdue = q.backlog(t.now)
+    fig.most_overdue = q.most_overdue(t.now, SHOWN)
 
-    counted = [r for r in filed if r.created_at < day_end and r.state not in NOT_COUNTED]
-    due = [r for r in counted if r.responded_at is not None or r.respond_by < day_end]
-    fig.response_rate = _rate(sum(bool(r.responded_at and r.responded_at <= r.respond_by) for r in due), len(due))
-    fig.resolution_rate = _rate(sum(r.state in ("done", "closed") for r in counted), len(counted))
-    scores = q.ratings_between(window_start, day_end)
-    fig.satisfaction_rate = _rate(sum(s.score >= SATISFIED_FROM for s in scores), len(scores))
+    tallies = q.tallies(window_start, day_end, t.now, NOT_COUNTED)
+    filed = sum(x.filed for x in tallies)
+    fig.response_rate = _rate(sum(x.in_time for x in tallies), sum(x.due for x in tallies))
+    fig.resolution_rate = _rate(sum(x.done for x in tallies), filed)
+    given, satisfied = q.scores_between(window_start, day_end, SATISFIED_FROM)
+    fig.satisfaction_rate = _rate(satisfied, given)
+    for x in tallies:
+        for table, key in ((fig.per_grid, x.grid or "-"), (fig.per_member, x.assignee_id)):
+            table.setdefault(key, Counter()).update(filed=x.filed, done=x.done, open=x.open, overdue=x.overdue)
 
-    for r in counted:
-        for table, key in ((fig.per_grid, r.grid or "-"), (fig.per_member, r.assignee_id)):
-            row = table.setdefault(key, Counter())
-            row["filed"] += 1
-            row["done"] += r.state in ("done", "closed")
-            row["open"] += r.state in ("new", "assigned", "claimed", "reopened")
-            row["overdue"] += r in fig.overdue
-    reports = Counter((r.building, r.category) for r in filed if r.created_at < day_end and r.state != "merged")
-    for follower, request in q.followers_since(window_start):
-        if follower.created_at < day_end:
-            reports[(request.building, request.category)] += 1
+    reports = q.reports_by_place(window_start, day_end)
     by_category = Counter()
     for (_, category), count in reports.items():
         by_category[category] += count
-    fig.top_categories = by_category.most_common(3)
+    order = {name: i for i, name in enumerate(t.community.categories)}  # ties: in config's order
+    fig.top_categories = sorted(by_category.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order))))[:3]
     fig.hotspots = sorted(((b, c, n) for (b, c), n in reports.items() if b and n >= HOTSPOT_REPORTS),
-                          key=lambda h: -h[2])
+                          key=lambda h: (-h[2], h[0], order.get(h[1], len(order))))
     return fig
 
 
 def render(t: Turn, fig: Figures, lang: str) -> str:
-    """The digest as one message."""
+    """The digest as one message, at most LINES_AT_MOST lines."""
     cat = t.svc.catalog
     pct = lambda v: "—" if v is None else f"{v:.0%}"  # noqa: E731
     parts = [cat.text(lang, "digest.head", community=t.community.community.name, day=fig.day, new=fig.new,
                       claimed=fig.claimed, done=fig.done, rated=fig.rated, followers=fig.followers),
              cat.text(lang, "digest.rates", response=pct(fig.response_rate), resolution=pct(fig.resolution_rate),
                       satisfaction=pct(fig.satisfaction_rate))]
-    parts.append(cat.text(lang, "digest.open" if fig.overdue else "digest.open_in_time", open=len(fig.open),
-                          overdue=len(fig.overdue)))
-    for r in fig.overdue:
+    parts.append(cat.text(lang, "digest.open" if fig.overdue else "digest.open_in_time", open=fig.open,
+                          overdue=fig.overdue))
+    for r in fig.most_overdue:
         parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang), late=_late(t, r, lang)))
+    if fig.overdue > len(fig.most_overdue):
+        parts.append(cat.text(lang, "digest.more_overdue", n=fig.overdue - len(fig.most_overdue)))
     grid_names = {g.id: g.name for g in t.community.grids}
-    if fig.per_grid:
-        parts.append(cat.text(lang, "digest.grid_head"))
-        for key, row in sorted(fig.per_grid.items()):
-            name = grid_names.get(key, key) if key != "-" else cat.text(lang, "place.unknown")
-            parts.append(cat.text(lang, "digest.table_line", name=name, **row))
-    if fig.per_member:
-        parts.append(cat.text(lang, "digest.member_head"))
-        for key, row in sorted(fig.per_member.items(), key=lambda kv: kv[0] or 0):
-            person = t.uow.people.get(key) if key else None
-            name = person.name if person else cat.text(lang, "role.nobody")
-            parts.append(cat.text(lang, "digest.table_line", name=name, **row))
+
+    def grid_name(key):
+        return grid_names.get(key, key) if key != "-" else cat.text(lang, "place.unknown")
+
+    def member_name(key):
+        person = t.uow.people.get(key) if key else None
+        return person.name if person else cat.text(lang, "role.nobody")
+
+    for head, table, name in (("digest.grid_head", fig.per_grid, grid_name),
+                              ("digest.member_head", fig.per_member, member_name)):
+        parts.extend(_table(t, lang, head, table, name))
     if fig.top_categories:
         tops = "、".join(f"{cat.label(lang, 'category', c)} {n}" for c, n in fig.top_categories)
         parts.append(cat.text(lang, "digest.top", tops=tops))
-    for building, category, count in fig.hotspots:
+    for building, category, count in fig.hotspots[:HOTSPOTS_SHOWN]:
         parts.append(cat.text(lang, "digest.hotspot", building=building, count=count,
                               category=cat.label(lang, "category", category)))
+    if len(fig.hotspots) > HOTSPOTS_SHOWN:
+        parts.append(cat.text(lang, "digest.more_rows", n=len(fig.hotspots) - HOTSPOTS_SHOWN))
     if unreachable := t.uow.people.unreachable_staff():
         parts.append(cat.text(lang, "digest.unreachable", names="、".join(p.name for p in unreachable)))
-    parts.extend(kept_lines(t, lang))  # until a person handles them
+    parts.extend(kept_lines(t, lang, KEPT_SHOWN))  # until a person handles them
     return "\n".join(parts)
 
 
-def send_if_due(t: Turn) -> bool:
-    """Send today's digest once, to the secretary and the leader, when its time has come."""
+def _table(t: Turn, lang: str, head: str, table: dict, name) -> list[str]:
+    """A table's head and its TABLE_ROWS rows with the most overdue (then open, then filed), and a count of the
+    rest; in a small community, every row."""
+    if not table:
+        return []
+    cat = t.svc.catalog
+    busiest = sorted(table.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["open"], -kv[1]["filed"], str(kv[0])))
+    rows = [cat.text(lang, "digest.table_line", name=name(key), filed=row["filed"], done=row["done"],
+                     open=row["open"], overdue=row["overdue"]) for key, row in busiest[:TABLE_ROWS]]
+    more = [cat.text(lang, "digest.more_rows", n=len(table) - TABLE_ROWS)] if len(table) > TABLE_ROWS else []
+    return [cat.text(lang, head), *rows, *more]
+
+
+def overdue_page(t: Turn, page: int) -> tuple[str, int]:
+    """One page of every overdue request, the longest overdue first, for `超时 N`; and how many there are."""
+    _, total = t.uow.figures.backlog(t.now)
+    requests = t.uow.figures.most_overdue(t.now, PAGE, (page - 1) * PAGE)
+    lines = [t.svc.catalog.text(t.lang, "digest.overdue_line", line=line(t, r, t.lang), late=_late(t, r, t.lang))
+             for r in requests]
+    return listing(t, t.lang, "overdue.head", lines, total, page, more="overdue.more"), total
+
+
+def overdue_command(t: Turn, cmd: Command) -> None:
+    """超时 [N]: page N of every overdue request, for the leader, the secretary and the escalation ladder; asked
+    in a group, the list goes to the private chat."""
+    permissions.check(t, "overdue")
+    body, total = overdue_page(t, max(cmd.number or 1, 1))
+    t.reply_in_private("overdue.body", "overdue.group.", {"count": total}, body=body)
+
+
+def due_today(t: Turn) -> str | None:
+    """Today's date (community time) when today's digest is due and has not gone out yet; else None."""
     if not digest_due(t.community, t.now):
-        return False
+        return None
     today = t.now.astimezone(t.community.zone).date().isoformat()
-    if not t.uow.ledger.claim_digest(t.community.community.name, today, t.now):
-        return False
-    fig = compute(t)
+    return None if t.uow.ledger.digest_sent(t.community.community.name, today) else today
+
+
+def prepare(t: Turn) -> dict[str, str]:
+    """The digest for each recipient (the secretary and the leader, by staff id), each in her language.
+
+    Only reads: run it in a read unit of work, then `send` it in a short write one."""
+    fig, bodies = compute(t), {}
     for role in ("secretary", "leader"):
         member = t.community.first_with_role(role)
         person = t.uow.people.by_staff_id(member.id) if member else None
         if person is not None:
-            t.say.to_person(person, "digest.body", urgent=True, body=render(t, fig, person.language))
+            bodies[member.id] = render(t, fig, person.language)
+    return bodies
+
+
+def send(t: Turn, day: str, bodies: dict[str, str]) -> bool:
+    """Queue a prepared digest, once per community and day however many instances prepared it."""
+    if not t.uow.ledger.claim_digest(t.community.community.name, day, t.now):
+        return False
+    for staff_id, body in bodies.items():
+        t.say.to_person(t.uow.people.by_staff_id(staff_id), "digest.body", urgent=True, body=body)
     return True

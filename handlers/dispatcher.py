@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from handlers import binding, kept, language, residents, signin, staff
+from handlers import binding, digest, kept, language, residents, signin, staff
 from handlers.clock import Clock
 from handlers.commands import (Command, is_greeting, is_status_question, is_thanks, is_verdict, parse_command,
                                parse_offer_answer, parse_rating)
@@ -29,8 +29,8 @@ STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.d
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
                "settle": kept.settle}
 HELP = {"staff": "help.staff", "volunteer": "help.volunteer"}
-EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "withdraw": residents.withdraw,
-                  "add": residents.add_detail, "rate": residents.rate_command,
+EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "overdue": digest.overdue_command,
+                  "withdraw": residents.withdraw, "add": residents.add_detail, "rate": residents.rate_command,
                   "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose,
                   "web": signin.web_link}
 Action = Callable[[Turn], object]

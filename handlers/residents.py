@@ -11,13 +11,14 @@ from handlers.filing import place_found
 from handlers.kept import kept_lines
 from handlers.rating import check_rateable, rate
 from handlers.staff import load, work_list
-from handlers.views import about, line, ref
+from handlers.views import PAGE, about, line, listing, ref
 
 REASON_WINDOW = timedelta(hours=12)  # "哪里不满意？" is answered within the day, or not at all
 
 
 def mine(t: Turn, cmd: Command) -> None:
-    """我的诉求: the sender's own and followed requests; for staff, their work list first (我的 2: its next page).
+    """我的诉求 / 我的 / 列表: the sender's own and followed requests, ten a page, overdue first, then the newest
+    (我的诉求 2: the next page); for staff, their work list first (我的 2: its next page).
 
     Never listed in a group: asked there, the list goes to the private chat and the group hears the count.
     """
@@ -28,14 +29,18 @@ def mine(t: Turn, cmd: Command) -> None:
         parts.append(work)
         if page == 1 and t.staff_role() in ("leader", "secretary") and (kept := kept_lines(t, t.lang)):
             parts.append("\n".join(kept))  # messages the bot failed on, until someone handles them
-    own = []
+    own_count = 0
     if page == 1 or not parts:  # a later page of the work list does not repeat their own requests
-        own = [line(t, r, t.lang) for r in t.uow.requests.reported_or_followed_by(t.person.id, open_only=False)]
-        if own or not parts:
-            parts.append(t.say.text(t.lang, "mine.own", count=len(own)) + "".join(f"\n{x}" for x in own))
-    if not t.msg.is_private and count + len(own) == 0:  # nothing to send privately: say so where asked
+        own, own_count = t.uow.requests.own_page(t.person.id, t.now, page=page, size=PAGE)
+        if own_count or not parts:
+            lines = [line(t, r, t.lang) for r in own]
+            if parts:  # staff: 我的 2 is the work list's next page; their own requests show their first page only
+                parts.append("\n".join([t.say.text(t.lang, "mine.own", count=own_count), *lines]))
+            else:
+                parts.append(listing(t, t.lang, "mine.own", lines, own_count, page, more="list.more_own"))
+    if not t.msg.is_private and count + own_count == 0:  # nothing to send privately: say so where asked
         return t.reply("mine.group.none")
-    t.reply_in_private("mine.body", "mine.group.", {"count": count + len(own)}, body="\n\n".join(parts))
+    t.reply_in_private("mine.body", "mine.group.", {"count": count + own_count}, body="\n\n".join(parts))
 
 
 def _own(t: Turn, cmd: Command):

@@ -130,8 +130,9 @@ def _configured(turn: Turn, staff_id: str) -> Member | None:
         return None
 
 
-def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page: int) -> str:
+def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page: int, *,
+            more: str = "list.more") -> str:
     """One page of a list: its head with the count of all, its lines, and the command for the next page."""
     cat = turn.svc.catalog
-    more = [cat.text(lang, "list.more", page=page + 1)] if page * PAGE < total else []
-    return "\n".join([cat.text(lang, head, count=total), *lines, *more])
+    tail = [cat.text(lang, more, page=page + 1)] if page * PAGE < total else []
+    return "\n".join([cat.text(lang, head, count=total), *lines, *tail])

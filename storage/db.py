@@ -1,5 +1,9 @@
 """Engine and session set-up: SQLite with WAL, busy_timeout and BEGIN IMMEDIATE, or PostgreSQL.
 
+Work that only reads (the digest, figures) opens a read session: on SQLite a deferred BEGIN, so under WAL it reads
+a snapshot and never takes the write lock a report needs; on PostgreSQL a READ ONLY, REPEATABLE READ transaction,
+so every figure of one digest is counted on the same snapshot.
+
 SQLite waits at most BUSY_TIMEOUT for another writer's lock. Messages are handled in the event loop that also polls
 Telegram and drives WeChat, so a long wait would stall every channel: past this short wait the message fails as
 with the database away, is kept in the spool (bot/spool.py) in arrival order, and is handled before any later one.
@@ -26,6 +30,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT = 0.25  # seconds SQLite waits for another writer before the work fails as "database away"
 CONFLICT_TRIES = 5
 CONFLICTS = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+READ_ONLY = "doorstep_read_only"  # execution option of the read sessions' connections
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine(url)
+        read = {READ_ONLY: True}
+        if not self.is_sqlite:
+            read.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        self.reader = self.engine.execution_options(**read)
         # Called after a commit that queued outbox messages, with their channels (the sender, once wired).
         self.on_outbox: Callable[[set[str]], None] | None = None
 
@@ -44,9 +53,10 @@ class Database:
         """True for the embedded SQLite backend."""
         return self.engine.dialect.name == "sqlite"
 
-    def session(self) -> Session:
-        """A new session; on SQLite its first statement takes the write lock (BEGIN IMMEDIATE)."""
-        return AppendingSession(self.engine, expire_on_commit=False)
+    def session(self, *, read_only: bool = False) -> Session:
+        """A new session; on SQLite its first statement takes the write lock (BEGIN IMMEDIATE), unless it is
+        read_only: then it reads a snapshot and leaves the lock to writers."""
+        return AppendingSession(self.reader if read_only else self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
         """Apply every migration not yet applied (alembic upgrade head)."""
@@ -121,7 +131,8 @@ def _engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         # Take the write lock up front so two writers queue on busy_timeout instead of deadlocking. Straight on the
-        # driver: every unit of work begins here.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        # driver: every unit of work begins here. A read session takes no lock: WAL gives it a snapshot.
+        read = connection.get_execution_options().get(READ_ONLY)
+        connection.connection.driver_connection.execute("BEGIN" if read else "BEGIN IMMEDIATE")
 
     return engine

@@ -65,6 +65,11 @@ class Ledger:
         """Take the right to send one day's digest; False when it went out already."""
         return self._insert_once(DigestRun, community=community, day=day, at=at)
 
+    def digest_sent(self, community: str, day: str) -> bool:
+        """Whether one day's digest was claimed already (the claim itself is claim_digest)."""
+        stmt = select(DigestRun.id).where(DigestRun.community == community, DigestRun.day == day)
+        return self.session.exec(stmt).first() is not None
+
     def add_offer(self, offer: Offer) -> Offer:
         """Keep an untagged message the bot offered to file."""
         self.session.add(offer)

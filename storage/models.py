@@ -45,7 +45,15 @@ class Identity(SQLModel, table=True):
 class Request(SQLModel, table=True):
     """A complaint or micro-wish; its id is the number residents and staff speak (诉求#37)."""
 
-    __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),)
+    # open_place: a report finds an open one like it; state_due: the open backlog, what is overdue and what was
+    # escalated, counted from the index alone; assignee_state: a staff member's work list, overdue first, without
+    # reading her finished requests or any row but the page shown. Both carry the number (SQLite's indexes always
+    # do) so that PostgreSQL too answers from the index alone.
+    __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),
+                      Index("ix_request_state_due", "state", "level", "responded_at", "respond_by", "resolve_by",
+                            postgresql_include=["id"]),
+                      Index("ix_request_assignee_state", "assignee_id", "state", "responded_at", "respond_by",
+                            "resolve_by", postgresql_include=["id"]))
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     category: str
@@ -62,7 +70,7 @@ class Request(SQLModel, table=True):
     source_chat: str
     source_kind: str = "group"
     grid: str | None = None
-    assignee_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="person.id")
     state: str = "new"
     level: int = 0
     respond_by: datetime = _at()
@@ -82,13 +90,14 @@ class Follower(SQLModel, table=True):
     """A resident who reported the same problem and hears of its progress."""
 
     request_id: int = Field(foreign_key="request.id", primary_key=True)
-    person_id: int = Field(foreign_key="person.id", primary_key=True)
-    created_at: datetime = _at()
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)  # what she follows
+    created_at: datetime = _at(index=True)  # second reports in the digest's window
 
 
 class Event(SQLModel, table=True):
     """One entry of a request's timeline: append-only, never rewritten."""
 
+    __table_args__ = (Index("ix_event_action_at", "action", "at"),)  # the digest counts a day's claims and 办结
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     at: datetime = _at(index=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, literal_column
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage import fast
 from storage.fast import Prepared
@@ -130,7 +130,8 @@ class PeopleRepository:
 
     def unreachable_staff(self) -> list[Person]:
         """Staff whose notices wait because they cannot be reached privately."""
-        held = select(Outbox.person_id).where(Outbox.status == "held")
+        # A literal, not a parameter: SQLite uses an index on held rows only (a partial one) for a constant.
+        held = select(Outbox.person_id).where(col(Outbox.status) == literal_column("'held'"))
         stmt = select(Person).where(Person.staff_id.is_not(None), Person.id.in_(held)).order_by(Person.id)
         return list(self.session.exec(stmt))
 

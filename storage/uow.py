@@ -16,13 +16,15 @@ from storage.workbench import Workbench
 
 
 class UnitOfWork:
-    """Use as `with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back."""
+    """Use as `with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back.
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    `UnitOfWork(db, read_only=True)` is for work that only reads: it never holds up a writer (storage/db.py)."""
+
+    def __init__(self, db: Database, *, read_only: bool = False) -> None:
+        self.db, self.read_only = db, read_only
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.db.session()
+        self.session = self.db.session(read_only=self.read_only)
         self.appends = Appends(self.session)
         self.requests = RequestRepository(self.session, self.appends)
         self.people = PeopleRepository(self.session)

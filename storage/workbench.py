@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlmodel import Session, col
 
 from storage.models import Follower, Person, Rating, Request
@@ -14,22 +14,6 @@ from storage.requests import OPEN_STATES
 _R = Request.__table__
 # What a list row or an export row shows: not the resident's words or the reader's evidence (JSON to decode).
 _LISTED = [c for c in _R.c if c.name not in ("text", "evidence")]
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Requests of one grid and one assignee filed in a window: how many, and where they stand now.
-
-    due: those whose respond-by had passed by the window's end or were claimed; in_time: claimed by respond-by."""
-
-    grid: str | None
-    assignee_id: int | None
-    filed: int
-    done: int
-    open: int
-    overdue: int
-    due: int
-    in_time: int
 
 
 @dataclass(frozen=True)
@@ -122,49 +106,6 @@ class Workbench:
         """Who follows a request and since when."""
         stmt = select(Follower.person_id, Follower.created_at).where(Follower.request_id == number)
         return list(self.session.execute(stmt.order_by(col(Follower.created_at))).all())
-
-    # tallies, scores_between and reports_by_place have the names, signatures and meaning of issue 15's
-    # storage.figures.Figures methods, which the digest computes its figures with: once that lands, the figures
-    # page calls uow.figures instead and these three go.
-    def tallies(self, start: datetime, end: datetime, now: datetime, not_counted: tuple[str, ...]) -> list[Tally]:
-        """Per grid and assignee, the requests filed in [start, end) whose state is not one of not_counted:
-        filed, done or closed, open, overdue at now, due for a claim by `end`, claimed in time."""
-        count = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
-        stmt = (select(_R.c.grid, _R.c.assignee_id, func.count(), count(_R.c.state.in_(("done", "closed"))),
-                       count(_R.c.state.in_(OPEN_STATES)), count(late(now)),
-                       count(or_(_R.c.responded_at.is_not(None), _R.c.respond_by < end)),
-                       count(and_(_R.c.responded_at.is_not(None), _R.c.responded_at <= _R.c.respond_by)))
-                .where(_R.c.created_at >= start, _R.c.created_at < end, _R.c.state.not_in(not_counted))
-                .group_by(_R.c.grid, _R.c.assignee_id))
-        return [Tally(*row) for row in self.session.execute(stmt)]
-
-    def scores_between(self, start: datetime, end: datetime, satisfied_from: int,
-                       grids: tuple[str, ...] | None = None) -> tuple[int, int]:
-        """How many scores were given in [start, end) (to requests of these grids; None: all), and how many of
-        them were satisfied_from or more."""
-        stmt = select(func.count(), func.sum(case((Rating.score >= satisfied_from, 1), else_=0))).where(
-            Rating.at >= start, Rating.at < end)
-        if grids is not None:
-            stmt = stmt.join(_R, _R.c.id == Rating.request_id).where(_R.c.grid.in_(grids) if grids else false())
-        given, satisfied = self.session.execute(stmt).one()
-        return int(given or 0), int(satisfied or 0)
-
-    def reports_by_place(self, start: datetime, end: datetime) -> dict[tuple[str | None, str], int]:
-        """Per (building, category), the reports filed in [start, end) (merged ones left out: their reporters
-        became followers) and the second reports (followers who joined) in that time."""
-        filed = (select(_R.c.building, _R.c.category, func.count())
-                 .where(_R.c.created_at >= start, _R.c.created_at < end, _R.c.state != "merged")
-                 .group_by(_R.c.building, _R.c.category))
-        follower = Follower.__table__
-        joined = (select(_R.c.building, _R.c.category, func.count())
-                  .select_from(follower.join(_R, follower.c.request_id == _R.c.id))
-                  .where(follower.c.created_at >= start, follower.c.created_at < end)
-                  .group_by(_R.c.building, _R.c.category))
-        found: dict[tuple[str | None, str], int] = {}
-        for stmt in (filed, joined):
-            for building, category, n in self.session.execute(stmt).all():
-                found[(building, category)] = found.get((building, category), 0) + n
-        return found
 
     def overdue_now(self, now: datetime, f: RequestFilter, limit: int) -> tuple[list, int]:
         """The open requests past a deadline in the viewer's scope: the `limit` oldest, and how many in all."""

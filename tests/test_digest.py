@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from datetime import UTC, datetime
 
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from bot.cli import cli
+from bot.scheduler import make_scheduler
+from handlers.messages import Inbound
+from storage.uow import UnitOfWork
 from tests.conftest import ROOT
 
 
@@ -88,3 +94,54 @@ def test_digest_command_shows_the_day_a_dev_console_moved_to(console, tmp_path):
     assert "其中超时 1 件" in result.output
     bad = CliRunner().invoke(cli, ["digest", "--config", str(config), "--at", "yesterday"])
     assert bad.exit_code == 2 and "--at" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_report_filed_while_the_digest_is_computed_is_handled_at_once(console):
+    """The digest reads in a read transaction: on SQLite it takes no write lock, so a report that arrives meanwhile
+    is filed straight away instead of waiting out the busy timeout and being spooled as if the database were down."""
+    console.run("#投诉 3号楼电梯坏了")
+    app, filed = console.app, []
+    report = Inbound(channel="console", chat_id="5号楼业主群", chat_kind="group", sender_id="陈阿姨",
+                     sender_name="陈阿姨", text="#投诉 5号楼楼道灯不亮", message_id="while-digest")
+
+    def file_meanwhile(*_args) -> None:
+        if not filed:  # inside the digest's transaction, after its first query
+            filed.append(True)
+            app.handle(report)
+
+    event.listen(app.db.engine, "after_cursor_execute", file_meanwhile)
+    try:
+        assert app.send_digest_if_due()
+    finally:
+        event.remove(app.db.engine, "after_cursor_execute", file_meanwhile)
+    assert filed and app.spool.waiting == 0, "nothing spooled"
+    with UnitOfWork(app.db) as uow:
+        assert uow.requests.get(2).text == "#投诉 5号楼楼道灯不亮"
+    sent = console.run("/advance 1m")
+    assert any(text.startswith("📋 幸福里社区 日报（2026-11-22）") for text in console.seen_by("赵书记", sent))
+
+
+async def test_the_daily_digest_job_runs_in_a_worker_thread_not_the_event_loop(console):
+    """The timer hands the digest to a worker thread (with its own session): the loop that polls the channels
+    goes on while it is computed."""
+    app, ran = console.app, asyncio.Event()
+    loop, seen = asyncio.get_running_loop(), {}
+    compute = app.send_digest_if_due
+
+    def recorded() -> bool:
+        seen["thread"] = threading.current_thread()
+        sent = compute()
+        loop.call_soon_threadsafe(ran.set)
+        return sent
+
+    app.send_digest_if_due = recorded
+    scheduler = make_scheduler(app)
+    scheduler.start()
+    try:
+        scheduler.get_job("digest").modify(next_run_time=datetime.now(UTC))
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert seen["thread"] is not threading.main_thread()
+    with UnitOfWork(app.db) as uow:
+        assert uow.ledger.digest_sent("幸福里社区", "2026-11-23"), "it went out from there"

@@ -183,7 +183,7 @@ def test_the_figures_equal_the_digest(console):
     pct = lambda v: "—" if v is None else f"{v:.0%}"  # noqa: E731
     assert (shown("response"), shown("resolution"), shown("satisfaction")) == (
         pct(fig.response_rate), pct(fig.resolution_rate), pct(fig.satisfaction_rate)) == ("67%", "33%", "100%")
-    assert shown("overdue-now") == str(len(fig.overdue))
+    assert shown("overdue-now") == str(fig.overdue)
     table = re.search(r'id="per-grid">(.*?)</table>', page, re.S).group(1)
     cells = [re.findall(r"<td>([^<]*)</td>", row) for row in table.split("<tr>")[2:]]
     grid_names = {g.id: g.name for g in console.settings.community.grids}

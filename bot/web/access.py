@@ -93,8 +93,11 @@ def check_csrf(http: HttpRequest, sent: str | None) -> None:
 
 @contextmanager
 def reading(app: App, person_id: int | None = None) -> Iterator[Turn]:
-    """A turn to read through repositories and render with handlers' views, as this person."""
+    """A turn to read through repositories and render with handlers' views, as this person.
+
+    A read transaction: on SQLite a page (the figures take a few hundred ms on a big database) never holds the
+    write lock a report arriving meanwhile needs."""
     now = app.clock.now()
-    with UnitOfWork(app.db) as uow:
+    with UnitOfWork(app.db, read_only=True) as uow:
         person = uow.people.get(person_id) if person_id else None
         yield Turn(app.services, uow, Say(uow, app.services.catalog, app.services.community, now), now, None, person)

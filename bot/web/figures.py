@@ -1,6 +1,6 @@
 """The figures page: the three rates week by week, per grid and per assignee, the top categories, buildings by
 categories, and what is overdue now; over the digest's own window and with the digest's definitions
-(handlers/digest.py), computed by aggregate queries (storage/workbench.py)."""
+(handlers/digest.py), computed by the digest's own aggregate queries (storage/figures.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,13 +61,13 @@ def _summed(tallies, scores: tuple[int, int] = (0, 0)) -> Rates:
 
 
 def _tallies(t: Turn, start: datetime, end: datetime, grids: tuple[str, ...] | None) -> list:
-    return [x for x in t.uow.workbench.tallies(start, end, t.now, NOT_COUNTED) if grids is None or x.grid in grids]
+    return [x for x in t.uow.figures.tallies(start, end, t.now, NOT_COUNTED) if grids is None or x.grid in grids]
 
 
 def rates(t: Turn, start: datetime, end: datetime, grids: tuple[str, ...] | None) -> Rates:
     """The three rates of requests filed (and scores given) in [start, end), in these grids (None: all)."""
     return _summed(_tallies(t, start, end, grids),
-                   t.uow.workbench.scores_between(start, end, SATISFIED_FROM, grids))
+                   t.uow.figures.scores_between(start, end, SATISFIED_FROM, grids))
 
 
 def period(t: Turn, grids: tuple[str, ...] | None) -> Period:
@@ -75,12 +75,12 @@ def period(t: Turn, grids: tuple[str, ...] | None) -> Period:
     end = local_day_start(t.community, t.now)
     start = end - timedelta(days=WINDOW_DAYS)
     tallies = _tallies(t, start, end, grids)
-    p = Period(start, end, _summed(tallies, t.uow.workbench.scores_between(start, end, SATISFIED_FROM, grids)))
+    p = Period(start, end, _summed(tallies, t.uow.figures.scores_between(start, end, SATISFIED_FROM, grids)))
     for key, table in (("grid", p.per_grid), ("assignee_id", p.per_member)):
         for value in dict.fromkeys(getattr(x, key) for x in tallies):
             table[value] = _summed([x for x in tallies if getattr(x, key) == value])
     buildings = None if grids is None else {b for g in t.community.grids if g.id in grids for b in g.buildings}
-    p.places = {k: n for k, n in t.uow.workbench.reports_by_place(start, end).items()
+    p.places = {k: n for k, n in t.uow.figures.reports_by_place(start, end).items()
                 if buildings is None or k[0] in buildings}
     by_category: dict[str, int] = {}
     for (_, category), n in p.places.items():
