@@ -91,7 +91,13 @@ def among(column, values: tuple[str, ...]):
     A Python list in `in_()` becomes an expanding parameter, which makes SQLAlchemy render the statement again on
     every execution; on the hot path that cost more than the query.
     """
-    return column.in_([literal_column("'" + value.replace("'", "''") + "'") for value in values])
+    return column.in_([constant(value) for value in values])
+
+
+def constant(value: str):
+    """A string constant of the code written into the SQL, not bound: a partial index (pending rows only) serves a
+    query only when the query names its condition's value."""
+    return literal_column("'" + value.replace("'", "''") + "'")
 
 
 def _engine(url: str) -> Engine:

@@ -113,23 +113,32 @@ class Rating(SQLModel, table=True):
 class FollowUp(SQLModel, table=True):
     """A pending reminder, escalation, rating prompt or re-ask: a row swept when due."""
 
-    __table_args__ = (Index("ix_followup_pending_due", "status", "due_at"),)
+    # Pending rows only, where the backend can: finished ones (most of the table) cost the sweep nothing.
+    __table_args__ = (Index("ix_followup_due", "due_at", "id", sqlite_where=sql_text("status = 'pending'"),
+                            postgresql_where=sql_text("status = 'pending'")),)
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     kind: str
-    due_at: datetime = _at()
+    due_at: datetime = _at()  # kept when a retry waits: a news window is named by it
     status: str = "pending"
     fired_at: datetime | None = _at(default=None)
+    attempts: int = 0  # failed firings so far
+    retry_at: datetime | None = _at(default=None)  # after a failure, not fired again before this
+
+
+_UNSENT = sql_text("status IN ('pending', 'sending')")
+_HELD = sql_text("status = 'held'")
 
 
 class Outbox(SQLModel, table=True):
     """A message written in the same transaction as the change it reports; the worker sends it."""
 
-    # The second index holds only unsent rows: how a chat's queue is found stays cheap however much was sent.
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
-                      Index("ix_outbox_chat_queue", "channel", "chat_id", "id",
-                            sqlite_where=sql_text("status IN ('pending', 'sending')"),
-                            postgresql_where=sql_text("status IN ('pending', 'sending')")))
+    # The indexes hold only unsent (or held) rows: finding what to send stays cheap however much was sent.
+    __table_args__ = (Index("ix_outbox_due", "channel", "next_attempt_at", sqlite_where=_UNSENT,
+                            postgresql_where=_UNSENT),
+                      Index("ix_outbox_chat_queue", "channel", "chat_id", "id", sqlite_where=_UNSENT,
+                            postgresql_where=_UNSENT),
+                      Index("ix_outbox_held", "person_id", sqlite_where=_HELD, postgresql_where=_HELD))
     id: int | None = Field(default=None, primary_key=True)
     channel: str
     chat_id: str
@@ -167,7 +176,7 @@ class ProcessedMessage(SQLModel, table=True):
 
     channel: str = Field(primary_key=True)
     message_id: str = Field(primary_key=True)
-    at: datetime = _at()
+    at: datetime = _at(index=True)  # pruned by age
 
 
 class DigestRun(SQLModel, table=True):

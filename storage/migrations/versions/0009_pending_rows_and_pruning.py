@@ -1,0 +1,47 @@
+"""Hot tables indexed on their pending rows only, follow-ups retried after a failure, and indexes for pruning.
+
+The sweep and the outbox find due rows through partial indexes that hold only pending rows, so sent messages and
+fired follow-ups (most of each table) cost them nothing and no statistics can make a scan look cheaper; the
+message ledger is pruned by age.
+
+Revision ID: 0009
+Revises: 0008
+"""
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+PENDING = sa.text("status = 'pending'")
+UNSENT = sa.text("status IN ('pending', 'sending')")
+HELD = sa.text("status = 'held'")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("followup") as batch:
+        batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("retry_at", storage.types.UTCDateTime(timezone=True), nullable=True))
+    op.drop_index("ix_followup_pending_due", table_name="followup")
+    op.create_index("ix_followup_due", "followup", ["due_at", "id"], sqlite_where=PENDING, postgresql_where=PENDING)
+    op.drop_index("ix_outbox_due", table_name="outbox")
+    op.create_index("ix_outbox_due", "outbox", ["channel", "next_attempt_at"], sqlite_where=UNSENT,
+                    postgresql_where=UNSENT)
+    op.create_index("ix_outbox_held", "outbox", ["person_id"], sqlite_where=HELD, postgresql_where=HELD)
+    op.create_index("ix_processedmessage_at", "processedmessage", ["at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_processedmessage_at", table_name="processedmessage")
+    op.drop_index("ix_outbox_held", table_name="outbox")
+    op.drop_index("ix_outbox_due", table_name="outbox")
+    op.create_index("ix_outbox_due", "outbox", ["status", "channel", "next_attempt_at"])
+    op.drop_index("ix_followup_due", table_name="followup")
+    op.create_index("ix_followup_pending_due", "followup", ["status", "due_at"])
+    with op.batch_alter_table("followup") as batch:
+        batch.drop_column("retry_at")
+        batch.drop_column("attempts")
