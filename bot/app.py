@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import retention
 from bot.channels.base import Channel
 from bot.outage import Outage
 from bot.outbox import OutboxSender
@@ -87,6 +88,11 @@ class App:
         """Fire every follow-up that is due (at most `limit`), in batches; return how many fired. Blocks: the
         timer runs it in a worker thread, `tick` too."""
         return Sweep(self.db, self.clock, self._turn)(limit)
+
+    def prune(self) -> dict[str, int]:
+        """The daily job: history older than `schedule.keep_history` leaves the hot tables; blocks (a timer's
+        worker thread runs it)."""
+        return retention.prune(self.db, self.clock, self.services.community.schedule.keep_history)
 
     def send_digest_if_due(self) -> bool:
         """Send today's digest if its time has come and it has not gone out yet."""

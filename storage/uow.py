@@ -9,6 +9,7 @@ from storage.figures import Figures
 from storage.ledger import Ledger
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
+from storage.pruning import Retention
 from storage.requests import RequestRepository
 from storage.schedule import FollowUpRepository
 
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.chats = ChatRepository(self.session)
         self.figures = Figures(self.session)
         self.dev_clock = DevClockRepository(self.session)
+        self.retention = Retention(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

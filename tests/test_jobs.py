@@ -1,5 +1,5 @@
 """The background jobs at scale: due follow-ups fired in batches exactly once (shared by instances on PostgreSQL),
-retried after a failure, and `tick` sweeping off the event loop."""
+retried after a failure, `tick` sweeping off the event loop, and old history pruned."""
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from bot import retention
 from bot.app import build_app
 from handlers import followups
+from handlers.messages import Inbound
 from storage.uow import UnitOfWork
 from tests.bulk import KINDS, NOW, fill
 from tests.conftest import PG_URL, fresh_postgres, pg_available
@@ -163,3 +165,32 @@ def test_two_instances_sweeping_at_once_on_postgres_fire_each_follow_up_once(set
     _assert_each_fired_once(apps[0], 600)
     for app in apps:
         app.db.dispose()
+
+
+def test_pruning_deletes_only_old_finished_history_and_keeps_requests_and_their_timelines(settings, clock):
+    app = _app(settings, clock)
+    fill(app, 8, old=30)  # 8 requests with follow-ups due now; 30 closed four months ago, with their history
+    app.sweep()
+    app.handle(Inbound(channel="console", chat_id="3号楼业主群", chat_kind="group", sender_id="王阿姨",
+                       sender_name="王阿姨", text="#投诉 3号楼电梯坏了", message_id="today-1"))
+    asyncio.run(app.drain())
+    with app.db.engine.begin() as connection:  # old, yet still waiting: a notice held for its person, a follow-up
+        connection.execute(text("update outbox set status = 'held' where id = 1"))
+        connection.execute(text("update followup set status = 'pending', retry_at = :later where request_id = 9"),
+                           {"later": clock.now() + timedelta(hours=1)})
+    before = {table: _scalars(app, f"select count(*) from {table}")[0][0]
+              for table in ("request", "event", "rating", "outbox", "followup", "processedmessage")}
+
+    deleted = retention.prune(app.db, app.clock, timedelta(days=90), batch=7)  # several batches of each
+
+    assert deleted == {"outbox": 30 * 4 - 1, "followup": 30 - 1, "ledger": 30 * 4}
+    after = {table: _scalars(app, f"select count(*) from {table}")[0][0] for table in before}
+    assert {table: before[table] - after[table] for table in before} == {
+        "request": 0, "event": 0, "rating": 0, "outbox": 119, "followup": 29, "processedmessage": 120}
+    assert _scalars(app, "select id, status from outbox where request_id <= 38 and request_id > 8") == [(1, "held")]
+    assert _scalars(app, "select request_id, status from followup where request_id > 8 and request_id <= 38") == [
+        (9, "pending")]
+    assert _scalars(app, "select message_id from processedmessage") == [("today-1",)]
+    assert _scalars(app, "select count(*) from sqlite_stat1") != [(0,)]  # the planner's statistics were refreshed
+    assert retention.prune(app.db, app.clock, timedelta(days=90)) == {"outbox": 0, "followup": 0, "ledger": 0}
+    app.db.dispose()
