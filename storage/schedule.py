@@ -32,23 +32,27 @@ class FollowUpRepository:
 
     def claim_due(self, now: datetime, limit: int, followup_id: int | None = None) -> list[tuple[FollowUp, Request]]:
         """Up to `limit` pending rows due by now and not waiting for a retry (or just the one with this id), soonest
-        first, each with its request, both locked; rows another transaction holds, or whose request
-        it holds, are passed over.
+        first, each with its request, both locked; rows another transaction holds, or whose request it holds, are
+        passed over (those whose request is busy stay locked, unfired, until this transaction ends).
 
-        One statement locks both: the request first would be the order every staff command takes them (it changes
-        the request, then cancels its follow-ups), and SKIP LOCKED means the sweep never waits for either, so it
-        can take no part in a deadlock; a second instance passes over what the first is firing. On SQLite the
-        transaction holds the database's write lock (BEGIN IMMEDIATE), which is the claim.
+        The follow-ups are claimed by one statement along the pending-rows index, so the LIMIT stops the scan
+        however many are due; their requests by a second. Both SKIP LOCKED: the sweep never waits for a lock, so it
+        can take no part in a deadlock with a staff command (which changes the request, then cancels its
+        follow-ups), and a second instance passes over what the first is firing. On SQLite the transaction holds
+        the database's write lock (BEGIN IMMEDIATE), which is the claim.
         """
         due = [PENDING, FollowUp.due_at <= now, or_(col(FollowUp.retry_at).is_(None), col(FollowUp.retry_at) <= now)]
         if followup_id is not None:
             due.append(FollowUp.id == followup_id)
-        stmt = (select(FollowUp, Request).join(Request, col(Request.id) == FollowUp.request_id)
-                .where(*due)
-                .order_by(col(FollowUp.due_at), col(FollowUp.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True, key_share=True, of=[FollowUp.__table__, Request.__table__]))
-        return list(self.session.exec(stmt))
+        rows = list(self.session.exec(
+            select(FollowUp).where(*due).order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(limit)
+            .with_for_update(skip_locked=True, key_share=True)))
+        if not rows:
+            return []
+        requests = {request.id: request for request in self.session.exec(
+            select(Request).where(col(Request.id).in_({row.request_id for row in rows}))
+            .with_for_update(skip_locked=True, key_share=True))}
+        return [(row, requests[row.request_id]) for row in rows if row.request_id in requests]
 
     def finish(self, row: FollowUp, now: datetime, status: str = "done") -> None:
         """Mark a follow-up as fired (or skipped)."""
