@@ -42,10 +42,17 @@ class Identity(SQLModel, table=True):
     invited_at: datetime | None = _at(default=None)  # asked once to open a private chat with the bot
 
 
+_OPEN = sql_text("state IN ('new', 'assigned', 'claimed', 'reopened')")  # storage.requests.OPEN_STATES
+
+
 class Request(SQLModel, table=True):
     """A complaint or micro-wish; its id is the number residents and staff speak (诉求#37)."""
 
-    __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),)
+    # The second holds open requests only: finding an open one like a new report stays an index search however
+    # many are closed, and whatever the planner's statistics say of `state`.
+    __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),
+                      Index("ix_request_open_like", "category", "building", "id", sqlite_where=_OPEN,
+                            postgresql_where=_OPEN))
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     category: str

@@ -1,8 +1,8 @@
-"""Hot tables indexed on their pending rows only, follow-ups retried after a failure, and indexes for pruning.
+"""Hot tables indexed on their pending rows only, follow-ups retried after a failure, the ledger indexed by age.
 
-The sweep and the outbox find due rows through partial indexes that hold only pending rows, so sent messages and
-fired follow-ups (most of each table) cost them nothing and no statistics can make a scan look cheaper; the
-message ledger is pruned by age.
+The sweep, the outbox and filing's look-up of an open request like a new report go through partial indexes that
+hold only pending (or open) rows, so sent messages, fired follow-ups and closed requests (most of each table) cost
+them nothing, and no statistics can make a full scan look cheaper; the message ledger is pruned by age.
 
 Revision ID: 0009
 Revises: 0008
@@ -20,6 +20,7 @@ depends_on = None
 PENDING = sa.text("status = 'pending'")
 UNSENT = sa.text("status IN ('pending', 'sending')")
 HELD = sa.text("status = 'held'")
+OPEN = sa.text("state IN ('new', 'assigned', 'claimed', 'reopened')")
 
 
 def upgrade() -> None:
@@ -33,9 +34,12 @@ def upgrade() -> None:
                     postgresql_where=UNSENT)
     op.create_index("ix_outbox_held", "outbox", ["person_id"], sqlite_where=HELD, postgresql_where=HELD)
     op.create_index("ix_processedmessage_at", "processedmessage", ["at"])
+    op.create_index("ix_request_open_like", "request", ["category", "building", "id"], sqlite_where=OPEN,
+                    postgresql_where=OPEN)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_request_open_like", table_name="request")
     op.drop_index("ix_processedmessage_at", table_name="processedmessage")
     op.drop_index("ix_outbox_held", table_name="outbox")
     op.drop_index("ix_outbox_due", table_name="outbox")
