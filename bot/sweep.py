@@ -1,11 +1,12 @@
 """The follow-up sweep: due follow-ups fired in batches, many per transaction; one that fails is retried later.
 
-A batch is claimed with one statement (SKIP LOCKED on PostgreSQL, so instances share the work without a double;
-on SQLite the batch's transaction holds the write lock) and fired in that one transaction, each follow-up's
-messages written to the outbox beside its change. A batch stops taking more after HOLD seconds, so on SQLite a
-report that arrives meanwhile waits for the lock a few milliseconds, never the busy timeout. If one follow-up of
-a batch fails, the batch is rolled back and its follow-ups fired one per transaction: the others go out, and only
-the one that failed waits for its retry. Run in a worker thread (the timer's, or `tick`'s), never in the loop.
+A batch is claimed along the pending-rows index, its requests with it (SKIP LOCKED on PostgreSQL, so instances
+share the work without a double; on SQLite the batch's transaction holds the write lock), and fired in that one
+transaction, each follow-up's messages written to the outbox beside its change. A batch stops taking more after
+HOLD seconds, and on SQLite the lock is then left free for a moment, so a report that arrives meanwhile waits for
+it some tens of milliseconds, never the busy timeout. If one follow-up of a batch fails, the batch is rolled back
+and its follow-ups fired one per transaction: the others go out, and only the one that failed waits for its
+retry. Run in a worker thread (the timer's, or `tick`'s), never in the event loop.
 """
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 BATCH = 200  # follow-ups claimed at once
 HOLD = 0.05  # seconds a batch goes on firing; SQLite's busy timeout is 0.25 s
+# On SQLite, the write lock is left free this long between batches: a writer waiting for it (a report in the
+# event loop) polls it every 25 ms at most while it has waited under a quarter second, and would otherwise find
+# it taken again by the next batch every time.
+GAP = 0.025
 
 
 class Sweep:
@@ -44,6 +49,8 @@ class Sweep:
             if count is None:
                 break
             fired += count
+            if self.db.is_sqlite:
+                time.sleep(GAP)
         return fired
 
     def _batch(self, size: int) -> int | None:
