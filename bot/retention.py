@@ -3,11 +3,12 @@ the planner's statistics are refreshed. Run in a worker thread (the timer's); ea
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from handlers.clock import Clock
-from storage.db import Database, retry_conflicts
+from storage.db import LOCK_GAP, Database, retry_conflicts
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -52,4 +53,7 @@ def _transaction(db: Database, step: Callable):
             result = step(uow.retention)
             uow.commit()
             return result
-    return retry_conflicts(work)
+    result = retry_conflicts(work)
+    if db.is_sqlite:
+        time.sleep(LOCK_GAP)
+    return result

@@ -18,16 +18,12 @@ from datetime import datetime
 from handlers import followups
 from handlers.clock import Clock
 from handlers.context import Turn
-from storage.db import Database, is_transient, retry_conflicts
+from storage.db import LOCK_GAP, Database, is_transient, retry_conflicts
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 BATCH = 200  # follow-ups claimed at once
 HOLD = 0.05  # seconds a batch goes on firing; SQLite's busy timeout is 0.25 s
-# On SQLite, the write lock is left free this long between batches: a writer waiting for it (a report in the
-# event loop) polls it every 25 ms at most while it has waited under a quarter second, and would otherwise find
-# it taken again by the next batch every time.
-GAP = 0.025
 
 
 class Sweep:
@@ -50,7 +46,7 @@ class Sweep:
                 break
             fired += count
             if self.db.is_sqlite:
-                time.sleep(GAP)
+                time.sleep(LOCK_GAP)
         return fired
 
     def _batch(self, size: int) -> int | None:

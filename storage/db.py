@@ -24,6 +24,10 @@ from storage.appends import AppendingSession
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT = 0.25  # seconds SQLite waits for another writer before the work fails as "database away"
+# Seconds a background job (the sweep, pruning) leaves SQLite's write lock free between its transactions: a writer
+# waiting for it (a report in the event loop) polls it every 25 ms at most while it has waited under a quarter
+# second, and would otherwise find it taken again by the job's next transaction every time.
+LOCK_GAP = 0.025
 CONFLICT_TRIES = 5
 CONFLICTS = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 T = TypeVar("T")
