@@ -1,18 +1,21 @@
 """build_app(): the one place that wires storage, handlers, channels, the outbox sender and the scheduler."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import retention
 from bot.channels.base import Channel
 from bot.outage import Outage
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.spool import Spool
-from handlers import digest, followups, reach
+from bot.sweep import Sweep
+from handlers import digest, reach
 from handlers.catalog import Catalog
 from handlers.clock import Clock, SystemClock
 from handlers.context import Services, Turn
@@ -21,7 +24,7 @@ from handlers.intake import Reader
 from handlers.messages import Inbound
 from handlers.say import Say
 from handlers.signin_links import SignInLinks
-from storage.db import Database, is_transient, retry_conflicts
+from storage.db import Database, is_transient
 from storage.models import Outbox
 from storage.uow import UnitOfWork
 
@@ -83,42 +86,15 @@ class App:
                                           file=self.spool.dead_path.name)
             uow.commit()
 
-    def sweep(self, limit: int = 500) -> int:
-        """Fire every follow-up that is due, each in its own transaction; return how many fired.
+    def sweep(self, limit: int | None = None) -> int:
+        """Fire every follow-up that is due (at most `limit`), in batches; return how many fired. Blocks: the
+        timer runs it in a worker thread, `tick` too."""
+        return Sweep(self.db, self.clock, self._turn)(limit)
 
-        A follow-up whose request another transaction holds (a staff command, another instance) waits for the
-        next sweep; a transaction that lost a deadlock is run again; the database going away stops the sweep and
-        leaves the rest pending.
-        """
-        fired, passed = 0, set()
-        while fired < limit:
-            outcome = retry_conflicts(lambda: self._fire_next(passed))
-            if outcome is None:
-                return fired
-            fired += outcome
-        return fired
-
-    def _fire_next(self, passed: set[int]) -> bool | None:
-        """Fire the next due follow-up not passed yet in this sweep: True if fired (or failed for good), False if
-        its request was busy, None when none is left."""
-        failed = False
-        with UnitOfWork(self.db) as uow:
-            candidate, row = uow.followups.claim_next(self.clock.now(), passed)
-            if candidate is None:
-                return None
-            if row is not None:
-                try:
-                    followups.fire(self._turn(uow), row)
-                    uow.commit()
-                except Exception as error:
-                    if is_transient(error):  # away, or a lost deadlock: the row stays pending
-                        raise
-                    log.exception("follow-up failed: id=%s kind=%s request=%s", row.id, row.kind, row.request_id)
-                    failed = True
-        if failed:
-            self._mark_failed(candidate)
-        passed.add(candidate)
-        return row is not None
+    def prune(self) -> dict[str, int]:
+        """The daily job: history older than `schedule.keep_history` leaves the hot tables; blocks (a timer's
+        worker thread runs it)."""
+        return retention.prune(self.db, self.clock, self.services.community.schedule.keep_history)
 
     def send_digest_if_due(self) -> bool:
         """Send today's digest if its time has come and it has not gone out yet.
@@ -163,8 +139,9 @@ class App:
         Waits for the outbox of one channel (or all); the others go on draining in the background.
         """
         await self.retry_kept()
-        self.sweep()
-        self.send_digest_if_due()
+        # In a worker thread with its own sessions, as the timers run them: hundreds due must not stall the loop.
+        await asyncio.to_thread(self.sweep)
+        await asyncio.to_thread(self.send_digest_if_due)
         self.sender.wake()
         await self.drain(wait_for)
 
@@ -181,11 +158,6 @@ class App:
     def _turn(self, uow: UnitOfWork) -> Turn:
         now = self.clock.now()
         return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now), now)
-
-    def _mark_failed(self, followup_id: int) -> None:
-        with UnitOfWork(self.db) as uow:
-            uow.followups.finish(uow.followups.get(followup_id), self.clock.now(), status="failed")
-            uow.commit()
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None,

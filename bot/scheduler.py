@@ -1,4 +1,5 @@
-"""The timers: follow-ups, outbox, kept messages, daily digest. Nothing per-request lives in a job store."""
+"""The timers: follow-ups, outbox, kept messages, daily digest and pruning. Nothing per-request lives in a job
+store; the blocking jobs run in the scheduler's worker threads, off the event loop."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def make_scheduler(app) -> AsyncIOScheduler:
-    """An AsyncIOScheduler with the sweep, the outbox drain and the digest cron, not yet started."""
+    """An AsyncIOScheduler with the sweep, the outbox drain, the digest and the pruning crons, not yet started."""
     community = app.settings.community
     scheduler = AsyncIOScheduler(timezone=community.zone)
     every = dict(max_instances=1, coalesce=True)
@@ -25,6 +26,9 @@ def make_scheduler(app) -> AsyncIOScheduler:
     digest_at = community.schedule.digest_at
     scheduler.add_job(_guarded(app.send_digest_if_due), "cron", id="digest", hour=digest_at.hour,
                       minute=digest_at.minute, misfire_grace_time=6 * 3600, **every)
+    prune_at = community.schedule.prune_at
+    scheduler.add_job(_guarded(app.prune), "cron", id="prune", hour=prune_at.hour, minute=prune_at.minute,
+                      misfire_grace_time=6 * 3600, **every)
     return scheduler
 
 

@@ -136,6 +136,8 @@ class Schedule(_Strict):
     news_every: Duration = timedelta(hours=1)
     digest_at: time = time(8, 0)
     sweep_every: Duration = timedelta(seconds=30)
+    keep_history: Duration = timedelta(days=90)  # sent messages, finished follow-ups, the message ledger
+    prune_at: time = time(3, 30)
 
 
 class Points(_Strict):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 CHANNELS = ("console", "telegram", "wechat")
+KEEP_AT_LEAST = timedelta(days=7)  # Telegram redelivers for a day; WeChat gateways replay less
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,6 @@ def _times(c) -> Iterator[Problem]:
     if any(after >= schedule.close_unrated_after for after in schedule.rating_reask):
         yield Problem("schedule", None, "close_unrated_after", "closes_before_reask", {
             "value": schedule.close_unrated_after, "other": max(schedule.rating_reask)})
+    if schedule.keep_history < KEEP_AT_LEAST:  # a redelivered message must still be known as handled
+        yield Problem("schedule", None, "keep_history", "keeps_too_little", {"value": schedule.keep_history,
+                                                                            "other": KEEP_AT_LEAST})

@@ -11,12 +11,12 @@ from handlers.schedule import RATING
 from handlers.views import about
 from storage.models import FollowUp, Request
 
-def fire(t: Turn, row: FollowUp) -> None:
-    """Carry out one due follow-up; one whose moment has passed (the request moved on) does nothing."""
-    request = t.uow.requests.get(row.request_id)
-    if request is not None and row.kind == news.KIND:
+def fire(t: Turn, row: FollowUp, request: Request) -> None:
+    """Carry out one due follow-up of a request (claimed, so locked, with it); one whose moment has passed (the
+    request moved on) does nothing."""
+    if row.kind == news.KIND:
         news.tell_held(t, request, row.due_at)
-    elif request is not None:
+    else:
         _FIRE[row.kind](t, request)
     t.uow.followups.finish(row, t.now)
 

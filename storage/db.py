@@ -28,6 +28,10 @@ from storage.appends import AppendingSession
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT = 0.25  # seconds SQLite waits for another writer before the work fails as "database away"
+# Seconds a background job (the sweep, pruning) leaves SQLite's write lock free between its transactions: a writer
+# waiting for it (a report in the event loop) polls it every 25 ms at most while it has waited under a quarter
+# second, and would otherwise find it taken again by the job's next transaction every time.
+LOCK_GAP = 0.025
 CONFLICT_TRIES = 5
 CONFLICTS = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 READ_ONLY = "doorstep_read_only"  # execution option of the read sessions' connections
@@ -101,7 +105,13 @@ def among(column, values: tuple[str, ...]):
     A Python list in `in_()` becomes an expanding parameter, which makes SQLAlchemy render the statement again on
     every execution; on the hot path that cost more than the query.
     """
-    return column.in_([literal_column("'" + value.replace("'", "''") + "'") for value in values])
+    return column.in_([constant(value) for value in values])
+
+
+def constant(value: str):
+    """A string constant of the code written into the SQL, not bound: a partial index (pending rows only) serves a
+    query only when the query names its condition's value."""
+    return literal_column("'" + value.replace("'", "''") + "'")
 
 
 def _engine(url: str) -> Engine:

@@ -42,18 +42,24 @@ class Identity(SQLModel, table=True):
     invited_at: datetime | None = _at(default=None)  # asked once to open a private chat with the bot
 
 
+_OPEN = sql_text("state IN ('new', 'assigned', 'claimed', 'reopened')")  # storage.requests.OPEN_STATES
+
+
 class Request(SQLModel, table=True):
     """A complaint or micro-wish; its id is the number residents and staff speak (诉求#37)."""
 
     # open_place: a report finds an open one like it; state_due: the open backlog, what is overdue and what was
     # escalated, counted from the index alone; assignee_state: a staff member's work list, overdue first, without
     # reading her finished requests or any row but the page shown. Both carry the number (SQLite's indexes always
-    # do) so that PostgreSQL too answers from the index alone.
+    # do) so that PostgreSQL too answers from the index alone. open_like holds open requests only: finding an open
+    # one like a new report stays an index search however many are closed, whatever the statistics say of `state`.
     __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),
                       Index("ix_request_state_due", "state", "level", "responded_at", "respond_by", "resolve_by",
                             postgresql_include=["id"]),
                       Index("ix_request_assignee_state", "assignee_id", "state", "responded_at", "respond_by",
-                            "resolve_by", postgresql_include=["id"]))
+                            "resolve_by", postgresql_include=["id"]),
+                      Index("ix_request_open_like", "category", "building", "id", sqlite_where=_OPEN,
+                            postgresql_where=_OPEN))
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     category: str
@@ -122,23 +128,32 @@ class Rating(SQLModel, table=True):
 class FollowUp(SQLModel, table=True):
     """A pending reminder, escalation, rating prompt or re-ask: a row swept when due."""
 
-    __table_args__ = (Index("ix_followup_pending_due", "status", "due_at"),)
+    # Pending rows only, where the backend can: finished ones (most of the table) cost the sweep nothing.
+    __table_args__ = (Index("ix_followup_due", "due_at", "id", sqlite_where=sql_text("status = 'pending'"),
+                            postgresql_where=sql_text("status = 'pending'")),)
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     kind: str
-    due_at: datetime = _at()
+    due_at: datetime = _at()  # kept when a retry waits: a news window is named by it
     status: str = "pending"
     fired_at: datetime | None = _at(default=None)
+    attempts: int = 0  # failed firings so far
+    retry_at: datetime | None = _at(default=None)  # after a failure, not fired again before this
+
+
+_UNSENT = sql_text("status IN ('pending', 'sending')")
+_HELD = sql_text("status = 'held'")
 
 
 class Outbox(SQLModel, table=True):
     """A message written in the same transaction as the change it reports; the worker sends it."""
 
-    # The second index holds only unsent rows: how a chat's queue is found stays cheap however much was sent.
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
-                      Index("ix_outbox_chat_queue", "channel", "chat_id", "id",
-                            sqlite_where=sql_text("status IN ('pending', 'sending')"),
-                            postgresql_where=sql_text("status IN ('pending', 'sending')")))
+    # The indexes hold only unsent (or held) rows: finding what to send stays cheap however much was sent.
+    __table_args__ = (Index("ix_outbox_due", "channel", "next_attempt_at", sqlite_where=_UNSENT,
+                            postgresql_where=_UNSENT),
+                      Index("ix_outbox_chat_queue", "channel", "chat_id", "id", sqlite_where=_UNSENT,
+                            postgresql_where=_UNSENT),
+                      Index("ix_outbox_held", "person_id", sqlite_where=_HELD, postgresql_where=_HELD))
     id: int | None = Field(default=None, primary_key=True)
     channel: str
     chat_id: str
@@ -176,7 +191,7 @@ class ProcessedMessage(SQLModel, table=True):
 
     channel: str = Field(primary_key=True)
     message_id: str = Field(primary_key=True)
-    at: datetime = _at()
+    at: datetime = _at(index=True)  # pruned by age
 
 
 class DigestRun(SQLModel, table=True):

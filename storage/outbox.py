@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.appends import Appends
-from storage.db import among
+from storage.db import among, constant
 from storage.fast import Prepared
 from storage.models import Outbox
 
@@ -50,13 +50,13 @@ class OutboxRepository:
 
     def held_for(self, person_id: int) -> list[int]:
         """The messages waiting for a person who cannot be reached privately."""
-        stmt = select(Outbox.id).where(Outbox.status == "held", Outbox.person_id == person_id)
+        stmt = select(Outbox.id).where(col(Outbox.status) == constant("held"), Outbox.person_id == person_id)
         return list(self.session.exec(stmt))
 
     def release_held(self, person_id: int, channel: str, chat_id: str, at: datetime) -> int:
         """Send what waited for a person to the private chat they can now be reached in; return how many."""
         released = self.session.exec(
-            update(Outbox).where(Outbox.status == "held", Outbox.person_id == person_id)
+            update(Outbox).where(col(Outbox.status) == constant("held"), Outbox.person_id == person_id)
             .values(status="pending", channel=channel, chat_id=chat_id, next_attempt_at=at, attempts=0,
                     last_error=None)).rowcount
         if released:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, literal_column
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage import fast
+from storage.db import constant
 from storage.fast import Prepared
 from storage.models import Identity, Outbox, Person
 
@@ -46,10 +47,18 @@ class PeopleRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # The session holds what it loaded only weakly: a batch of follow-ups names the same few staff hundreds of
+        # times, and each would be read again.
+        self._known: dict[int, Person] = {}
 
     def get(self, person_id: int) -> Person | None:
         """The person with this id."""
-        return self.session.get(Person, person_id)
+        person = self._known.get(person_id)
+        if person is None:
+            person = self.session.get(Person, person_id)
+            if person is not None:
+                self._known[person_id] = person
+        return person
 
     def by_identity(self, channel: str, external_id: str) -> Person | None:
         """Who is behind an account on a channel, if the bot has met them."""
@@ -130,8 +139,7 @@ class PeopleRepository:
 
     def unreachable_staff(self) -> list[Person]:
         """Staff whose notices wait because they cannot be reached privately."""
-        # A literal, not a parameter: SQLite uses an index on held rows only (a partial one) for a constant.
-        held = select(Outbox.person_id).where(col(Outbox.status) == literal_column("'held'"))
+        held = select(Outbox.person_id).where(col(Outbox.status) == constant("held"))
         stmt = select(Person).where(Person.staff_id.is_not(None), Person.id.in_(held)).order_by(Person.id)
         return list(self.session.exec(stmt))
 

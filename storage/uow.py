@@ -10,6 +10,7 @@ from storage.ledger import Ledger
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.public import PublicRequests
+from storage.pruning import Retention
 from storage.requests import RequestRepository
 from storage.schedule import FollowUpRepository
 from storage.workbench import Workbench
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.dev_clock = DevClockRepository(self.session)
         self.workbench = Workbench(self.session)
         self.public = PublicRequests(self.session)
+        self.retention = Retention(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
