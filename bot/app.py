@@ -169,7 +169,7 @@ class App:
 
     def _turn(self, uow: UnitOfWork) -> Turn:
         now = self.clock.now()
-        return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now), now)
+        return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now, self.services.running), now)
 
     def _mark_failed(self, followup_id: int) -> None:
         with UnitOfWork(self.db) as uow:
@@ -185,9 +185,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
-    services = Services(community, Catalog.load(community.community.language),
-                        Reader.from_file(bot_name=community.community.bot_name))
     channels = dict(channels or {})
+    services = Services(community, Catalog.load(community.community.language),
+                        Reader.from_file(bot_name=community.community.bot_name), frozenset(channels) or None)
     _sync_staff(db, settings, clock, channels)
     app = App(settings, db, clock, services, Dispatcher(services, db, clock), Spool(settings.spool_path), channels)
     app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost)

@@ -63,7 +63,7 @@ def _void(t: Turn, member: Member, code: str) -> None:
     t.reply("bind.code_in_group")
     owner = t.uow.people.by_staff_id(member.id)
     chat = t.msg.chat_title or t.msg.chat_id
-    if owner is not None and t.uow.people.private_address(owner.id) is not None:
+    if owner is not None and t.say.address(owner) is not None:
         t.say.to_person(owner, "bind.code_voided", urgent=True, chat=chat, id=member.id)
         return
     secretary = t.community.first_with_role("secretary")

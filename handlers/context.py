@@ -21,6 +21,7 @@ class Services:
     community: Community
     catalog: Catalog
     reader: Reader
+    running: frozenset[str] | None = None  # the channels this process sends on; None where none are wired
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Turn:
         if self.msg.is_private:
             self.reply(key, **params)
             return
-        reachable = self.uow.people.private_address(self.person.id) is not None
+        reachable = self.say.address(self.person) is not None
         if reachable:
             self.say.to_person(self.person, key, urgent=True, **params)  # asked for now, even in quiet hours
         self.reply(f"{pointer}{'sent' if reachable else 'ask'}", **pointer_params)

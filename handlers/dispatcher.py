@@ -84,7 +84,7 @@ class Dispatcher:
                 msg.channel, msg.sender_id, msg.sender_name, language=spoken,
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
             language.heard(person, spoken)
-            turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now), now, msg, person, account)
+            turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now, self.svc.running), now, msg, person, account)
             if msg.is_private and person.staff_id is not None:
                 turn.say.release(person)  # writing privately makes them reachable: what waited for them goes now
             if action(turn) is IGNORED:

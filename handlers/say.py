@@ -1,6 +1,7 @@
 """Everything the bot says is written here as outbox rows, inside the change's own transaction."""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,10 @@ from handlers.community import Community
 from handlers.deadlines import quiet_until
 from handlers.messages import Inbound
 from storage.models import Person, Request
+from storage.people import Address
 from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 Choices = tuple[tuple[str, str], ...]
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d|0\d{2,3}-)(\d{3,4})(\d{4})(?!\d)")
@@ -25,6 +29,7 @@ class Say:
     catalog: Catalog
     community: Community
     now: datetime
+    running: frozenset[str] | None = None  # the channels this process sends on (None: any, as in handler tests)
 
     def reply(self, msg: Inbound, lang: str, key: str, *, choices: Choices = (), purpose: str | None = None,
               request_id: int | None = None, more: tuple[str, ...] = (), **params: Any) -> None:
@@ -45,11 +50,14 @@ class Say:
         send_at = self.now
         if person.staff_id is None and not urgent:
             send_at = quiet_until(self.community, self.now) or self.now
-        address = self.uow.people.private_address(person.id)
+        address = self.address(person)
         if address is not None:
             channel, chat_id, mentions = address.channel, address.private_chat, ()
         elif person.staff_id is not None:
             first = not self.uow.outbox.held_for(person.id)
+            if first:  # loud: until they write to the bot on a running channel, their notices go nowhere
+                log.error("staff member %s has no private chat on a running channel (%s): notices held, the "
+                          "leader and the secretary told", person.staff_id, ", ".join(sorted(self.running or ())))
             self._queue("", "", person.language, key, params, choices=choices, purpose=purpose,
                         request_id=request.id if request else None, mention_ids=(), person_id=person.id,
                         status="held")
@@ -76,9 +84,13 @@ class Say:
                 self.to_person(boss, "reach.staff_unreachable", urgent=True, purpose="reach", name=staff.name,
                                role=self.catalog.label(boss.language, "role", staff.role))
 
+    def address(self, person: Person) -> Address | None:
+        """The private chat to reach a person in, on a channel that is running (see PeopleRepository)."""
+        return self.uow.people.private_address(person.id, self.running)
+
     def release(self, person: Person) -> bool:
         """Send what waits for a staff member to where they can now be reached privately; False if nowhere."""
-        address = self.uow.people.private_address(person.id)
+        address = self.address(person)
         if address is None:
             return False
         self.uow.outbox.release_held(person.id, address.channel, address.private_chat, self.now)
