@@ -167,6 +167,12 @@ class App:
         except Exception:
             log.exception("could not report lost chat: channel=%s chat=%s", row.channel, row.chat_id)
 
+    def chat_moved(self, row: Outbox, new_chat_id: str) -> None:
+        """An outbox row found its group under a new id: follow it there."""
+        with UnitOfWork(self.db) as uow:
+            reach.chat_moved(self._turn(uow), row.channel, row.chat_id, new_chat_id)
+            uow.commit()
+
     def _turn(self, uow: UnitOfWork) -> Turn:
         now = self.clock.now()
         return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now, self.services.running), now)
@@ -190,7 +196,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                         Reader.from_file(bot_name=community.community.bot_name), frozenset(channels) or None)
     _sync_staff(db, settings, clock, channels)
     app = App(settings, db, clock, services, Dispatcher(services, db, clock), Spool(settings.spool_path), channels)
-    app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost)
+    app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost, on_moved=app.chat_moved)
     db.on_outbox = app.sender.wake  # what a change queued goes out at once, not at the next tick
     return app
 

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
-from bot.channels.base import Channel, Rejected, RetryLater, Unreachable
+from bot.channels.base import Channel, Moved, Rejected, RetryLater, Unreachable
 from bot.channels.limits import fit
 from bot.outage import Outage
 from handlers.clock import Clock
@@ -42,10 +42,11 @@ class OutboxSender:
     """Drains the outbox of the channels this process runs."""
 
     def __init__(self, db: Database, clock: Clock, channels: Mapping[str, Channel], *,
-                 batch: int = 50, on_unreachable: Callable[[Outbox], None] | None = None) -> None:
+                 batch: int = 50, on_unreachable: Callable[[Outbox], None] | None = None,
+                 on_moved: Callable[[Outbox, str], None] | None = None) -> None:
         self.db, self.clock, self.channels = db, clock, channels
         self.batch = batch
-        self.on_unreachable = on_unreachable
+        self.on_unreachable, self.on_moved = on_unreachable, on_moved
         self._last_sent: dict[tuple[str, str | None], float] = {}
         self._slot: dict[str, asyncio.Lock] = {}  # per channel: one message at a time takes the overall pace
         self._draining: dict[str, asyncio.Task] = {}
@@ -192,12 +193,17 @@ class OutboxSender:
             self._settle(row.id, "failed" if stale else "pending", delay=timedelta(seconds=wait.seconds),
                          error=str(wait))
             return stale
+        except Moved as moved:  # the chat's rows, this one first, go to the new id (leased again from pending)
+            log.info("chat moved: channel=%s outbox=%s", row.channel, row.id)
+            if self.on_moved is not None:
+                self.on_moved(row, moved.new_chat_id)
+            return False
         except Unreachable as gone:
             log.warning("chat unreachable: channel=%s outbox=%s", row.channel, row.id)
             self._settle(row.id, "failed", error=f"unreachable: {gone}", unreachable=True)
             if self.on_unreachable is not None:
-                self.on_unreachable(row)
-            return True
+                self.on_unreachable(row)  # a lost group's other rows fail there: the chat stops here
+            return False
         except Rejected as refused:
             log.error("message refused: channel=%s outbox=%s: %s", row.channel, row.id, refused)
             self._settle(row.id, "failed", error=f"rejected: {refused}"[:500])

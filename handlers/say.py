@@ -66,8 +66,8 @@ class Say:
             return
         elif request is not None and request.source_kind == "group":
             identity = self.uow.people.identity_on(person.id, request.channel)
-            if identity is None:
-                return
+            if identity is None or self.uow.chats.is_lost(request.channel, request.source_chat):
+                return  # a group the bot was removed from: its grid member was told once, nothing more queues
             channel, chat_id, mentions = request.channel, request.source_chat, (identity.external_id,)
         else:
             return

@@ -77,8 +77,25 @@ class OutboxRepository:
 
     def release(self, outbox_ids: list[int], now: datetime) -> None:
         """Leased rows given back unsent: pending again and due now (they still wait for the rows ahead)."""
-        self.session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(outbox_ids))
+        self.session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(outbox_ids), _OUTBOX.c.status == "sending")
                              .values(status="pending", next_attempt_at=now))
+
+    def drop_chat(self, channel: str, chat_id: str, error: str) -> int:
+        """A chat the bot cannot post in any more: what still waits for it fails; return how many."""
+        return self.session.execute(
+            update(_OUTBOX).where(_OUTBOX.c.channel == channel, _OUTBOX.c.chat_id == chat_id,
+                                  among(_OUTBOX.c.status, ("pending", "sending")))
+            .values(status="failed", last_error=error)).rowcount
+
+    def move_chat(self, channel: str, old: str, new: str, now: datetime) -> int:
+        """A chat now under a new id: what waits for it goes there, in the same order, from now on."""
+        moved = self.session.execute(
+            update(_OUTBOX).where(_OUTBOX.c.channel == channel, _OUTBOX.c.chat_id == old,
+                                  among(_OUTBOX.c.status, ("pending", "sending")))
+            .values(chat_id=new, status="pending", next_attempt_at=now)).rowcount
+        if moved:
+            self.queued.add(channel)
+        return moved
 
     def get(self, outbox_id: int) -> Outbox | None:
         """One outbox row."""

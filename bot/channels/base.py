@@ -3,6 +3,7 @@
     ChannelError
     ├── RetryLater     the platform asked to wait (rate limit, not connected yet); retry after `seconds`
     ├── Unreachable    the chat will never accept messages (bot blocked or removed); do not retry
+    ├── Moved          the chat lives on under a new id (a Telegram group become a supergroup); send there
     └── Rejected       the platform refused this message itself (malformed, too long); retrying cannot help
 Any other exception from send() is treated as passing (network down, server errors) and retried with backoff.
 """
@@ -27,6 +28,14 @@ class RetryLater(ChannelError):
 
 class Unreachable(ChannelError):
     """The chat cannot be reached any more."""
+
+
+class Moved(ChannelError):
+    """The chat now has another id: the bot follows it there."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        self.new_chat_id = new_chat_id
+        super().__init__("chat moved to a new id")
 
 
 class Rejected(ChannelError):

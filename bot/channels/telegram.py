@@ -4,8 +4,9 @@ The adapter translates and nothing more: it never decides what to say. Sending e
 channel errors of bot.channels.base, so the outbox decides what to retry:
     RetryAfter (429)            -> RetryLater, the row waits as long as Telegram asked
     Forbidden (403)             -> Unreachable, the bot was blocked or removed from the group
-    BadRequest 'chat not found', 'not enough rights', ChatMigrated
-                                -> Unreachable, the grid member is told (a migrated group needs /bindchat again)
+    BadRequest 'chat not found', 'not enough rights'
+                                -> Unreachable, the grid member is told once and nothing more is queued there
+    ChatMigrated                -> Moved: the group became a supergroup; the bot follows it to the new id
     any other BadRequest (400)  -> Rejected, the message itself is refused; sending it again cannot help
     network errors, 5xx         -> passed on, retried with backoff
     not connected yet           -> RetryLater
@@ -32,7 +33,7 @@ from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels import limits
-from bot.channels.base import Rejected, RetryLater, Unreachable
+from bot.channels.base import Moved, Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
 from handlers.catalog import Catalog
 from handlers.community import STAFF_ROLES, Community
@@ -241,7 +242,7 @@ class TelegramChannel:
         except Forbidden as gone:
             raise Unreachable(str(gone)) from gone
         except ChatMigrated as moved:  # the group became a supergroup under a new id
-            raise Unreachable(f"group moved to {moved.new_chat_id}") from moved
+            raise Moved(str(moved.new_chat_id)) from moved
         except BadRequest as bad:
             if any(reason in str(bad).lower() for reason in ("chat not found", "not enough rights")):
                 raise Unreachable(str(bad)) from bad
