@@ -121,11 +121,16 @@ def _command(cmd: Command, t: Turn) -> None:
 
 
 def _file(reading: Reading, t: Turn) -> None:
+    if not t.msg.is_private and not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
+        binding.unbound_report(t)
+        return
     file_request(t, reading, t.msg.text)
 
 
-def _offer(reading: Reading, t: Turn) -> None:
-    offer(t, reading)
+def _offer(reading: Reading, t: Turn) -> object:
+    if not t.msg.is_private and not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
+        return IGNORED  # untagged talk in a group that is not the community's: no offer to file it for nobody
+    return offer(t, reading)
 
 
 def _short_answer(reading: Reading, text: str, t: Turn) -> object:

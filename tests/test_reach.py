@@ -7,7 +7,7 @@ import logging
 from bot.app import build_app
 from bot.channels.base import Moved, Unreachable
 from handlers.messages import Inbound
-from storage.models import Outbox, Request
+from storage.models import Offer, Outbox, Request
 from tests.test_reliability import Recorder, rows
 from tests.test_telegram import telegram_settings
 
@@ -118,3 +118,27 @@ def test_a_group_become_supergroup_is_followed_to_its_new_id(tmp_path, clock):
     assert rows(app, Request)[-1].building == "3"
     assert channel.sent[-1].chat_id in ("-100777", "1001") and not [
         m for m in channel.sent if "位置待确认" in m.text or "绑定" in m.text]
+
+
+def test_a_group_bound_to_nothing_is_told_once_how_to_bind_and_nothing_is_lost(tmp_path, clock):
+    stranger_group = "-100555"
+    channel = Telegram()
+    app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel})
+    app.handle(report("#投诉 电梯坏了", "m1", chat=stranger_group))
+    app.handle(report("#投诉 楼道灯不亮", "m2", chat=stranger_group))
+    asyncio.run(app.drain())
+    said = [m.text for m in channel.sent if m.chat_id == stranger_group]
+    assert len(said) == 1 and "绑定群 3号楼" in said[0], "told once how to bind"
+    assert rows(app, Request) == [] and not [m for m in channel.sent if m.chat_id != stranger_group]
+    assert [o.text for o in rows(app, Offer) if o.status == "failed"] == ["#投诉 电梯坏了", "#投诉 楼道灯不亮"]
+
+    app.handle(Inbound(channel="telegram", chat_id="1005", chat_kind="private", sender_id="1005",
+                       sender_name="赵红梅", text="/bind ZHAO-7731", message_id="p1"))
+    app.handle(report("/bindchat 3号楼", "m3", chat=stranger_group, sender="1005"))
+    app.handle(report("#投诉 水管漏水", "m4", chat=stranger_group))
+    assert [(r.building, r.source_chat) for r in rows(app, Request)] == [("3", stranger_group)]
+    app.handle(Inbound(channel="telegram", chat_id="1005", chat_kind="private", sender_id="1005",
+                       sender_name="赵红梅", text="我的", message_id="p2"))
+    asyncio.run(app.drain())
+    mine = [m.text for m in channel.sent if m.chat_id == "1005"][-1]
+    assert "留存消息待处理（2）" in mine and "电梯坏了" in mine, "kept for the secretary, not lost"
