@@ -40,24 +40,27 @@ class App:
     sender: OutboxSender | None = None
     outage: Outage = field(default_factory=lambda: Outage(log, "message intake (database unavailable)"))
 
-    def handle(self, message: Inbound) -> None:
-        """Handle one inbound message from any channel; one the database cannot take is kept for later."""
+    def handle(self, message: Inbound) -> bool | None:
+        """Handle one inbound message from any channel; one the database cannot take is kept for later.
+
+        Returns whether it did what was asked (see Dispatcher.handle); None when kept, or chatter."""
         message = message.storable()
         self._replay()  # what was kept goes first, so a rating never overtakes its report
         if self.spool.waiting:  # the database is still away: this one waits behind the others
             self.spool.keep(message)
             log.warning("message kept for when the database is back: channel=%s chat=%s message=%s (%d waiting)",
                         message.channel, message.chat_id, message.message_id, self.spool.waiting)
-            return
+            return None
         try:
-            self.dispatcher.handle(message)
+            done = self.dispatcher.handle(message)
         except Exception as error:  # the dispatcher answers every other failure itself; this is storage gone
             self.outage.failed(error)  # the traceback once per outage; each message then one line
             self.spool.keep(message)
             log.warning("message kept for when the database is back: channel=%s chat=%s message=%s: %s",
                         message.channel, message.chat_id, message.message_id, type(error).__name__)
-            return
+            return None
         self.outage.worked()
+        return done
 
     async def retry_kept(self) -> int:
         """Handle the messages kept while the database was unavailable; in the event loop, where they are kept."""

@@ -38,13 +38,14 @@ class Dispatcher:
     def __init__(self, services: Services, db: Database, clock: Clock) -> None:
         self.svc, self.db, self.clock = services, db, clock
 
-    def handle(self, msg: Inbound) -> None:
-        """Handle one message; chatter touches no storage at all."""
+    def handle(self, msg: Inbound) -> bool | None:
+        """Handle one message; chatter touches no storage at all. True if it did what was asked (a pressed
+        button's prompt then shows ✓), False if it was refused, ignored or failed, None for chatter."""
         action = self.screen(msg)
         if action is None:
-            return
+            return None
         try:
-            self._run(msg, action)
+            return self._run(msg, action)
         except UserError as error:
             self._run(msg, partial(_answer, error.key, error.params))
         except Exception as error:
@@ -52,6 +53,7 @@ class Dispatcher:
                 raise
             log.exception("handling failed: channel=%s chat=%s message=%s", msg.channel, msg.chat_id, msg.message_id)
             self._run(msg, _keep_and_apologise)
+        return False
 
     def screen(self, msg: Inbound) -> Action | None:
         """What to do with a message, decided without storage; None for chatter to ignore."""
@@ -71,14 +73,14 @@ class Dispatcher:
             return partial(_short_answer, reading, text)
         return _ordinary(reading, msg, text)
 
-    def _run(self, msg: Inbound, action: Action) -> None:
-        retry_conflicts(partial(self._transaction, msg, action))
+    def _run(self, msg: Inbound, action: Action) -> bool:
+        return retry_conflicts(partial(self._transaction, msg, action))
 
-    def _transaction(self, msg: Inbound, action: Action) -> None:
+    def _transaction(self, msg: Inbound, action: Action) -> bool:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
-                return
+                return False
             spoken = language.detect(msg.text)
             person, account = uow.people.met(
                 msg.channel, msg.sender_id, msg.sender_name, language=spoken,
@@ -90,8 +92,9 @@ class Dispatcher:
             if msg.is_private and person.staff_id is not None:
                 turn.say.release(person)  # writing privately makes them reachable: what waited for them goes now
             if action(turn) is IGNORED:
-                return
+                return False
             uow.commit()
+            return True
 
 
 def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
@@ -145,7 +148,7 @@ def _short_answer(reading: Reading, text: str, t: Turn) -> object:
     if prompt is not None and prompt.purpose == "offer":
         # An answer to an offer that is not waiting for this person: lapsed, or put to someone else. Never a score.
         if yes is not None and msg.sender_id in prompt.mention_ids:
-            return t.reply("offer.expired")
+            raise UserError("offer.expired")  # 登记 after 不用: refused, so the prompt shows no ✓
         return IGNORED
     rating = parse_rating(text)
     request = _rating_target(t, prompt) if rating else None

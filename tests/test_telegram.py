@@ -573,3 +573,18 @@ async def test_the_acknowledgement_and_the_invitation_are_one_message_that_fits_
     await bot.step(1)
     [ack] = api.texts_in(GROUP)  # a group takes 20 messages a minute: one, not two
     assert "诉求#1" in ack and "发消息" in ack and "加我为好友" not in ack, "Telegram has no friends to add"
+
+
+async def test_a_pressed_button_shows_a_tick_only_when_it_worked(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#微心愿 想请人帮忙换个灯泡")
+    await bot.step(1)
+    offer = api.last_in(private(CHEN), "微心愿#1")
+    assert ("接单", "接单 1") in offer.buttons
+    await api.say(LI, private(LI), "接单 1")  # someone else took it first
+    await bot.step(2)
+    await api.press(CHEN, private(CHEN), offer.message_id, "接单 1")
+    await bot.step(3)
+    prompt = api.sent[(str(CHEN["id"]), offer.message_id)]
+    assert prompt.text.endswith("✗ 接单") and not prompt.buttons, "not ✓: he did not get it"
+    assert "微心愿#1" in api.texts_in(private(CHEN))[-1], "and he is told why"

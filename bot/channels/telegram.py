@@ -77,7 +77,7 @@ class TelegramChannel:
         self.application = builder.build()
         self.online = False
         self.refused = False  # Telegram rejected the token: nothing will be sent until the bot is restarted
-        self._handle: Callable[[Inbound], None] | None = None
+        self._handle: Callable[[Inbound], bool | None] | None = None
         self._names: dict[str, str] = {}
         # Whom each recent prompt with buttons in a group was put to: only their press takes the buttons away.
         self._asked: dict[tuple[str, str], frozenset[str]] = {}
@@ -204,21 +204,21 @@ class TelegramChannel:
             return  # too old for Telegram to show us; nothing to answer in
         label = next((b.text for row in (prompt.reply_markup.inline_keyboard if prompt.reply_markup else ())
                       for b in row if b.callback_data == query.data), query.data)
-        asked = self._asked.get((str(prompt.chat.id), str(prompt.message_id)))
-        if asked is None or str(query.from_user.id) in asked:  # a neighbour's press leaves them to the one asked
-            try:  # show the choice and drop the buttons, so the prompt cannot be pressed twice
-                await query.edit_message_text(f"{prompt.text}\n✓ {label}")
-            except BadRequest as error:
-                log.info("could not edit prompt %s: %s", prompt.message_id, error)
         self._names[str(query.from_user.id)] = query.from_user.full_name
-        self._deliver(Inbound(
+        done = self._deliver(Inbound(
             channel=self.name, chat_id=str(prompt.chat.id), chat_kind=_kind(prompt),
             sender_id=str(query.from_user.id), sender_name=query.from_user.full_name, text=query.data or "",
             message_id=f"button:{query.id}", reply_to=str(prompt.message_id), chat_title=prompt.chat.title))
+        asked = self._asked.get((str(prompt.chat.id), str(prompt.message_id)))
+        if done is None or asked is not None and str(query.from_user.id) not in asked:
+            return  # kept for later, or a neighbour's press: the buttons stay for the one asked
+        try:  # what happened, and no buttons, so the prompt cannot be pressed twice; a refusal's reason follows
+            await query.edit_message_text(f"{prompt.text}\n{'✓' if done else '✗'} {label}")
+        except BadRequest as error:
+            log.info("could not edit prompt %s: %s", prompt.message_id, error)
 
-    def _deliver(self, message: Inbound) -> None:
-        if self._handle is not None:
-            self._handle(message)
+    def _deliver(self, message: Inbound) -> bool | None:
+        return self._handle(message) if self._handle is not None else None
 
     # -- out -----------------------------------------------------------------------------------------------
 
@@ -228,8 +228,10 @@ class TelegramChannel:
             raise RetryLater(self.settings.retry_max if self.refused else self.settings.retry_first)
         mentions = "".join(f'<a href="tg://user?id={uid}">@{html.escape(self._names.get(uid, "👤"))}</a> '
                            for uid in message.mention_ids)
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.reply[:64])
-                                        for c in message.choices]]) if message.choices else None
+        buttons = [InlineKeyboardButton(c.label, callback_data=c.reply[:64]) for c in message.choices]
+        per_row = len(buttons) if len(buttons) <= 4 else 3  # several notices in one message: 接单 12, 接单 13, …
+        markup = InlineKeyboardMarkup([buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+                                      ) if buttons else None
         try:
             sent = await self.application.bot.send_message(
                 chat_id=int(message.chat_id), text=mentions + html.escape(message.text), parse_mode=ParseMode.HTML,
