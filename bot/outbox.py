@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
 from bot.channels.base import Channel, Moved, Rejected, RetryLater, Unreachable
-from bot.channels.limits import fit
+from bot import combine
 from bot.outage import Outage
 from handlers.clock import Clock
-from handlers.messages import Choice, Outbound
+from handlers.messages import Outbound
 from storage.db import Database
 from storage.models import Outbox
 from storage.uow import UnitOfWork
@@ -168,58 +168,61 @@ class OutboxSender:
             return list(chats.values())
 
     async def _send_chat(self, channel: Channel, queue: deque[Outbox]) -> None:
-        """Send one chat's rows in order; if one must wait, the rest wait behind it (back to pending, due now)."""
+        """Send one chat's rows in order; if one must wait, the rest wait behind it (back to pending, due now).
+        Notices queued for one person go as one message when the chat's pace would make them wait (bot.combine)."""
+        max_length = getattr(channel, "max_length", None)
         while queue:
-            go_on = await self._deliver(channel, queue[0])
-            queue.popleft()
-            if not go_on:
+            rows = combine.take(queue, max_length, paced=channel.pacing(queue[0].chat_id) > 0)
+            if not await self._deliver(channel, rows):
                 self._release([row.id for row in queue])
                 queue.clear()
 
-    async def _deliver(self, channel: Channel, row: Outbox) -> bool:
-        """Send one row; True if the chat may go on to its next message."""
+    async def _deliver(self, channel: Channel, rows: list[Outbox]) -> bool:
+        """Send rows of one chat as one message; True if the chat may go on to its next message."""
+        row, ids = rows[0], [r.id for r in rows]
         await self._pace(channel, row.chat_id)
-        text = fit(row.text, getattr(channel, "max_length", None))
-        message = Outbound(channel=row.channel, chat_id=row.chat_id, text=text,
-                           outbox_id=row.id, choices=tuple(Choice(label, reply) for label, reply in row.choices),
-                           mention_ids=tuple(row.mention_ids), purpose=row.purpose)
+        message = Outbound(channel=row.channel, chat_id=row.chat_id,
+                           text=combine.text_of(rows, getattr(channel, "max_length", None)), outbox_id=row.id,
+                           choices=combine.choices_of(rows), mention_ids=tuple(row.mention_ids), purpose=row.purpose)
         stale = self.clock.now() - row.created_at >= GIVE_UP_AFTER
-        self._in_flight.add(row.id)  # from here a cancelled send may have gone out: its lease keeps it
+        self._in_flight.update(ids)  # from here a cancelled send may have gone out: its lease keeps it
         try:
             platform_id = await channel.send(message)
         except RetryLater as wait:
             if stale:
-                log.error("gave up waiting to send: channel=%s outbox=%s: %s", row.channel, row.id, wait)
-            self._settle(row.id, "failed" if stale else "pending", delay=timedelta(seconds=wait.seconds),
+                log.error("gave up waiting to send: channel=%s outbox=%s: %s", row.channel, ids, wait)
+            self._settle(ids, "failed" if stale else "pending", delay=timedelta(seconds=wait.seconds),
                          error=str(wait))
             return stale
-        except Moved as moved:  # the chat's rows, this one first, go to the new id (leased again from pending)
-            log.info("chat moved: channel=%s outbox=%s", row.channel, row.id)
+        except Moved as moved:  # the chat's rows, these first, go to the new id (leased again from pending)
+            log.info("chat moved: channel=%s outbox=%s", row.channel, ids)
             if self.on_moved is not None:
                 self.on_moved(row, moved.new_chat_id)
             return False
         except Unreachable as gone:
-            log.warning("chat unreachable: channel=%s outbox=%s", row.channel, row.id)
-            self._settle(row.id, "failed", error=f"unreachable: {gone}", unreachable=True)
-            if self.on_unreachable is not None:
-                self.on_unreachable(row)  # a lost group's other rows fail there: the chat stops here
+            log.warning("chat unreachable: channel=%s outbox=%s", row.channel, ids)
+            for lost in rows:  # one by one, as each was queued: whoever must hear of it hears once
+                self._settle([lost.id], "failed", error=f"unreachable: {gone}", unreachable=True)
+                if self.on_unreachable is not None:
+                    self.on_unreachable(lost)  # a lost group's other rows fail there: the chat stops here
             return False
         except Rejected as refused:
-            log.error("message refused: channel=%s outbox=%s: %s", row.channel, row.id, refused)
-            self._settle(row.id, "failed", error=f"rejected: {refused}"[:500])
+            log.error("message refused: channel=%s outbox=%s: %s", row.channel, ids, refused)
+            self._settle(ids, "failed", error=f"rejected: {refused}"[:500])
             return True
         except Exception as error:  # a passing platform or network failure: back off and try again
             log.log(logging.ERROR if stale else logging.WARNING, "send failed%s: channel=%s outbox=%s attempt=%s: %r",
-                    ", giving up" if stale else "", row.channel, row.id, row.attempts, error)
+                    ", giving up" if stale else "", row.channel, ids, row.attempts, error)
             backoff = timedelta(seconds=min(2 ** row.attempts, MAX_BACKOFF))
-            self._settle(row.id, "failed" if stale else "pending", delay=backoff, error=repr(error)[:500])
+            self._settle(ids, "failed" if stale else "pending", delay=backoff, error=repr(error)[:500])
             return stale
         finally:
-            self._in_flight.discard(row.id)
+            self._in_flight.difference_update(ids)
         with UnitOfWork(self.db) as uow:
-            uow.outbox.mark_sent(row.id, self.clock.now(), platform_id)
+            for sent in ids:
+                uow.outbox.mark_sent(sent, self.clock.now(), platform_id)
             uow.commit()
-        self._sent[channel.name] = self._sent.get(channel.name, 0) + 1
+        self._sent[channel.name] = self._sent.get(channel.name, 0) + len(ids)
         return True
 
     async def _pace(self, channel: Channel, chat_id: str) -> None:
@@ -243,18 +246,19 @@ class OutboxSender:
                 uow.outbox.release(outbox_ids, self.clock.now())
                 uow.commit()
 
-    def _settle(self, outbox_id: int, status: str, *, delay: timedelta = timedelta(), error: str | None = None,
-                unreachable: bool = False) -> None:
+    def _settle(self, outbox_ids: list[int], status: str, *, delay: timedelta = timedelta(),
+                error: str | None = None, unreachable: bool = False) -> None:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
-            row = uow.outbox.get(outbox_id)
-            row.status, row.next_attempt_at, row.last_error = status, now + delay, error
-            if unreachable and row.person_id:
-                identity = uow.people.identity_on(row.person_id, row.channel)
-                if identity is not None and identity.private_chat == row.chat_id:
-                    identity.unreachable = True
-                    uow.session.add(identity)
-                if uow.people.get(row.person_id).staff_id is not None:
-                    row.status = "held"  # a staff notice waits for its person; it never goes to a group instead
-            uow.session.add(row)
+            for outbox_id in outbox_ids:
+                row = uow.outbox.get(outbox_id)
+                row.status, row.next_attempt_at, row.last_error = status, now + delay, error
+                if unreachable and row.person_id:
+                    identity = uow.people.identity_on(row.person_id, row.channel)
+                    if identity is not None and identity.private_chat == row.chat_id:
+                        identity.unreachable = True
+                        uow.session.add(identity)
+                    if uow.people.get(row.person_id).staff_id is not None:
+                        row.status = "held"  # a staff notice waits for its person; never goes to a group instead
+                uow.session.add(row)
             uow.commit()

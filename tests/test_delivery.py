@@ -103,3 +103,25 @@ def test_a_long_report_makes_notices_that_fit_and_keep_their_command(settings, c
     notice = next(m.text for m in channel.sent if m.chat_id == "@李建国")
     assert len(notice) <= 4096 - 200 and "接单 1" in notice.splitlines()[-1] and "…" in notice
     assert {r.status for r in rows(app, Outbox)} == {"sent"}
+
+
+class PacedPeople(Recorder):
+    """Like Telegram's one message a second into a private chat (shorter here), groups at once."""
+
+    def pacing(self, chat_id):
+        return 0.3 if chat_id.startswith("@") else 0.0
+
+
+def test_notices_queued_for_one_person_go_as_one_message_with_every_button(settings, clock):
+    channel = PacedPeople()
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    for n, text in enumerate(REPORTS):
+        app.handle(group(text, f"wx-{n}"))
+    asyncio.run(app.drain())
+    notices = [m for m in channel.sent if m.chat_id == "@李建国"]
+    assert len(notices) < len(REPORTS), "a backlog of notices goes out together, not one per pace"
+    said = "\n".join(m.text for m in notices)
+    assert all(f"诉求#{n}" in said for n in range(1, 6)), "every notice is in one of them"
+    assert [c.reply for m in notices for c in m.choices] == [f"接单 {n}" for n in range(1, 6)]
+    assert any(c.label == "接单 2" for m in notices for c in m.choices), "several buttons say whose they are"
+    assert {r.status for r in rows(app, Outbox)} == {"sent"}
