@@ -47,6 +47,11 @@ def text_of(rows: list[Outbox], max_length: int | None) -> str:
     return SEPARATOR.join(fit(row.text, max_length) for row in rows)
 
 
+def attachments_of(rows: list[Outbox]) -> tuple[str, ...]:
+    """The photos the rows carry, in order."""
+    return tuple(a for row in rows for a in row.attachments or ())
+
+
 def choices_of(rows: list[Outbox]) -> tuple[Choice, ...]:
     """The buttons: one row's as they are; several rows' each labelled with its request (接单 12)."""
     if len(rows) == 1:

@@ -183,7 +183,8 @@ class OutboxSender:
         await self._pace(channel, row.chat_id)
         message = Outbound(channel=row.channel, chat_id=row.chat_id,
                            text=combine.text_of(rows, getattr(channel, "max_length", None)), outbox_id=row.id,
-                           choices=combine.choices_of(rows), mention_ids=tuple(row.mention_ids), purpose=row.purpose)
+                           choices=combine.choices_of(rows), mention_ids=tuple(row.mention_ids), purpose=row.purpose,
+                           attachments=combine.attachments_of(rows))
         stale = self.clock.now() - row.created_at >= GIVE_UP_AFTER
         self._in_flight.update(ids)  # from here a cancelled send may have gone out: its lease keeps it
         try:

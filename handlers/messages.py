@@ -62,3 +62,4 @@ class Outbound:
     mention_ids: tuple[str, ...] = ()
     outbox_id: int | None = None
     purpose: str | None = None  # what it is for ("rate", "offer", "bound"), where a platform has more to do
+    attachments: tuple[str, ...] = ()  # photos to send with the text, as Inbound refers to them (telegram:photo:…)

@@ -32,15 +32,17 @@ class Say:
     running: frozenset[str] | None = None  # the channels this process sends on (None: any, as in handler tests)
 
     def reply(self, msg: Inbound, lang: str, key: str, *, choices: Choices = (), purpose: str | None = None,
-              request_id: int | None = None, more: tuple[str, ...] = (), **params: Any) -> None:
+              request_id: int | None = None, more: tuple[str, ...] = (), attachments: tuple[str, ...] = (),
+              **params: Any) -> None:
         """Answer a message where it was sent, with `more` lines after; in a group, mention the sender. Goes out at
         once."""
         self._queue(msg.channel, msg.chat_id, lang, key, params, choices=choices, purpose=purpose, more=more,
                     request_id=request_id, mention_ids=() if msg.is_private else (msg.sender_id,),
-                    in_group=not msg.is_private)
+                    in_group=not msg.is_private, attachments=attachments)
 
     def to_person(self, person: Person, key: str, *, urgent: bool = False, request: Request | None = None,
-                  choices: Choices = (), purpose: str | None = None, **params: Any) -> None:
+                  choices: Choices = (), purpose: str | None = None, attachments: tuple[str, ...] = (),
+                  **params: Any) -> None:
         """A private message. Who it is for decides where it may go when there is no private chat:
 
         a resident is mentioned in her request's group instead; a notice for staff never goes to a group (it
@@ -60,7 +62,7 @@ class Say:
                           "leader and the secretary told", person.staff_id, ", ".join(sorted(self.running or ())))
             self._queue("", "", person.language, key, params, choices=choices, purpose=purpose,
                         request_id=request.id if request else None, mention_ids=(), person_id=person.id,
-                        status="held")
+                        status="held", attachments=attachments)
             if first:
                 self.unreachable(person)
             return
@@ -73,7 +75,7 @@ class Say:
             return
         self._queue(channel, chat_id, person.language, key, params, choices=choices, purpose=purpose,
                     request_id=request.id if request else None, mention_ids=mentions,
-                    person_id=person.id, send_at=send_at, in_group=bool(mentions))
+                    person_id=person.id, send_at=send_at, in_group=bool(mentions), attachments=attachments)
 
     def unreachable(self, staff: Person) -> None:
         """Tell the leader and the secretary, privately, that a staff member's notices wait for them."""
@@ -110,14 +112,16 @@ class Say:
     def _queue(self, channel: str, chat_id: str, lang: str, key: str, params: dict[str, Any], *,
                choices: Choices, purpose: str | None, request_id: int | None, mention_ids: tuple[str, ...],
                person_id: int | None = None, send_at: datetime | None = None, in_group: bool = False,
-               status: str = "pending", more: tuple[str, ...] = ()) -> None:
+               status: str = "pending", more: tuple[str, ...] = (), attachments: tuple[str, ...] = ()) -> None:
         if in_group and params.get("contact"):  # a staff work phone is for the resident, not the whole building
             params = {**params, "contact": ""}
         text = "\n".join((self.catalog.text(lang, key, **params), *more))
-        if in_group:  # no phone number in a group, even one staff wrote in a note
+        if in_group:  # no phone number in a group, even one staff wrote in a note; no photo (it may show a home)
             text = PHONE.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+            attachments = ()
         self.uow.outbox.add(
             channel=channel, chat_id=chat_id, person_id=person_id, request_id=request_id, purpose=purpose,
             text=text,
             choices=[[self.catalog.text(lang, label), answer] for label, answer in choices],
-            mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now, status=status)
+            mention_ids=list(mention_ids), next_attempt_at=send_at or self.now, created_at=self.now, status=status,
+            attachments=list(attachments))

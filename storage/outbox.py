@@ -28,13 +28,14 @@ class OutboxRepository:
     def add(self, *, channel: str, chat_id: str, text: str, next_attempt_at: datetime, created_at: datetime,
             person_id: int | None = None, request_id: int | None = None, purpose: str | None = None,
             choices: list[list[str]] | None = None, mention_ids: list[str] | None = None,
-            status: str = "pending") -> None:
+            status: str = "pending", attachments: list[str] | None = None) -> None:
         """Queue a message, to be sent from next_attempt_at on; a 'held' one waits for its person instead."""
         if status == "pending":
             self.queued.add(channel)
         self.appends.add(Outbox, channel=channel, chat_id=chat_id, text=text, next_attempt_at=next_attempt_at,
                          created_at=created_at, person_id=person_id, request_id=request_id, purpose=purpose,
-                         choices=choices or [], mention_ids=mention_ids or [], status=status, attempts=0)
+                         choices=choices or [], mention_ids=mention_ids or [], status=status, attempts=0,
+                         attachments=attachments or None)
 
     def held_for(self, person_id: int) -> list[int]:
         """The messages waiting for a person who cannot be reached privately."""

@@ -588,3 +588,21 @@ async def test_a_pressed_button_shows_a_tick_only_when_it_worked(bot: Bot):
     prompt = api.sent[(str(CHEN["id"]), offer.message_id)]
     assert prompt.text.endswith("✗ 接单") and not prompt.buttons, "not ✓: he did not get it"
     assert "微心愿#1" in api.texts_in(private(CHEN))[-1], "and he is told why"
+
+
+async def test_photos_go_with_the_notice_the_done_note_and_details_never_to_the_group(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, private(AUNT), "你好")
+    await api.say(AUNT, GROUP, "#报修 2单元电梯坏了", photo="PHOTO-REPORT")
+    await bot.step(2)
+    assert api.photos_in(private(LI)) == ["PHOTO-REPORT"]
+    assert "诉求#1" in api.texts_in(private(LI))[-1], "the photo first, the notice with its button after"
+    await api.say(LI, private(LI), "接单 1")
+    await api.say(LI, private(LI), "办结 1 已更换按钮面板", photo="PHOTO-DONE")
+    await bot.step(4)
+    assert api.photos_in(private(AUNT)) == ["PHOTO-DONE"]
+    await api.say(LI, private(LI), "详情 1")
+    await bot.step(5)
+    assert api.photos_in(private(LI)) == ["PHOTO-REPORT", "PHOTO-REPORT", "PHOTO-DONE"]
+    assert "附照片 2 张" in api.texts_in(private(LI))[-1]
+    assert api.photos_in(GROUP) == [], "a photo may show someone's home: never to the group"

@@ -10,6 +10,8 @@ channel errors of bot.channels.base, so the outbox decides what to retry:
     any other BadRequest (400)  -> Rejected, the message itself is refused; sending it again cannot help
     network errors, 5xx         -> passed on, retried with backoff
     not connected yet           -> RetryLater
+A message with photos sends them first (sendPhoto by file id), then its text: a retry after a failure of the text
+may send a photo twice, never the text.
 If Telegram cannot be reached at start, the rest of the bot runs on while the adapter keeps trying; a token
 Telegram rejects is logged and leaves Telegram off.
 """
@@ -52,6 +54,7 @@ TELEGRAM_SERVICE_USER = 777000  # the sender of posts a linked channel forwards 
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
 BOUND = "bound"  # the purpose of the welcome to a newly bound staff member: their chat gets the staff menu
 ASKED_KEPT = 10_000  # prompts remembered with whom they asked
+PHOTO = "telegram:photo:"  # how a Telegram photo is referred to in an Inbound's and an Outbound's attachments
 _ADDRESSED = re.compile(r"^(?P<command>/\w+)@(?P<bot>\w+)")
 
 
@@ -194,7 +197,7 @@ class TelegramChannel:
             sender_name=msg.from_user.full_name, text=text, message_id=f"{msg.chat.id}:{msg.message_id}",
             mentions_bot=mentioned, chat_title=msg.chat.title,
             reply_to=str(replied.message_id) if replied and replied.from_user and replied.from_user.id == bot.id else None,
-            attachments=(f"telegram:photo:{msg.photo[-1].file_id}",) if msg.photo else ()))
+            attachments=(PHOTO + msg.photo[-1].file_id,) if msg.photo else ()))
 
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -233,6 +236,8 @@ class TelegramChannel:
         markup = InlineKeyboardMarkup([buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
                                       ) if buttons else None
         try:
+            for photo in _photos(message.attachments):  # before the text, so the notice's buttons stay last
+                await self.application.bot.send_photo(chat_id=int(message.chat_id), photo=photo)
             sent = await self.application.bot.send_message(
                 chat_id=int(message.chat_id), text=mentions + html.escape(message.text), parse_mode=ParseMode.HTML,
                 reply_markup=markup)
@@ -273,6 +278,11 @@ def _not_a_person(msg: Message) -> bool:
     """A post of a linked channel forwarded into the group by Telegram, or sent in a channel's name: no resident."""
     return bool(msg.is_automatic_forward or msg.from_user.id == TELEGRAM_SERVICE_USER
                 or (msg.sender_chat and msg.sender_chat.type == ChatType.CHANNEL))
+
+
+def _photos(attachments: tuple[str, ...]) -> list[str]:
+    """Telegram file ids of the photos attached; a photo received on another channel cannot be sent here."""
+    return [ref.removeprefix(PHOTO) for ref in attachments if ref.startswith(PHOTO)]
 
 
 def _kind(msg: Message) -> str:
