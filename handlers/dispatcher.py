@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from handlers import binding, kept, language, residents, staff
+from handlers import binding, kept, language, media, residents, staff
 from handlers.clock import Clock
 from handlers.commands import Command, is_greeting, is_thanks, is_verdict, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
@@ -59,8 +59,10 @@ class Dispatcher:
         """What to do with a message, decided without storage; None for chatter to ignore."""
         text, named = self.svc.reader.without_mention(msg.text)
         mentioned = msg.mentions_bot or named
-        if not text and not mentioned:  # a photo alone: in a group it is chatter; in private, say how to send it
-            return partial(_answer, "help.photo_only", {}) if msg.is_private and msg.attachments else None
+        if not text and msg.attachments:  # a photo or voice message alone: kept with her report, or chatter
+            return _without_words
+        if not text and not mentioned:
+            return None
         # Said to the bot, a command counts as in private; a binding code said in a group is caught (and voided).
         cmd = binding.screened(parse_command(text, private=msg.is_private or mentioned), msg, self.svc.community)
         if cmd is not None:
@@ -121,6 +123,10 @@ def _command(cmd: Command, t: Turn) -> None:
         STAFF_VERBS[cmd.verb](t, cmd)
     else:
         EVERYONE_VERBS[cmd.verb](t, cmd)
+
+
+def _without_words(t: Turn) -> object:
+    return None if media.without_words(t) else IGNORED
 
 
 def _file(reading: Reading, t: Turn) -> None:
