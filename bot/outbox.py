@@ -48,6 +48,8 @@ class OutboxSender:
         self.batch = batch
         self.on_unreachable, self.on_moved = on_unreachable, on_moved
         self._last_sent: dict[tuple[str, str | None], float] = {}
+        self._recent: dict[tuple[str, str], deque[float]] = {}  # per windowed chat: when its recent messages went
+        self._windowed: dict[str, float | None] = {}  # per channel: seconds until a held-back chat's window opens
         self._slot: dict[str, asyncio.Lock] = {}  # per channel: one message at a time takes the overall pace
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: dict[str, asyncio.Event] = {}  # per channel: something was queued while its drain ran
@@ -127,15 +129,21 @@ class OutboxSender:
             while True:
                 woken.clear()
                 held = sum(len(queue) for queue in chats.values())
+                self._windowed[name] = None
                 for rows in self._lease(name, channel, held):
                     queue = deque(rows)
                     chats[asyncio.ensure_future(self._send_chat(channel, queue))] = queue
-                if not chats:
+                waiting = self._windowed[name]  # rows a chat's window held back: go round again when it opens
+                if not chats and waiting is None:
                     if failure is not None:
                         raise failure
                     return
                 news = asyncio.ensure_future(woken.wait())
-                done, _ = await asyncio.wait({*chats, news}, return_when=asyncio.FIRST_COMPLETED)
+                timer = {asyncio.ensure_future(asyncio.sleep(waiting))} if waiting is not None else set()
+                done, _ = await asyncio.wait({*chats, news, *timer}, return_when=asyncio.FIRST_COMPLETED)
+                for task in timer:
+                    task.cancel()
+                done -= timer
                 news.cancel()
                 for task in done - {news}:
                     del chats[task]
@@ -153,19 +161,26 @@ class OutboxSender:
         if limit <= 0:
             return []
         now = self.clock.now()
+        full = tuple(chat for (on, chat) in self._recent if on == name and self._room(channel, chat) <= 0)
         with UnitOfWork(self.db) as uow:
-            rows = uow.outbox.claim_due(name, now, limit)
+            if full and uow.outbox.any_due(name, now, full):  # come back when the first window opens
+                for chat in full:
+                    self._window_opens(channel, chat)
+            rows = uow.outbox.claim_due(name, now, limit, full)
             chats: dict[str, list[Outbox]] = {}
             for row in rows:
                 taken = chats.setdefault(row.chat_id, [])
                 gap = max(channel.pacing(row.chat_id), channel.overall_gap)
                 if taken and len(taken) * gap >= budget:
                     continue  # the rest of this chat waits, still pending, until these are sent
+                if len(taken) >= self._room(channel, row.chat_id):
+                    self._window_opens(channel, row.chat_id)
+                    continue
                 row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + LEASE
                 uow.session.add(row)
                 taken.append(row)
             uow.commit()
-            return list(chats.values())
+            return [taken for taken in chats.values() if taken]
 
     async def _send_chat(self, channel: Channel, queue: deque[Outbox]) -> None:
         """Send one chat's rows in order; if one must wait, the rest wait behind it (back to pending, due now).
@@ -226,12 +241,35 @@ class OutboxSender:
         self._sent[channel.name] = self._sent.get(channel.name, 0) + len(ids)
         return True
 
+    def _window_opens(self, channel: Channel, chat_id: str) -> None:
+        """Note when the first chat whose window is full takes a message again."""
+        recent, (_, span) = self._recent[(channel.name, chat_id)], channel.window(chat_id)
+        opens = max(0.01, recent[0] + span - time.monotonic()) if recent else 0.01
+        current = self._windowed.get(channel.name)
+        self._windowed[channel.name] = opens if current is None else min(current, opens)
+
+    def _room(self, channel: Channel, chat_id: str) -> float:
+        """How many more messages the chat's window takes now (no limit without a window). Rows beyond it stay
+        pending, so no leased row waits for the window longer than its lease."""
+        window = getattr(channel, "window", lambda _chat: None)(chat_id)
+        if window is None:
+            return float("inf")
+        count, span = window
+        recent = self._recent.setdefault((channel.name, chat_id), deque())
+        while recent and recent[0] <= time.monotonic() - span:
+            recent.popleft()
+        return count - len(recent)
+
     async def _pace(self, channel: Channel, chat_id: str) -> None:
-        """Wait out the chat's own gap, then take the channel's next overall slot (one chat at a time)."""
+        """Wait out the chat's own gap and window, then take the channel's next overall slot (one chat at a
+        time)."""
         key = (channel.name, chat_id)
         wait = self._last_sent.get(key, 0.0) + channel.pacing(chat_id) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        while self._room(channel, chat_id) <= 0:
+            recent = self._recent[key]
+            await asyncio.sleep(max(0.01, recent[0] + getattr(channel, "window")(chat_id)[1] - time.monotonic()))
         if channel.overall_gap > 0:
             async with self._slot.setdefault(channel.name, asyncio.Lock()):
                 wait = self._last_sent.get((channel.name, None), 0.0) + channel.overall_gap - time.monotonic()
@@ -239,6 +277,8 @@ class OutboxSender:
                     await asyncio.sleep(wait)
                 self._last_sent[(channel.name, None)] = time.monotonic()
         self._last_sent[key] = time.monotonic()
+        if key in self._recent:
+            self._recent[key].append(self._last_sent[key])
 
     def _release(self, outbox_ids: list[int]) -> None:
         """Leased rows that wait behind an earlier one of their chat: pending again, due now, still in order."""

@@ -52,11 +52,12 @@ class OutboxRepository:
             self.queued.add(channel)
         return released
 
-    def claim_due(self, channel: str, now: datetime, limit: int) -> list[Outbox]:
+    def claim_due(self, channel: str, now: datetime, limit: int, skip_chats: tuple[str, ...] = ()) -> list[Outbox]:
         """Messages for a channel whose time has come (or whose sender's lease ran out), oldest first.
 
         A row waits while an earlier row of its chat is not yet due (being sent, or told to wait), so a chat's
-        messages go out in order. Rows locked by another sender are skipped.
+        messages go out in order. Rows locked by another sender are skipped, and so are the chats the sender
+        cannot send to now (a full window), so their backlog never fills the batch ahead of other chats.
         """
         earlier = aliased(Outbox)
         waiting_ahead = (select(earlier.id)
@@ -66,11 +67,19 @@ class OutboxRepository:
                          .exists())
         stmt = (select(Outbox)
                 .where(among(col(Outbox.status), ("pending", "sending")), Outbox.channel == channel,
-                       Outbox.next_attempt_at <= now, ~waiting_ahead)
+                       Outbox.next_attempt_at <= now, ~waiting_ahead,
+                       *([col(Outbox.chat_id).not_in(skip_chats)] if skip_chats else []))
                 .order_by(col(Outbox.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True))
         return list(self.session.exec(stmt))
+
+    def any_due(self, channel: str, now: datetime, chats: tuple[str, ...]) -> bool:
+        """Whether any of these chats has a message due."""
+        stmt = (select(Outbox.id).where(among(col(Outbox.status), ("pending", "sending")),
+                                        Outbox.channel == channel, col(Outbox.chat_id).in_(chats),
+                                        Outbox.next_attempt_at <= now).limit(1))
+        return self.session.exec(stmt).first() is not None
 
     def mark_sent(self, outbox_id: int, at: datetime, platform_message_id: str | None) -> None:
         """Record that a message went out; one statement, as this runs for every message sent."""
@@ -78,8 +87,10 @@ class OutboxRepository:
 
     def release(self, outbox_ids: list[int], now: datetime) -> None:
         """Leased rows given back unsent: pending again and due now (they still wait for the rows ahead)."""
+        # Not tried, so the lease's count comes off: a row released often would otherwise back off as if it had
+        # failed as often, the next time it really fails.
         self.session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(outbox_ids), _OUTBOX.c.status == "sending")
-                             .values(status="pending", next_attempt_at=now))
+                             .values(status="pending", next_attempt_at=now, attempts=_OUTBOX.c.attempts - 1))
 
     def drop_chat(self, channel: str, chat_id: str, error: str) -> int:
         """A chat the bot cannot post in any more: what still waits for it fails; return how many."""

@@ -86,7 +86,7 @@ class Hanging(Recorder):
 async def test_the_console_answers_while_another_channel_has_a_backlog(settings, clock):
     console, stuck = ConsoleChannel(io.StringIO()), Hanging()
     app = build_app(settings, clock=clock, channels={"console": console, "wechat": stuck})
-    app.handle(Inbound(channel="wechat", chat_id="b3@chatroom", chat_kind="group", sender_id="wx-wang",
+    app.handle(Inbound(channel="wechat", chat_id="wx-wang", chat_kind="private", sender_id="wx-wang",
                        sender_name="王阿姨", text="#投诉 3号楼电梯坏了", message_id="wx-1"))
     session = ConsoleSession(app, console, speaker="张大爷", chat="8号楼业主群", echo=False)
     await asyncio.wait_for(session.line("#投诉 8号楼路灯不亮"), 5)
@@ -125,3 +125,30 @@ def test_notices_queued_for_one_person_go_as_one_message_with_every_button(setti
     assert [c.reply for m in notices for c in m.choices] == [f"接单 {n}" for n in range(1, 6)]
     assert any(c.label == "接单 2" for m in notices for c in m.choices), "several buttons say whose they are"
     assert {r.status for r in rows(app, Outbox)} == {"sent"}
+
+
+class Windowed(Recorder):
+    """Like a Telegram group: at most 3 messages in any second (20 a minute, scaled down), no even gap."""
+
+    def __init__(self):
+        super().__init__()
+        self.at = []
+
+    def window(self, chat_id):
+        return (3, 1.0) if not chat_id.startswith("@") else None
+
+    async def send(self, message):
+        self.at.append((message.chat_id, time.monotonic()))
+        return await super().send(message)
+
+
+async def test_a_group_window_is_never_overrun(settings, clock):
+    channel = Windowed()
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    for n, text in enumerate(REPORTS):
+        app.handle(group(text, f"wx-{n}"))
+    await asyncio.wait_for(app.drain(), 30)
+    times = [at for chat, at in channel.at if chat == "3号楼业主群"]
+    assert len(times) == len(REPORTS), "every acknowledgement went"
+    assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[3:])), "never 4 within a second"
+    await app.sender.stop()

@@ -57,3 +57,6 @@ class Channel(Protocol):
 
     def pacing(self, chat_id: str) -> float:
         """Seconds to leave between two messages to this chat (0 for none)."""
+
+    # Optional: window(chat_id) -> (count, seconds) | None, at most `count` messages to the chat in any `seconds`
+    # (Telegram's 20 a minute into a group, which allows a short burst where an even gap would not).

@@ -270,8 +270,16 @@ class TelegramChannel:
         return external_id
 
     def pacing(self, chat_id: str) -> float:
-        """Seconds between two messages to one chat: groups (negative ids) 20 a minute, people one a second."""
-        return self.settings.per_group_gap if chat_id.startswith("-") else self.settings.per_chat_gap
+        """Seconds between two messages to one chat: one a second (in a group too, within its window)."""
+        if chat_id.startswith("-"):  # a group (negative id)
+            return min(self.settings.per_chat_gap, self.settings.per_group_gap)
+        return self.settings.per_chat_gap
+
+    def window(self, chat_id: str) -> tuple[int, float] | None:
+        """A group takes 60 / per_group_gap messages in any minute (Telegram: 20), a burst of them a second apart
+        rather than one every 3 s: a group's first replies after a quiet spell go out at once."""
+        gap = self.settings.per_group_gap
+        return (max(1, round(60 / gap)), 60.0) if chat_id.startswith("-") and gap > 0 else None
 
 
 def _not_a_person(msg: Message) -> bool:
