@@ -8,7 +8,10 @@ Each channel has one drainer per process, however many callers ask it to drain: 
 each chat's rows, in order, to that chat's own task. A chat that must wait (a group's per-minute limit, a 429,
 a backoff) holds up only itself: the storage query never leases a row while an earlier row of the same chat is
 still waiting, so a chat's messages never overtake one another, and other chats go on. The channel's overall
-pace is one slot at a time under a lock, so concurrent chats never send in a burst. A platform that fails is
+pace is one slot at a time under a lock, so concurrent chats never send in a burst; a chat with a window (a
+Telegram group's 20 a minute, bot.windows) is leased no more than its window takes, and notices queued for one
+person go as one message (bot.combine). A chat that moved to a new id takes its rows along (Moved); one that is
+lost (Unreachable) is reported once, and its rows dropped, by on_unreachable. A platform that fails is
 tried again with backoff, 2 s doubling to 10 minutes, and one that asks to wait is waited for, until the message
 is a day old: an outage of hours loses nothing, and a week-old reply never arrives as if it were new.
 """
@@ -24,6 +27,7 @@ from datetime import timedelta
 from bot.channels.base import Channel, Moved, Rejected, RetryLater, Unreachable
 from bot import combine
 from bot.outage import Outage
+from bot.windows import Windows
 from handlers.clock import Clock
 from handlers.messages import Outbound
 from storage.db import Database
@@ -48,8 +52,7 @@ class OutboxSender:
         self.batch = batch
         self.on_unreachable, self.on_moved = on_unreachable, on_moved
         self._last_sent: dict[tuple[str, str | None], float] = {}
-        self._recent: dict[tuple[str, str], deque[float]] = {}  # per windowed chat: when its recent messages went
-        self._windowed: dict[str, float | None] = {}  # per channel: seconds until a held-back chat's window opens
+        self._windows = Windows()  # a chat that takes only so many in a minute (bot.windows)
         self._slot: dict[str, asyncio.Lock] = {}  # per channel: one message at a time takes the overall pace
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: dict[str, asyncio.Event] = {}  # per channel: something was queued while its drain ran
@@ -129,11 +132,11 @@ class OutboxSender:
             while True:
                 woken.clear()
                 held = sum(len(queue) for queue in chats.values())
-                self._windowed[name] = None
+                self._windows.next_opening(channel, reset=True)
                 for rows in self._lease(name, channel, held):
                     queue = deque(rows)
                     chats[asyncio.ensure_future(self._send_chat(channel, queue))] = queue
-                waiting = self._windowed[name]  # rows a chat's window held back: go round again when it opens
+                waiting = self._windows.next_opening(channel)  # rows a full window held back: come back then
                 if not chats and waiting is None:
                     if failure is not None:
                         raise failure
@@ -161,11 +164,11 @@ class OutboxSender:
         if limit <= 0:
             return []
         now = self.clock.now()
-        full = tuple(chat for (on, chat) in self._recent if on == name and self._room(channel, chat) <= 0)
+        full = self._windows.full(channel)  # left out of the claim, so their backlog never fills it
         with UnitOfWork(self.db) as uow:
-            if full and uow.outbox.any_due(name, now, full):  # come back when the first window opens
+            if full and uow.outbox.any_due(name, now, full):
                 for chat in full:
-                    self._window_opens(channel, chat)
+                    self._windows.held_back(channel, chat)
             rows = uow.outbox.claim_due(name, now, limit, full)
             chats: dict[str, list[Outbox]] = {}
             for row in rows:
@@ -173,8 +176,8 @@ class OutboxSender:
                 gap = max(channel.pacing(row.chat_id), channel.overall_gap)
                 if taken and len(taken) * gap >= budget:
                     continue  # the rest of this chat waits, still pending, until these are sent
-                if len(taken) >= self._room(channel, row.chat_id):
-                    self._window_opens(channel, row.chat_id)
+                if len(taken) >= self._windows.room(channel, row.chat_id):  # no lease waits out a window
+                    self._windows.held_back(channel, row.chat_id)
                     continue
                 row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + LEASE
                 uow.session.add(row)
@@ -241,25 +244,6 @@ class OutboxSender:
         self._sent[channel.name] = self._sent.get(channel.name, 0) + len(ids)
         return True
 
-    def _window_opens(self, channel: Channel, chat_id: str) -> None:
-        """Note when the first chat whose window is full takes a message again."""
-        recent, (_, span) = self._recent[(channel.name, chat_id)], channel.window(chat_id)
-        opens = max(0.01, recent[0] + span - time.monotonic()) if recent else 0.01
-        current = self._windowed.get(channel.name)
-        self._windowed[channel.name] = opens if current is None else min(current, opens)
-
-    def _room(self, channel: Channel, chat_id: str) -> float:
-        """How many more messages the chat's window takes now (no limit without a window). Rows beyond it stay
-        pending, so no leased row waits for the window longer than its lease."""
-        window = getattr(channel, "window", lambda _chat: None)(chat_id)
-        if window is None:
-            return float("inf")
-        count, span = window
-        recent = self._recent.setdefault((channel.name, chat_id), deque())
-        while recent and recent[0] <= time.monotonic() - span:
-            recent.popleft()
-        return count - len(recent)
-
     async def _pace(self, channel: Channel, chat_id: str) -> None:
         """Wait out the chat's own gap and window, then take the channel's next overall slot (one chat at a
         time)."""
@@ -267,9 +251,8 @@ class OutboxSender:
         wait = self._last_sent.get(key, 0.0) + channel.pacing(chat_id) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        while self._room(channel, chat_id) <= 0:
-            recent = self._recent[key]
-            await asyncio.sleep(max(0.01, recent[0] + getattr(channel, "window")(chat_id)[1] - time.monotonic()))
+        while self._windows.room(channel, chat_id) <= 0:
+            await asyncio.sleep(self._windows.opens_in(channel, chat_id))
         if channel.overall_gap > 0:
             async with self._slot.setdefault(channel.name, asyncio.Lock()):
                 wait = self._last_sent.get((channel.name, None), 0.0) + channel.overall_gap - time.monotonic()
@@ -277,8 +260,7 @@ class OutboxSender:
                     await asyncio.sleep(wait)
                 self._last_sent[(channel.name, None)] = time.monotonic()
         self._last_sent[key] = time.monotonic()
-        if key in self._recent:
-            self._recent[key].append(self._last_sent[key])
+        self._windows.sent(channel, chat_id, self._last_sent[key])
 
     def _release(self, outbox_ids: list[int]) -> None:
         """Leased rows that wait behind an earlier one of their chat: pending again, due now, still in order."""
