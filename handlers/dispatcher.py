@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from handlers import binding, kept, language, media, residents, staff
+from handlers import binding, kept, language, media, reach, residents, staff
 from handlers.clock import Clock
 from handlers.commands import Command, is_greeting, is_thanks, is_verdict, parse_command, parse_offer_answer, parse_rating
 from handlers.context import Services, Turn
@@ -57,6 +57,8 @@ class Dispatcher:
 
     def screen(self, msg: Inbound) -> Action | None:
         """What to do with a message, decided without storage; None for chatter to ignore."""
+        if msg.moved_from is not None:
+            return partial(_moved, msg.moved_from)
         text, named = self.svc.reader.without_mention(msg.text)
         mentioned = msg.mentions_bot or named
         if not text and msg.attachments:  # a photo or voice message alone: kept with her report, or chatter
@@ -123,6 +125,10 @@ def _command(cmd: Command, t: Turn) -> None:
         STAFF_VERBS[cmd.verb](t, cmd)
     else:
         EVERYONE_VERBS[cmd.verb](t, cmd)
+
+
+def _moved(old: str, t: Turn) -> None:
+    reach.chat_moved(t, t.msg.channel, old, t.msg.chat_id)
 
 
 def _without_words(t: Turn) -> object:

@@ -70,11 +70,6 @@ class ChatRepository:
         before.moved_to = new
         self.session.add_all([before, after])
 
-    def moved_to(self, channel: str, chat_id: str) -> str | None:
-        """The id a chat moved to, if it did."""
-        row = self.session.get(ChatBinding, (channel, chat_id))
-        return row.moved_to if row is not None else None
-
     def _row(self, channel: str, chat_id: str, at: datetime) -> ChatBinding:
         return (self.session.get(ChatBinding, (channel, chat_id))
                 or ChatBinding(channel=channel, chat_id=chat_id, buildings=[], at=at))

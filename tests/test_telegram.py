@@ -606,3 +606,13 @@ async def test_photos_go_with_the_notice_the_done_note_and_details_never_to_the_
     assert api.photos_in(private(LI)) == ["PHOTO-REPORT", "PHOTO-REPORT", "PHOTO-DONE"]
     assert "附照片 2 张" in api.texts_in(private(LI))[-1]
     assert api.photos_in(GROUP) == [], "a photo may show someone's home: never to the group"
+
+
+async def test_reports_from_a_group_become_supergroup_belong_to_its_building(bot: Bot):
+    api = bot.api
+    supergroup = {"id": -1009003, "type": "supergroup", "title": "3号楼业主群"}
+    await api.say(AUNT, supergroup, "", migrate_from_chat_id=GROUP["id"])  # Telegram's note in the new group
+    await api.say(AUNT, supergroup, "#报修 2单元电梯坏了")
+    await bot.step(2)
+    assert "3号楼2单元" in api.last_in(supergroup, "诉求#1").text
+    assert not [t for t in api.texts_in(supergroup) if "绑定" in t], "no stranger: nobody is asked to bind it"

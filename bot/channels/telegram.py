@@ -97,6 +97,7 @@ class TelegramChannel:
         app = self.application
         messages = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION | filters.PHOTO)
         app.add_handler(MessageHandler(messages, self._on_message))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrated))
         app.add_handler(CallbackQueryHandler(self._on_button))
         if not await self._connect():
             self._connecting = asyncio.ensure_future(self._keep_connecting())
@@ -198,6 +199,16 @@ class TelegramChannel:
             mentions_bot=mentioned, chat_title=msg.chat.title,
             reply_to=str(replied.message_id) if replied and replied.from_user and replied.from_user.id == bot.id else None,
             attachments=(PHOTO + msg.photo[-1].file_id,) if msg.photo else ()))
+
+    async def _on_migrated(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Telegram's note in a group that became a supergroup: the new group is the old one under a new id."""
+        msg = update.message
+        if msg is None or msg.migrate_from_chat_id is None or msg.from_user is None:
+            return  # the old group's half (migrate_to_chat_id) says the same; one is enough
+        self._deliver(Inbound(
+            channel=self.name, chat_id=str(msg.chat.id), chat_kind="group", sender_id=str(msg.from_user.id),
+            sender_name=msg.from_user.full_name, text="", message_id=f"{msg.chat.id}:{msg.message_id}",
+            chat_title=msg.chat.title, moved_from=str(msg.migrate_from_chat_id)))
 
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
