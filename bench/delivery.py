@@ -176,7 +176,8 @@ async def run(n: int, seconds: float, folder: Path) -> None:
     print(f"most messages into one group in any minute: {max(group_minutes.values())} (limit 20); "
           f"sends refused for breaking a limit: {sum(api.over_limit.values())}")
     print(f"out of order within a chat: {out_of_order}; lost: {lost}; duplicated: {duplicated}")
-    print("per group, messages in its busiest minute: " + ", ".join(f"{c} {m}" for c, m in sorted(group_minutes.items())))
+    print("per group, messages in its busiest minute: "
+          + ", ".join(f"{c} {m}" for c, m in sorted(group_minutes.items())))
 
 
 def main() -> None:

@@ -178,7 +178,8 @@ class App:
 
     def _turn(self, uow: UnitOfWork) -> Turn:
         now = self.clock.now()
-        return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now, self.services.running), now)
+        services = self.services
+        return Turn(services, uow, Say(uow, services.catalog, services.community, now, services.running), now)
 
     def _mark_failed(self, followup_id: int) -> None:
         with UnitOfWork(self.db) as uow:

@@ -59,6 +59,7 @@ class OutboxSender:
         self._sent: dict[str, int] = {}  # per channel, messages sent by this process
         self._in_flight: set[int] = set()  # rows handed to a platform and not yet answered
         self._outages: dict[str, Outage] = {}  # per channel: a drain failing run after run (the database away)
+        self._stopping = False
 
     def wake(self, channels: Iterable[str] | None = None) -> None:
         """Start draining these channels (or all) in the background, unless one is being drained already.
@@ -84,11 +85,18 @@ class OutboxSender:
         """Wait until the background drains running now have finished."""
         await asyncio.gather(*(t for t in self._draining.values() if not t.done()), return_exceptions=True)
 
-    async def stop(self) -> None:
-        """Cancel background drains; a row cancelled before it was sent waits out its lease and goes next time."""
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop draining. Sends under way may finish for up to `grace` seconds, so after an ordinary restart no
+        chat waits out the lease of a message that had in fact gone; then drains are cancelled. A row cancelled
+        while being sent waits out its lease and goes next time; the others go back at once."""
+        self._stopping = True
+        deadline = time.monotonic() + grace
+        while self._in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         for task in self._draining.values():
             task.cancel()
         await self.idle()
+        self._stopping = False
 
     async def drain(self, channel: str | None = None) -> int:
         """Send everything due now on one channel, or on every channel side by side; return how many were sent.
@@ -133,10 +141,10 @@ class OutboxSender:
                 woken.clear()
                 held = sum(len(queue) for queue in chats.values())
                 self._windows.next_opening(channel, reset=True)
-                for rows in self._lease(name, channel, held):
+                for rows in [] if self._stopping else self._lease(name, channel, held):
                     queue = deque(rows)
                     chats[asyncio.ensure_future(self._send_chat(channel, queue))] = queue
-                waiting = self._windows.next_opening(channel)  # rows a full window held back: come back then
+                waiting = None if self._stopping else self._windows.next_opening(channel)  # a full window: come back
                 if not chats and waiting is None:
                     if failure is not None:
                         raise failure
@@ -190,8 +198,16 @@ class OutboxSender:
         Notices queued for one person go as one message when the chat's pace would make them wait (bot.combine)."""
         max_length = getattr(channel, "max_length", None)
         while queue:
+            if self._stopping:  # what has not yet gone goes back, for the next process
+                self._release([row.id for row in queue])
+                return queue.clear()
             rows = combine.take(queue, max_length, paced=channel.pacing(queue[0].chat_id) > 0)
-            if not await self._deliver(channel, rows):
+            try:
+                go_on = await self._deliver(channel, rows)
+            except asyncio.CancelledError:  # stopped while pacing: back in the queue, which the drain gives back
+                queue.extendleft(reversed([row for row in rows if row.id not in self._in_flight]))
+                raise
+            if not go_on:
                 self._release([row.id for row in queue])
                 queue.clear()
 

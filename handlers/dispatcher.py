@@ -90,7 +90,8 @@ class Dispatcher:
                 msg.channel, msg.sender_id, msg.sender_name, language=spoken,
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
             language.heard(person, spoken)
-            turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now, self.svc.running), now, msg, person, account)
+            say = Say(uow, self.svc.catalog, self.svc.community, now, self.svc.running)
+            turn = Turn(self.svc, uow, say, now, msg, person, account)
             if not msg.is_private:
                 uow.chats.heard_from(msg.channel, msg.chat_id)  # a group once lost has the bot back
             if msg.is_private and person.staff_id is not None:

@@ -174,7 +174,8 @@ def show(t: Turn, cmd: Command) -> None:
     for_staff = t.staff_role() is not None or t.person.role in ("volunteer", "property")
     events = t.uow.requests.timeline(request.id)
     lines += [event_line(t, event, t.lang, for_staff=for_staff) for event in events]
-    photos = tuple(a for e in events for a in (e.data or {}).get("attachments") or () if ":photo:" in a or ":image:" in a)
+    photos = tuple(a for e in events for a in (e.data or {}).get("attachments") or ()
+                   if ":photo:" in a or ":image:" in a)
     if photos:
         lines.append(t.say.text(t.lang, "show.photos", count=len(photos)))
     t.reply_in_private("show.body", "show.group.", {"line": line(t, request, t.lang), "number": request.id},

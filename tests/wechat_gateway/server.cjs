@@ -46,7 +46,7 @@ function deliver (payload) {
 puppet.messageSendText = async (conversationId, text, mentionIdList) => {
   const id = `${run}-sent-${++counter}`
   const mentionIds = mentionIdList || []
-  sent.push({ id, conversationId, text, mentionIds })
+  sent.push({ id, conversationId, text, mentionIds, at: Date.now() })
   const payload = { id, talkerId: user.id, timestamp: Date.now(), type: PUPPET.types.Message.Text, text }
   if (conversationId.includes('@')) Object.assign(payload, { roomId: conversationId, mentionIdList: mentionIds })
   else payload.listenerId = conversationId
