@@ -204,8 +204,8 @@ class OutboxSender:
             rows = combine.take(queue, max_length, paced=channel.pacing(queue[0].chat_id) > 0)
             try:
                 go_on = await self._deliver(channel, rows)
-            except asyncio.CancelledError:  # stopped while pacing: back in the queue, which the drain gives back
-                queue.extendleft(reversed([row for row in rows if row.id not in self._in_flight]))
+            except asyncio.CancelledError:  # stopped while pacing: given back now (the drain gives back the queue)
+                self._release([row.id for row in rows if row.id not in self._in_flight])
                 raise
             if not go_on:
                 self._release([row.id for row in queue])
