@@ -74,6 +74,12 @@ class OutboxRepository:
                 .with_for_update(skip_locked=True))
         return list(self.session.exec(stmt))
 
+    def last_sent_at(self, channel: str) -> datetime | None:
+        """When the channel last sent a message (a sent row's next_attempt_at is its sent_at: ix_outbox_due)."""
+        stmt = (select(Outbox.next_attempt_at).where(Outbox.status == "sent", Outbox.channel == channel)
+                .order_by(col(Outbox.next_attempt_at).desc()).limit(1))
+        return self.session.exec(stmt).first()
+
     def any_due(self, channel: str, now: datetime, chats: tuple[str, ...]) -> bool:
         """Whether any of these chats has a message due."""
         stmt = (select(Outbox.id).where(among(col(Outbox.status), ("pending", "sending")),
