@@ -45,24 +45,27 @@ class App:
     sender: OutboxSender | None = None
     outage: Outage = field(default_factory=lambda: Outage(log, "message intake (database unavailable)"))
 
-    def handle(self, message: Inbound) -> None:
-        """Handle one inbound message from any channel; one the database cannot take is kept for later."""
+    def handle(self, message: Inbound) -> bool | None:
+        """Handle one inbound message from any channel; one the database cannot take is kept for later.
+
+        Returns whether it did what was asked (see Dispatcher.handle); None when kept, or chatter."""
         message = message.storable()
         self._replay()  # what was kept goes first, so a rating never overtakes its report
         if self.spool.waiting:  # the database is still away: this one waits behind the others
             self.spool.keep(message)
             log.warning("message kept for when the database is back: channel=%s chat=%s message=%s (%d waiting)",
                         message.channel, message.chat_id, message.message_id, self.spool.waiting)
-            return
+            return None
         try:
-            self.dispatcher.handle(message)
+            done = self.dispatcher.handle(message)
         except Exception as error:  # the dispatcher answers every other failure itself; this is storage gone
             self.outage.failed(error)  # the traceback once per outage; each message then one line
             self.spool.keep(message)
             log.warning("message kept for when the database is back: channel=%s chat=%s message=%s: %s",
                         message.channel, message.chat_id, message.message_id, type(error).__name__)
-            return
+            return None
         self.outage.worked()
+        return done
 
     async def retry_kept(self) -> int:
         """Handle the messages kept while the database was unavailable; in the event loop, where they are kept."""
@@ -155,9 +158,16 @@ class App:
         except Exception:
             log.exception("could not report lost chat: channel=%s chat=%s", row.channel, row.chat_id)
 
+    def chat_moved(self, row: Outbox, new_chat_id: str) -> None:
+        """An outbox row found its group under a new id: follow it there."""
+        with UnitOfWork(self.db) as uow:
+            reach.chat_moved(self._turn(uow), row.channel, row.chat_id, new_chat_id)
+            uow.commit()
+
     def _turn(self, uow: UnitOfWork) -> Turn:
         now = self.clock.now()
-        return Turn(self.services, uow, Say(uow, self.services.catalog, self.services.community, now), now)
+        services = self.services
+        return Turn(services, uow, Say(uow, services.catalog, services.community, now, services.running), now)
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None,
@@ -168,12 +178,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
-    services = Services(community, Catalog.load(community.community.language),
-                        Reader.from_file(bot_name=community.community.bot_name), links=_sign_in_links(settings))
     channels = dict(channels or {})
+    services = Services(community, Catalog.load(community.community.language),
+                        Reader.from_file(bot_name=community.community.bot_name), links=_sign_in_links(settings),
+                        running=frozenset(channels) or None)
     _sync_staff(db, settings, clock, channels)
     app = App(settings, db, clock, services, Dispatcher(services, db, clock), Spool(settings.spool_path), channels)
-    app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost)
+    app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost, on_moved=app.chat_moved)
     db.on_outbox = app.sender.wake  # what a change queued goes out at once, not at the next tick
     return app
 

@@ -27,6 +27,7 @@ from handlers.intake import Reader
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="doorstep (家门口): the community request bot.")
 LISTENING = ("telegram", "wechat")  # channels that receive on their own once started
 SHUTDOWN_DRAIN = 10.0  # seconds
+SEND_GRACE = 10.0  # seconds a message being sent at shutdown may take to finish (then its lease decides)
 CONFIG = typer.Option(Path("config.yaml"), "--config", "-c", help="The community's config file.")
 
 
@@ -125,7 +126,7 @@ async def _serve(app: App, session: ConsoleSession | None, lines: list[str] | No
         if web is not None:
             web.cancel()
         scheduler.shutdown(wait=False)
-        await app.sender.stop()
+        await app.sender.stop(grace=SEND_GRACE)
         for channel in remote:
             await channel.stop()
         try:  # what is still due goes out now; a slowly paced backlog waits in the outbox for the next start

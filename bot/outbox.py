@@ -8,7 +8,10 @@ Each channel has one drainer per process, however many callers ask it to drain: 
 each chat's rows, in order, to that chat's own task. A chat that must wait (a group's per-minute limit, a 429,
 a backoff) holds up only itself: the storage query never leases a row while an earlier row of the same chat is
 still waiting, so a chat's messages never overtake one another, and other chats go on. The channel's overall
-pace is one slot at a time under a lock, so concurrent chats never send in a burst. A platform that fails is
+pace is one slot at a time under a lock, so concurrent chats never send in a burst; a chat with a window (a
+Telegram group's 20 a minute, bot.windows) is leased no more than its window takes, and notices queued for one
+person go as one message (bot.combine). A chat that moved to a new id takes its rows along (Moved); one that is
+lost (Unreachable) is reported once, and its rows dropped, by on_unreachable. A platform that fails is
 tried again with backoff, 2 s doubling to 10 minutes, and one that asks to wait is waited for, until the message
 is a day old: an outage of hours loses nothing, and a week-old reply never arrives as if it were new.
 """
@@ -21,11 +24,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
-from bot.channels.base import Channel, Rejected, RetryLater, Unreachable
-from bot.channels.limits import fit
+from bot.channels.base import Channel, Moved, Rejected, RetryLater, Unreachable
+from bot import combine
 from bot.outage import Outage
+from bot.windows import Windows
 from handlers.clock import Clock
-from handlers.messages import Choice, Outbound
+from handlers.messages import Outbound
 from storage.db import Database
 from storage.models import Outbox
 from storage.uow import UnitOfWork
@@ -42,17 +46,21 @@ class OutboxSender:
     """Drains the outbox of the channels this process runs."""
 
     def __init__(self, db: Database, clock: Clock, channels: Mapping[str, Channel], *,
-                 batch: int = 50, on_unreachable: Callable[[Outbox], None] | None = None) -> None:
+                 batch: int = 50, on_unreachable: Callable[[Outbox], None] | None = None,
+                 on_moved: Callable[[Outbox, str], None] | None = None) -> None:
         self.db, self.clock, self.channels = db, clock, channels
         self.batch = batch
-        self.on_unreachable = on_unreachable
+        self.on_unreachable, self.on_moved = on_unreachable, on_moved
         self._last_sent: dict[tuple[str, str | None], float] = {}
+        self._windows = Windows()  # a chat that takes only so many in a minute (bot.windows)
         self._slot: dict[str, asyncio.Lock] = {}  # per channel: one message at a time takes the overall pace
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: dict[str, asyncio.Event] = {}  # per channel: something was queued while its drain ran
         self._sent: dict[str, int] = {}  # per channel, messages sent by this process
         self._in_flight: set[int] = set()  # rows handed to a platform and not yet answered
         self._outages: dict[str, Outage] = {}  # per channel: a drain failing run after run (the database away)
+        self._stopping = False
+        self._previous: dict[str, float] = {}  # per channel: when an earlier process last sent (see _before)
 
     def wake(self, channels: Iterable[str] | None = None) -> None:
         """Start draining these channels (or all) in the background, unless one is being drained already.
@@ -78,11 +86,18 @@ class OutboxSender:
         """Wait until the background drains running now have finished."""
         await asyncio.gather(*(t for t in self._draining.values() if not t.done()), return_exceptions=True)
 
-    async def stop(self) -> None:
-        """Cancel background drains; a row cancelled before it was sent waits out its lease and goes next time."""
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop draining. Sends under way may finish for up to `grace` seconds, so after an ordinary restart no
+        chat waits out the lease of a message that had in fact gone; then drains are cancelled. A row cancelled
+        while being sent waits out its lease and goes next time; the others go back at once."""
+        self._stopping = True
+        deadline = time.monotonic() + grace
+        while self._in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         for task in self._draining.values():
             task.cancel()
         await self.idle()
+        self._stopping = False
 
     async def drain(self, channel: str | None = None) -> int:
         """Send everything due now on one channel, or on every channel side by side; return how many were sent.
@@ -126,15 +141,21 @@ class OutboxSender:
             while True:
                 woken.clear()
                 held = sum(len(queue) for queue in chats.values())
-                for rows in self._lease(name, channel, held):
+                self._windows.next_opening(channel, reset=True)
+                for rows in [] if self._stopping else self._lease(name, channel, held):
                     queue = deque(rows)
                     chats[asyncio.ensure_future(self._send_chat(channel, queue))] = queue
-                if not chats:
+                waiting = None if self._stopping else self._windows.next_opening(channel)  # a full window: come back
+                if not chats and waiting is None:
                     if failure is not None:
                         raise failure
                     return
                 news = asyncio.ensure_future(woken.wait())
-                done, _ = await asyncio.wait({*chats, news}, return_when=asyncio.FIRST_COMPLETED)
+                timer = {asyncio.ensure_future(asyncio.sleep(waiting))} if waiting is not None else set()
+                done, _ = await asyncio.wait({*chats, news, *timer}, return_when=asyncio.FIRST_COMPLETED)
+                for task in timer:
+                    task.cancel()
+                done -= timer
                 news.cancel()
                 for task in done - {news}:
                     del chats[task]
@@ -152,84 +173,123 @@ class OutboxSender:
         if limit <= 0:
             return []
         now = self.clock.now()
+        full = self._windows.full(channel)  # left out of the claim, so their backlog never fills it
         with UnitOfWork(self.db) as uow:
-            rows = uow.outbox.claim_due(name, now, limit)
+            if full and uow.outbox.any_due(name, now, full):
+                for chat in full:
+                    self._windows.held_back(channel, chat)
+            rows = uow.outbox.claim_due(name, now, limit, full)
             chats: dict[str, list[Outbox]] = {}
             for row in rows:
                 taken = chats.setdefault(row.chat_id, [])
                 gap = max(channel.pacing(row.chat_id), channel.overall_gap)
                 if taken and len(taken) * gap >= budget:
                     continue  # the rest of this chat waits, still pending, until these are sent
+                if len(taken) >= self._windows.room(channel, row.chat_id):  # no lease waits out a window
+                    self._windows.held_back(channel, row.chat_id)
+                    continue
                 row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + LEASE
                 uow.session.add(row)
                 taken.append(row)
             uow.commit()
-            return list(chats.values())
+            return [taken for taken in chats.values() if taken]
 
     async def _send_chat(self, channel: Channel, queue: deque[Outbox]) -> None:
-        """Send one chat's rows in order; if one must wait, the rest wait behind it (back to pending, due now)."""
+        """Send one chat's rows in order; if one must wait, the rest wait behind it (back to pending, due now).
+        Notices queued for one person go as one message when the chat's pace would make them wait (bot.combine)."""
+        max_length = getattr(channel, "max_length", None)
         while queue:
-            go_on = await self._deliver(channel, queue[0])
-            queue.popleft()
+            if self._stopping:  # what has not yet gone goes back, for the next process
+                self._release([row.id for row in queue])
+                return queue.clear()
+            rows = combine.take(queue, max_length, paced=channel.pacing(queue[0].chat_id) > 0)
+            try:
+                go_on = await self._deliver(channel, rows)
+            except asyncio.CancelledError:  # stopped while pacing: given back now (the drain gives back the queue)
+                self._release([row.id for row in rows if row.id not in self._in_flight])
+                raise
             if not go_on:
                 self._release([row.id for row in queue])
                 queue.clear()
 
-    async def _deliver(self, channel: Channel, row: Outbox) -> bool:
-        """Send one row; True if the chat may go on to its next message."""
+    async def _deliver(self, channel: Channel, rows: list[Outbox]) -> bool:
+        """Send rows of one chat as one message; True if the chat may go on to its next message."""
+        row, ids = rows[0], [r.id for r in rows]
         await self._pace(channel, row.chat_id)
-        text = fit(row.text, getattr(channel, "max_length", None))
-        message = Outbound(channel=row.channel, chat_id=row.chat_id, text=text,
-                           outbox_id=row.id, choices=tuple(Choice(label, reply) for label, reply in row.choices),
-                           mention_ids=tuple(row.mention_ids), purpose=row.purpose)
+        message = Outbound(channel=row.channel, chat_id=row.chat_id,
+                           text=combine.text_of(rows, getattr(channel, "max_length", None)), outbox_id=row.id,
+                           choices=combine.choices_of(rows), mention_ids=tuple(row.mention_ids), purpose=row.purpose,
+                           attachments=combine.attachments_of(rows))
         stale = self.clock.now() - row.created_at >= GIVE_UP_AFTER
-        self._in_flight.add(row.id)  # from here a cancelled send may have gone out: its lease keeps it
+        self._in_flight.update(ids)  # from here a cancelled send may have gone out: its lease keeps it
         try:
             platform_id = await channel.send(message)
         except RetryLater as wait:
             if stale:
-                log.error("gave up waiting to send: channel=%s outbox=%s: %s", row.channel, row.id, wait)
-            self._settle(row.id, "failed" if stale else "pending", delay=timedelta(seconds=wait.seconds),
+                log.error("gave up waiting to send: channel=%s outbox=%s: %s", row.channel, ids, wait)
+            self._settle(ids, "failed" if stale else "pending", delay=timedelta(seconds=wait.seconds),
                          error=str(wait))
             return stale
+        except Moved as moved:  # the chat's rows, these first, go to the new id (leased again from pending)
+            log.info("chat moved: channel=%s outbox=%s", row.channel, ids)
+            if self.on_moved is not None:
+                self.on_moved(row, moved.new_chat_id)
+            return False
         except Unreachable as gone:
-            log.warning("chat unreachable: channel=%s outbox=%s", row.channel, row.id)
-            self._settle(row.id, "failed", error=f"unreachable: {gone}", unreachable=True)
-            if self.on_unreachable is not None:
-                self.on_unreachable(row)
-            return True
+            log.warning("chat unreachable: channel=%s outbox=%s", row.channel, ids)
+            for lost in rows:  # one by one, as each was queued: whoever must hear of it hears once
+                self._settle([lost.id], "failed", error=f"unreachable: {gone}", unreachable=True)
+                if self.on_unreachable is not None:
+                    self.on_unreachable(lost)  # a lost group's other rows fail there: the chat stops here
+            return False
         except Rejected as refused:
-            log.error("message refused: channel=%s outbox=%s: %s", row.channel, row.id, refused)
-            self._settle(row.id, "failed", error=f"rejected: {refused}"[:500])
+            log.error("message refused: channel=%s outbox=%s: %s", row.channel, ids, refused)
+            self._settle(ids, "failed", error=f"rejected: {refused}"[:500])
             return True
         except Exception as error:  # a passing platform or network failure: back off and try again
             log.log(logging.ERROR if stale else logging.WARNING, "send failed%s: channel=%s outbox=%s attempt=%s: %r",
-                    ", giving up" if stale else "", row.channel, row.id, row.attempts, error)
+                    ", giving up" if stale else "", row.channel, ids, row.attempts, error)
             backoff = timedelta(seconds=min(2 ** row.attempts, MAX_BACKOFF))
-            self._settle(row.id, "failed" if stale else "pending", delay=backoff, error=repr(error)[:500])
+            self._settle(ids, "failed" if stale else "pending", delay=backoff, error=repr(error)[:500])
             return stale
         finally:
-            self._in_flight.discard(row.id)
+            self._in_flight.difference_update(ids)
             self._paced_from(channel, row.chat_id)
         with UnitOfWork(self.db) as uow:
-            uow.outbox.mark_sent(row.id, self.clock.now(), platform_id)
+            for sent in ids:
+                uow.outbox.mark_sent(sent, self.clock.now(), platform_id)
             uow.commit()
-        self._sent[channel.name] = self._sent.get(channel.name, 0) + 1
+        self._sent[channel.name] = self._sent.get(channel.name, 0) + len(ids)
         return True
 
     async def _pace(self, channel: Channel, chat_id: str) -> None:
-        """Wait out the chat's own gap, then take the channel's next overall slot (one chat at a time)."""
+        """Wait out the chat's own gap and window, then take the channel's next overall slot (one chat at a
+        time)."""
         key = (channel.name, chat_id)
-        wait = self._last_sent.get(key, 0.0) + channel.pacing(chat_id) - time.monotonic()
+        wait = self._last_sent.get(key, self._before(channel)) + channel.pacing(chat_id) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        while self._windows.room(channel, chat_id) <= 0:
+            await asyncio.sleep(self._windows.opens_in(channel, chat_id))
         if channel.overall_gap > 0:
             async with self._slot.setdefault(channel.name, asyncio.Lock()):
-                wait = self._last_sent.get((channel.name, None), 0.0) + channel.overall_gap - time.monotonic()
+                wait = (self._last_sent.get((channel.name, None), self._before(channel)) + channel.overall_gap
+                        - time.monotonic())
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self._last_sent[(channel.name, None)] = time.monotonic()
         self._last_sent[key] = time.monotonic()
+        self._windows.sent(channel, chat_id, self._last_sent[key])
+
+    def _before(self, channel: Channel) -> float:
+        """When (time.monotonic()) an earlier process last sent on the channel, so a restart keeps the pace: every
+        chat's first message after it waits as if that had been the chat's own last (one indexed query)."""
+        if channel.name not in self._previous:
+            with UnitOfWork(self.db) as uow:
+                at = uow.outbox.last_sent_at(channel.name)
+            ago = (self.clock.now() - at).total_seconds() if at is not None else None
+            self._previous[channel.name] = time.monotonic() - max(0.0, ago) if ago is not None else 0.0
+        return self._previous[channel.name]
 
     def _paced_from(self, channel: Channel, chat_id: str) -> None:
         """The gaps count from when a send ended too: a slow send must not bring the next one closer to it."""
@@ -245,18 +305,19 @@ class OutboxSender:
                 uow.outbox.release(outbox_ids, self.clock.now())
                 uow.commit()
 
-    def _settle(self, outbox_id: int, status: str, *, delay: timedelta = timedelta(), error: str | None = None,
-                unreachable: bool = False) -> None:
+    def _settle(self, outbox_ids: list[int], status: str, *, delay: timedelta = timedelta(),
+                error: str | None = None, unreachable: bool = False) -> None:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
-            row = uow.outbox.get(outbox_id)
-            row.status, row.next_attempt_at, row.last_error = status, now + delay, error
-            if unreachable and row.person_id:
-                identity = uow.people.identity_on(row.person_id, row.channel)
-                if identity is not None and identity.private_chat == row.chat_id:
-                    identity.unreachable = True
-                    uow.session.add(identity)
-                if uow.people.get(row.person_id).staff_id is not None:
-                    row.status = "held"  # a staff notice waits for its person; it never goes to a group instead
-            uow.session.add(row)
+            for outbox_id in outbox_ids:
+                row = uow.outbox.get(outbox_id)
+                row.status, row.next_attempt_at, row.last_error = status, now + delay, error
+                if unreachable and row.person_id:
+                    identity = uow.people.identity_on(row.person_id, row.channel)
+                    if identity is not None and identity.private_chat == row.chat_id:
+                        identity.unreachable = True
+                        uow.session.add(identity)
+                    if uow.people.get(row.person_id).staff_id is not None:
+                        row.status = "held"  # a staff notice waits for its person; never goes to a group instead
+                uow.session.add(row)
             uow.commit()

@@ -9,6 +9,7 @@ from handlers.community import Community, Member
 from handlers.context import Turn
 from handlers.errors import UserError
 from handlers.messages import Inbound
+from storage.models import Offer
 
 _BUILDING = re.compile(r"(\d{1,3})")
 
@@ -63,7 +64,7 @@ def _void(t: Turn, member: Member, code: str) -> None:
     t.reply("bind.code_in_group")
     owner = t.uow.people.by_staff_id(member.id)
     chat = t.msg.chat_title or t.msg.chat_id
-    if owner is not None and t.uow.people.private_address(owner.id) is not None:
+    if owner is not None and t.say.address(owner) is not None:
         t.say.to_person(owner, "bind.code_voided", urgent=True, chat=chat, id=member.id)
         return
     secretary = t.community.first_with_role("secretary")
@@ -83,6 +84,21 @@ def bind_chat(t: Turn, cmd: Command) -> None:
     t.uow.chats.bind(t.msg.channel, t.msg.chat_id, buildings, t.person.id, t.now)
     t.reply("bind.chat_done", buildings="、".join(
         t.svc.catalog.text(t.lang, "place.building", building=b) for b in buildings))
+
+
+def known_chat(t: Turn, channel: str, chat_id: str) -> bool:
+    """Whether a group is one of the community's: named in config.yaml or bound with /bindchat."""
+    return t.community.chat(channel, chat_id) is not None or t.uow.chats.buildings(channel, chat_id) is not None
+
+
+def unbound_report(t: Turn) -> None:
+    """A report from a group that is neither in config nor bound: filed for nobody, yet not lost. It is kept for
+    the leader and the secretary (in their 我的 and the digest), and the group hears once how to bind it."""
+    msg = t.msg
+    t.uow.ledger.add_offer(Offer(channel=msg.channel, chat_id=msg.chat_id, person_id=t.person.id, text=msg.text,
+                                 message_id=msg.message_id, status="failed", created_at=t.now, expires_at=t.now))
+    if t.uow.chats.hinted(msg.channel, msg.chat_id, t.now):
+        t.reply("bind.chat_unbound")
 
 
 def chat_buildings(t: Turn, channel: str, chat_id: str) -> tuple[str, ...]:

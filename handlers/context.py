@@ -23,6 +23,7 @@ class Services:
     catalog: Catalog
     reader: Reader
     links: SignInLinks | None = None  # the web workbench's sign-in links, when it runs
+    running: frozenset[str] | None = None  # the channels this process sends on; None where none are wired
 
 
 @dataclass
@@ -51,15 +52,16 @@ class Turn:
         """Answer the message being handled, in the sender's language."""
         self.say.reply(self.msg, self.lang, key, **params)
 
-    def reply_in_private(self, key: str, pointer: str, pointer_params: dict, **params) -> None:
+    def reply_in_private(self, key: str, pointer: str, pointer_params: dict, attachments: tuple[str, ...] = (),
+                         **params) -> None:
         """A list or a timeline: answered where asked in private; asked in a group, it goes to the private chat and
         the group hears only `pointer` (…sent, or …ask where there is no private chat to send it to)."""
         if self.msg.is_private:
-            self.reply(key, **params)
+            self.say.reply(self.msg, self.lang, key, attachments=attachments, **params)
             return
-        reachable = self.uow.people.private_address(self.person.id) is not None
-        if reachable:
-            self.say.to_person(self.person, key, urgent=True, **params)  # asked for now, even in quiet hours
+        reachable = self.say.address(self.person) is not None
+        if reachable:  # asked for now, even in quiet hours
+            self.say.to_person(self.person, key, urgent=True, attachments=attachments, **params)
         self.reply(f"{pointer}{'sent' if reachable else 'ask'}", **pointer_params)
 
     def staff_role(self, person: Person | None = None) -> str | None:

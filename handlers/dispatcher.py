@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from handlers import binding, digest, kept, language, residents, signin, staff
+from handlers import binding, digest, kept, language, media, reach, residents, signin, staff
 from handlers.clock import Clock
 from handlers.commands import (Command, is_greeting, is_status_question, is_thanks, is_verdict, parse_command,
                                parse_offer_answer, parse_rating)
@@ -42,13 +42,14 @@ class Dispatcher:
     def __init__(self, services: Services, db: Database, clock: Clock) -> None:
         self.svc, self.db, self.clock = services, db, clock
 
-    def handle(self, msg: Inbound) -> None:
-        """Handle one message; chatter touches no storage at all."""
+    def handle(self, msg: Inbound) -> bool | None:
+        """Handle one message; chatter touches no storage at all. True if it did what was asked (a pressed
+        button's prompt then shows ✓), False if it was refused, ignored or failed, None for chatter."""
         action = self.screen(msg)
         if action is None:
-            return
+            return None
         try:
-            self._run(msg, action)
+            return self._run(msg, action)
         except UserError as error:
             self._run(msg, partial(_answer, error.key, error.params))
         except Exception as error:
@@ -56,13 +57,18 @@ class Dispatcher:
                 raise
             log.exception("handling failed: channel=%s chat=%s message=%s", msg.channel, msg.chat_id, msg.message_id)
             self._run(msg, _keep_and_apologise)
+        return False
 
     def screen(self, msg: Inbound) -> Action | None:
         """What to do with a message, decided without storage; None for chatter to ignore."""
+        if msg.moved_from is not None:
+            return partial(_moved, msg.moved_from)
         text, named = self.svc.reader.without_mention(msg.text)
         mentioned = msg.mentions_bot or named
-        if not text and not mentioned:  # a photo alone: in a group it is chatter; in private, say how to send it
-            return partial(_answer, "help.photo_only", {}) if msg.is_private and msg.attachments else None
+        if not text and msg.attachments:  # a photo or voice message alone: kept with her report, or chatter
+            return _without_words
+        if not text and not mentioned:
+            return None
         # Said to the bot, a command counts as in private; a binding code said in a group is caught (and voided).
         cmd = binding.screened(parse_command(text, private=msg.is_private or mentioned), msg, self.svc.community)
         if cmd is not None:
@@ -93,30 +99,34 @@ class Dispatcher:
         with UnitOfWork(self.db) as uow:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
                 return []
-            say = SayOnPage(uow, self.svc.catalog, self.svc.community, now)
+            say = SayOnPage(uow, self.svc.catalog, self.svc.community, now, self.svc.running)
             action(Turn(self.svc, uow, say, now, msg, uow.people.get(person_id)))
             uow.commit()
             return say.answers
 
-    def _run(self, msg: Inbound, action: Action) -> None:
-        retry_conflicts(partial(self._transaction, msg, action))
+    def _run(self, msg: Inbound, action: Action) -> bool:
+        return retry_conflicts(partial(self._transaction, msg, action))
 
-    def _transaction(self, msg: Inbound, action: Action) -> None:
+    def _transaction(self, msg: Inbound, action: Action) -> bool:
         now = self.clock.now()
         with UnitOfWork(self.db) as uow:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
-                return
+                return False
             spoken = language.detect(msg.text)
             person, account = uow.people.met(
                 msg.channel, msg.sender_id, msg.sender_name, language=spoken,
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
             language.heard(person, spoken)
-            turn = Turn(self.svc, uow, Say(uow, self.svc.catalog, self.svc.community, now), now, msg, person, account)
+            say = Say(uow, self.svc.catalog, self.svc.community, now, self.svc.running)
+            turn = Turn(self.svc, uow, say, now, msg, person, account)
+            if not msg.is_private:
+                uow.chats.heard_from(msg.channel, msg.chat_id)  # a group once lost has the bot back
             if msg.is_private and person.staff_id is not None:
                 turn.say.release(person)  # writing privately makes them reachable: what waited for them goes now
             if action(turn) is IGNORED:
-                return
+                return False
             uow.commit()
+            return True
 
 
 def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
@@ -166,12 +176,25 @@ def _command(cmd: Command, t: Turn) -> None:
         EVERYONE_VERBS[cmd.verb](t, cmd)
 
 
+def _moved(old: str, t: Turn) -> None:
+    reach.chat_moved(t, t.msg.channel, old, t.msg.chat_id)
+
+
+def _without_words(t: Turn) -> object:
+    return None if media.without_words(t) else IGNORED
+
+
 def _file(reading: Reading, t: Turn) -> None:
+    if not t.msg.is_private and not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
+        binding.unbound_report(t)
+        return
     file_request(t, reading, t.msg.text)
 
 
-def _offer(reading: Reading, t: Turn) -> None:
-    offer(t, reading)
+def _offer(reading: Reading, t: Turn) -> object:
+    if not t.msg.is_private and not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
+        return IGNORED  # untagged talk in a group that is not the community's: no offer to file it for nobody
+    return offer(t, reading)
 
 
 def _short_answer(reading: Reading, text: str, t: Turn) -> object:
@@ -186,7 +209,7 @@ def _short_answer(reading: Reading, text: str, t: Turn) -> object:
     if prompt is not None and prompt.purpose == "offer":
         # An answer to an offer that is not waiting for this person: lapsed, or put to someone else. Never a score.
         if yes is not None and msg.sender_id in prompt.mention_ids:
-            return t.reply("offer.expired")
+            raise UserError("offer.expired")  # 登记 after 不用: refused, so the prompt shows no ✓
         return IGNORED
     rating = parse_rating(text)
     request = _rating_target(t, prompt) if rating else None

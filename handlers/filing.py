@@ -68,7 +68,7 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     assignee = t.uow.people.get(request.assignee_id)
     notice = "notice.urgent" if request.urgent else "notice.new"
     choice = claim_choice(request)
-    t.say.to_person(assignee, notice, urgent=True, request=request, choices=choice,
+    t.say.to_person(assignee, notice, urgent=True, request=request, choices=choice, attachments=t.msg.attachments,
                     **about(t, request, assignee.language), reporter=t.person.name)
     if request.urgent:
         _alert_leader(t, request, assignee)

@@ -24,6 +24,7 @@ class Inbound:
     chat_title: str | None = None
     sender_chat: str | None = None  # the private chat the sender can be reached in, where the platform allows
     quoted: str | None = None       # the text of a quoted message, where the platform quotes rather than replies
+    moved_from: str | None = None   # the platform says this group is the one that had this id (a new supergroup)
 
     @property
     def is_private(self) -> bool:
@@ -62,3 +63,4 @@ class Outbound:
     mention_ids: tuple[str, ...] = ()
     outbox_id: int | None = None
     purpose: str | None = None  # what it is for ("rate", "offer", "bound"), where a platform has more to do
+    attachments: tuple[str, ...] = ()  # photos to send with the text, as Inbound refers to them (telegram:photo:…)

@@ -28,7 +28,7 @@ def tell(t: Turn, request: Request, action: str, note: str | None, *, urgent: bo
         return
     key = "notice.detail" if action == "detail" else "notice.follower"
     t.say.to_person(assignee, key, urgent=urgent, request=request, note=_quoted(t, note), follower=t.person.name,
-                    **about(t, request, assignee.language))
+                    attachments=tuple(data.get("attachments") or ()), **about(t, request, assignee.language))
     if window is None:
         t.uow.followups.schedule(request.id, KIND, t.now + t.community.schedule.news_every)
 

@@ -31,10 +31,11 @@ def _managed(t: Turn, cmd: Command) -> Request:
 
 
 def _tell_residents(t: Turn, request: Request, key: str, **params) -> None:
-    """Tell the reporter and every follower; quiet hours hold it until morning."""
+    """Tell the reporter and every follower, with the photo staff sent (privately only); quiet hours hold it."""
     for person_id in dict.fromkeys([request.reporter_id, *t.uow.requests.follower_ids(request.id)]):
         person = t.uow.people.get(person_id)
-        t.say.to_person(person, key, request=request, **about(t, request, person.language), **params)
+        t.say.to_person(person, key, request=request, attachments=t.msg.attachments,
+                        **about(t, request, person.language), **params)
 
 
 def claim(t: Turn, cmd: Command) -> None:
@@ -81,7 +82,8 @@ def done(t: Turn, cmd: Command) -> None:
     t.reply("staff.done", ref=ref(t, request, t.lang))
     if request.kind == "wish" and t.person.role == "volunteer":
         _award(t, request, "done")
-    ask_rating(t, request, "rating.ask_done", note=cmd.rest)  # the outcome and the question in one message
+    # the outcome, its photo and the question to rate in one message
+    ask_rating(t, request, "rating.ask_done", note=cmd.rest, attachments=t.msg.attachments)
     schedule.for_rating(t, request)
 
 
@@ -171,9 +173,14 @@ def show(t: Turn, cmd: Command) -> None:
         return
     lines = [detail_head(t, request, t.lang)]
     for_staff = t.staff_role() is not None or t.person.role in ("volunteer", "property")
-    lines += [event_line(t, event, t.lang, for_staff=for_staff) for event in t.uow.requests.timeline(request.id)]
+    events = t.uow.requests.timeline(request.id)
+    lines += [event_line(t, event, t.lang, for_staff=for_staff) for event in events]
+    photos = tuple(a for e in events for a in (e.data or {}).get("attachments") or ()
+                   if ":photo:" in a or ":image:" in a)
+    if photos:
+        lines.append(t.say.text(t.lang, "show.photos", count=len(photos)))
     t.reply_in_private("show.body", "show.group.", {"line": line(t, request, t.lang), "number": request.id},
-                       body="\n".join(lines))
+                       attachments=photos, body="\n".join(lines))
 
 
 def _member_named(t: Turn, name: str):

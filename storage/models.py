@@ -163,6 +163,7 @@ class Outbox(SQLModel, table=True):
     text: str
     choices: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON))
     mention_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    attachments: list[str] | None = Field(default=None, sa_column=Column(JSON))  # photos sent with the text
     status: str = "pending"
     attempts: int = 0
     next_attempt_at: datetime = _at()
@@ -212,6 +213,11 @@ class ChatBinding(SQLModel, table=True):
     buildings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     bound_by: int | None = Field(default=None, foreign_key="person.id")
     at: datetime = _at()
+    # A chat the bot met unbound and told how to bind (once), lost (403: told once, no more queued to it), or
+    # left for a new id (a Telegram group become a supergroup): its row stays, empty of buildings, to remember.
+    hinted_at: datetime | None = _at(default=None)
+    unreachable_at: datetime | None = _at(default=None)
+    moved_to: str | None = None
 
 
 class DevClock(SQLModel, table=True):

@@ -38,8 +38,7 @@ PRIVATE_ADDRESS = Prepared(
     sa_select(_IDENTITY.c.channel, _IDENTITY.c.private_chat)
     .where(_IDENTITY.c.person_id == bindparam("person_id"), _IDENTITY.c.private_chat.is_not(None),
            _IDENTITY.c.unreachable.is_(False))
-    .order_by(_IDENTITY.c.last_seen_at.desc().nulls_last(), _IDENTITY.c.id)
-    .limit(1))
+    .order_by(_IDENTITY.c.last_seen_at.desc().nulls_last(), _IDENTITY.c.id))
 
 
 class PeopleRepository:
@@ -127,10 +126,11 @@ class PeopleRepository:
         return self.session.exec(
             select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)).first()
 
-    def private_address(self, person_id: int) -> Address | None:
-        """Where a private message to this person should go: the reachable identity seen most recently."""
-        row = PRIVATE_ADDRESS.first(self.session, {"person_id": person_id})
-        return Address(*row) if row else None
+    def private_address(self, person_id: int, running: frozenset[str] | None = None) -> Address | None:
+        """Where a private message to this person should go: among the channels running (all if None), the
+        reachable account they used last, else the first configured (accounts are made in config's order)."""
+        rows = PRIVATE_ADDRESS.rows(self.session, {"person_id": person_id})
+        return next((Address(*row) for row in rows if running is None or row[0] in running), None)
 
     def invited(self, account: Identity, at: datetime) -> None:
         """Note that this account was asked to open a private chat with the bot."""

@@ -63,6 +63,15 @@ class RequestRepository:
                 return self.session.get(Request, number)
         return None
 
+    def open_own_since(self, person_id: int, since: datetime) -> list[Request]:
+        """Her open requests (reported or followed) filed since then, newest first; two index lookups, as own_page."""
+        mine = (select(Request.id).where(Request.reporter_id == person_id)
+                .union(select(Follower.request_id).where(Follower.person_id == person_id)))
+        stmt = (select(Request).where(col(Request.id).in_(mine), among(col(Request.state), OPEN_STATES),
+                                      Request.created_at >= since)
+                .order_by(col(Request.created_at).desc()))
+        return list(self.session.exec(stmt))
+
     def own_page(self, person_id: int, now: datetime, *, page: int = 1, size: int = 10) -> tuple[list[Request], int]:
         """One page of a resident's own requests and those she follows, overdue first, then the newest; and how
         many there are in all. Her ids come from two index lookups (reporter, follower), never a scan of requests."""

@@ -137,9 +137,11 @@ class LiveBot:
     def __init__(self) -> None:
         self.handled = 0
 
-    def _handle(self, message) -> None:
-        self.app.handle(message)
-        self.handled += 1
+    def _handle(self, message) -> bool | None:
+        try:
+            return self.app.handle(message)
+        finally:
+            self.handled += 1
 
     async def until_handled(self, count: int) -> None:
         """Wait until the bot has handled `count` messages in all (fails after 10 s)."""

@@ -10,8 +10,11 @@ import asyncio
 import html
 import itertools
 import json
+import math
+import random
 import re
 import time
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from aiohttp import ClientSession, web
@@ -34,12 +37,26 @@ class Failure:
 
 @dataclass
 class Sent:
-    """A message the bot sent (or edited)."""
+    """A message the bot sent (or edited), and when the fake accepted it (time.monotonic())."""
 
     chat_id: str
     message_id: int
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
+    at: float = 0.0
+    photo: str | None = None  # the file id of a photo sent
+
+
+@dataclass
+class Limits:
+    """Telegram's sending limits, enforced as Telegram does: a message beyond them is answered 429 with a
+    retry_after, and is not delivered. Random 429s and 502s (seeded) stand for Telegram's bad moments."""
+
+    per_group_per_minute: int = 20
+    overall_per_second: int = 30
+    random_429: float = 0.0
+    random_502: float = 0.0
+    seed: int = 14
 
 
 class FakeBotApi:
@@ -61,6 +78,16 @@ class FakeBotApi:
         self.webhook_answers: list[int] = []  # the HTTP status of each POST to the webhook
         # setMyCommands: the command names set for each (scope, language_code), as Telegram keeps them
         self.menus: dict[tuple[str, str | None], list[str]] = {}
+        self.limits: Limits | None = None  # set with enforce()
+        self.attempts: dict[str, int] = defaultdict(int)  # sendMessage/sendPhoto calls per chat, refused or not
+        self.over_limit: dict[str, int] = defaultdict(int)  # calls refused because they broke a limit, per chat
+        self._accepted: dict[str | None, deque[float]] = defaultdict(deque)  # per group, and overall (None)
+        self._random = random.Random()
+
+    def enforce(self, limits: Limits) -> None:
+        """From now on, refuse sends beyond these limits (and fail some at random) as Telegram would."""
+        self.limits = limits
+        self._random = random.Random(limits.seed)
 
     @property
     def base_url(self) -> str:
@@ -131,6 +158,11 @@ class FakeBotApi:
         """Texts the bot sent to a chat, in order (as last edited)."""
         return [s.text for (cid, _), s in sorted(self.sent.items(), key=lambda kv: kv[0][1]) if cid == str(chat["id"])]
 
+    def photos_in(self, chat: dict) -> list[str]:
+        """File ids of the photos the bot sent to a chat, in order."""
+        return [s.photo for (cid, _), s in sorted(self.sent.items(), key=lambda kv: kv[0][1])
+                if cid == str(chat["id"]) and s.photo]
+
     def last_in(self, chat: dict, fragment: str = "") -> Sent:
         return [s for (cid, _), s in sorted(self.sent.items(), key=lambda kv: kv[0][1])
                 if cid == str(chat["id"]) and fragment in s.text][-1]
@@ -162,9 +194,37 @@ class FakeBotApi:
             if failure.method == method and failure.times > 0 and failure.chat_id in (None, params.get("chat_id")):
                 failure.times -= 1
                 return self._error(failure)
+        if method in ("sendMessage", "sendPhoto") and (refused := self._limited(str(params["chat_id"]))):
+            return self._error(refused)
         handler = getattr(self, f"_api_{method}", None)
         result = await handler(params) if handler else True
         return web.json_response({"ok": True, "result": result})
+
+    def _limited(self, chat_id: str) -> Failure | None:
+        """The error Telegram would answer this send with under the limits, or None (then it counts)."""
+        self.attempts[chat_id] += 1
+        limits = self.limits
+        if limits is None:
+            return None
+        roll = self._random.random()
+        if roll < limits.random_502:
+            return Failure("sendMessage", 502)
+        if roll < limits.random_502 + limits.random_429:
+            return Failure("sendMessage", 429, retry_after=self._random.randint(1, 3))
+        now = time.monotonic()
+        windows = [(None, 1.0, limits.overall_per_second)]
+        if chat_id.startswith("-"):
+            windows.append((chat_id, 60.0, limits.per_group_per_minute))
+        for key, span, most in windows:
+            accepted = self._accepted[key]
+            while accepted and accepted[0] <= now - span:
+                accepted.popleft()
+            if len(accepted) >= most:
+                self.over_limit[chat_id] += 1
+                return Failure("sendMessage", 429, retry_after=max(1, math.ceil(accepted[0] + span - now)))
+        for key, _, _ in windows:
+            self._accepted[key].append(now)
+        return None
 
     @staticmethod
     def _error(failure: Failure) -> web.Response:
@@ -211,10 +271,18 @@ class FakeBotApi:
         message_id = self._next_message_id(chat_id)
         buttons = [(b["text"], b["callback_data"]) for row in (params.get("reply_markup") or {}).get(
             "inline_keyboard", []) for b in row]
-        self.sent[(chat_id, message_id)] = Sent(chat_id, message_id, _plain(params["text"]), buttons)
+        self.sent[(chat_id, message_id)] = Sent(chat_id, message_id, _plain(params["text"]), buttons, time.monotonic())
         chat = {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "supergroup"}
         return {"message_id": message_id, "date": _date(), "chat": chat, "from": BOT,
                 "text": _plain(params["text"])}
+
+    async def _api_sendPhoto(self, params: dict) -> dict:
+        chat_id = str(params["chat_id"])
+        message_id = self._next_message_id(chat_id)
+        self.sent[(chat_id, message_id)] = Sent(chat_id, message_id, "", [], time.monotonic(), photo=params["photo"])
+        chat = {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "supergroup"}
+        photo = [{"file_id": params["photo"], "file_unique_id": params["photo"], "width": 90, "height": 90}]
+        return {"message_id": message_id, "date": _date(), "chat": chat, "from": BOT, "photo": photo}
 
     async def _api_editMessageText(self, params: dict) -> dict:
         chat_id, message_id = str(params["chat_id"]), int(params["message_id"])

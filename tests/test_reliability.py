@@ -5,15 +5,17 @@ import asyncio
 from contextlib import contextmanager
 from datetime import timedelta
 
+import yaml
 from sqlmodel import select
 
 from bot.app import build_app
 from bot.channels.base import Rejected, RetryLater, Unreachable
 from bot.scheduler import make_scheduler
+from bot.settings import Settings
 from handlers.messages import Inbound
 from storage.models import Offer, Outbox, Person, ProcessedMessage, Request
 from storage.uow import UnitOfWork
-from tests.conftest import local
+from tests.conftest import ROOT, local
 
 
 class Recorder:
@@ -41,6 +43,16 @@ class Recorder:
 def group(text, message_id, sender="王阿姨", chat="3号楼业主群"):
     return Inbound(channel="console", chat_id=chat, chat_kind="group", sender_id=sender, sender_name=sender,
                    text=text, message_id=message_id, sender_chat=f"@{sender}")
+
+
+def with_wechat_room(tmp_path) -> Settings:
+    """The shipped config, with 3号楼业主群 on WeChat too (b3@chatroom); a group not in config files nothing."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text("utf-8"))
+    data["chats"][0]["wechat"] = "b3@chatroom"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return Settings.load(path, env={}).model_copy(update={"database_url": f"sqlite:///{tmp_path / 'doorstep.db'}",
+                                                          "spool_path": tmp_path / "spool.jsonl"})
 
 
 def rows(app, model):
@@ -213,9 +225,9 @@ class Paced(Recorder):
     overall_gap = 0.2
 
 
-async def test_a_slowly_paced_channel_never_holds_up_another(settings, clock):
+async def test_a_slowly_paced_channel_never_holds_up_another(tmp_path, clock):
     console, slow = Recorder(), Paced()
-    app = build_app(settings, clock=clock, channels={"console": console, "wechat": slow})
+    app = build_app(with_wechat_room(tmp_path), clock=clock, channels={"console": console, "wechat": slow})
     for n in range(3):
         app.handle(Inbound(channel="wechat", chat_id="b3@chatroom", chat_kind="group", sender_id="wx-wang",
                            sender_name="王阿姨", text=f"#投诉 {n + 3}号楼电梯坏了", message_id=f"wx-{n}"))

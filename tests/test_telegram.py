@@ -573,3 +573,46 @@ async def test_the_acknowledgement_and_the_invitation_are_one_message_that_fits_
     await bot.step(1)
     [ack] = api.texts_in(GROUP)  # a group takes 20 messages a minute: one, not two
     assert "诉求#1" in ack and "发消息" in ack and "加我为好友" not in ack, "Telegram has no friends to add"
+
+
+async def test_a_pressed_button_shows_a_tick_only_when_it_worked(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, GROUP, "#微心愿 想请人帮忙换个灯泡")
+    await bot.step(1)
+    offer = api.last_in(private(CHEN), "微心愿#1")
+    assert ("接单", "接单 1") in offer.buttons
+    await api.say(LI, private(LI), "接单 1")  # someone else took it first
+    await bot.step(2)
+    await api.press(CHEN, private(CHEN), offer.message_id, "接单 1")
+    await bot.step(3)
+    prompt = api.sent[(str(CHEN["id"]), offer.message_id)]
+    assert prompt.text.endswith("✗ 接单") and not prompt.buttons, "not ✓: he did not get it"
+    assert "微心愿#1" in api.texts_in(private(CHEN))[-1], "and he is told why"
+
+
+async def test_photos_go_with_the_notice_the_done_note_and_details_never_to_the_group(bot: Bot):
+    api = bot.api
+    await api.say(AUNT, private(AUNT), "你好")
+    await api.say(AUNT, GROUP, "#报修 2单元电梯坏了", photo="PHOTO-REPORT")
+    await bot.step(2)
+    assert api.photos_in(private(LI)) == ["PHOTO-REPORT"]
+    assert "诉求#1" in api.texts_in(private(LI))[-1], "the photo first, the notice with its button after"
+    await api.say(LI, private(LI), "接单 1")
+    await api.say(LI, private(LI), "办结 1 已更换按钮面板", photo="PHOTO-DONE")
+    await bot.step(4)
+    assert api.photos_in(private(AUNT)) == ["PHOTO-DONE"]
+    await api.say(LI, private(LI), "详情 1")
+    await bot.step(5)
+    assert api.photos_in(private(LI)) == ["PHOTO-REPORT", "PHOTO-REPORT", "PHOTO-DONE"]
+    assert "附照片 2 张" in api.texts_in(private(LI))[-1]
+    assert api.photos_in(GROUP) == [], "a photo may show someone's home: never to the group"
+
+
+async def test_reports_from_a_group_become_supergroup_belong_to_its_building(bot: Bot):
+    api = bot.api
+    supergroup = {"id": -1009003, "type": "supergroup", "title": "3号楼业主群"}
+    await api.say(AUNT, supergroup, "", migrate_from_chat_id=GROUP["id"])  # Telegram's note in the new group
+    await api.say(AUNT, supergroup, "#报修 2单元电梯坏了")
+    await bot.step(2)
+    assert "3号楼2单元" in api.last_in(supergroup, "诉求#1").text
+    assert not [t for t in api.texts_in(supergroup) if "绑定" in t], "no stranger: nobody is asked to bind it"

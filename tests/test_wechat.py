@@ -280,3 +280,20 @@ async def test_bad_gateway_is_reported_and_harms_nothing_else(case, gateway, tmp
     finally:
         await bot.channel.stop()
         bot.app.db.dispose()
+
+
+async def test_a_picture_and_a_voice_message_are_kept_with_the_report_not_dropped(bot, gateway):
+    await gateway.say(AUNT, "#投诉 3号楼楼道灯坏了一个星期", room=ROOM)
+    await bot.step(1)
+    await gateway.say(AUNT, "<img/>", room=ROOM, kind="image")
+    await gateway.say(AUNT, "", room=ROOM, kind="voice")
+    await bot.step(3)
+    with UnitOfWork(bot.app.db) as uow:
+        kept = [a for e in uow.requests.timeline(1) if e.action == "detail" for a in e.data["attachments"]]
+    assert [a.split(":")[1] for a in kept] == ["image", "voice"], "both in the report's timeline"
+    told = await gateway.wait_for(ROOM, "语音已附在")
+    assert told["mentionIds"] == [AUNT["id"]] and "诉求#1" in told["text"]
+
+    await gateway.say(STRANGER, "", kind="voice")  # privately, with nothing reported: asked to type it
+    await bot.step(4)
+    assert "请用文字" in (await gateway.wait_for(STRANGER, "听不了语音"))["text"]

@@ -70,9 +70,10 @@ class Gateway:
                 return await answer.json()
 
     async def say(self, who: dict, text: str, *, room: dict | None = None, mentions: tuple[dict, ...] = (),
-                  message_id: str | None = None) -> str:
-        """A mocked contact writes, in the room or privately to the bot; returns the message id."""
-        payload = {"talker": who["id"], "text": text, "mentions": [m["id"] for m in mentions]}
+                  message_id: str | None = None, kind: str = "text") -> str:
+        """A mocked contact writes (or sends an "image" or a "voice" message), in the room or privately to the
+        bot; returns the message id."""
+        payload = {"talker": who["id"], "text": text, "mentions": [m["id"] for m in mentions], "type": kind}
         if room is not None:
             payload["room"] = room["id"]
         if message_id is not None:

@@ -3,6 +3,7 @@
     ChannelError
     ├── RetryLater     the platform asked to wait (rate limit, not connected yet); retry after `seconds`
     ├── Unreachable    the chat will never accept messages (bot blocked or removed); do not retry
+    ├── Moved          the chat lives on under a new id (a Telegram group become a supergroup); send there
     └── Rejected       the platform refused this message itself (malformed, too long); retrying cannot help
 Any other exception from send() is treated as passing (network down, server errors) and retried with backoff.
 """
@@ -29,6 +30,14 @@ class Unreachable(ChannelError):
     """The chat cannot be reached any more."""
 
 
+class Moved(ChannelError):
+    """The chat now has another id: the bot follows it there."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        self.new_chat_id = new_chat_id
+        super().__init__("chat moved to a new id")
+
+
 class Rejected(ChannelError):
     """The platform refused this very message; another try would be refused too."""
 
@@ -48,3 +57,6 @@ class Channel(Protocol):
 
     def pacing(self, chat_id: str) -> float:
         """Seconds to leave between two messages to this chat (0 for none)."""
+
+    # Optional: window(chat_id) -> (count, seconds) | None, at most `count` messages to the chat in any `seconds`
+    # (Telegram's 20 a minute into a group, which allows a short burst where an even gap would not).

@@ -4,11 +4,14 @@ The adapter translates and nothing more: it never decides what to say. Sending e
 channel errors of bot.channels.base, so the outbox decides what to retry:
     RetryAfter (429)            -> RetryLater, the row waits as long as Telegram asked
     Forbidden (403)             -> Unreachable, the bot was blocked or removed from the group
-    BadRequest 'chat not found', 'not enough rights', ChatMigrated
-                                -> Unreachable, the grid member is told (a migrated group needs /bindchat again)
+    BadRequest 'chat not found', 'not enough rights'
+                                -> Unreachable, the grid member is told once and nothing more is queued there
+    ChatMigrated                -> Moved: the group became a supergroup; the bot follows it to the new id
     any other BadRequest (400)  -> Rejected, the message itself is refused; sending it again cannot help
     network errors, 5xx         -> passed on, retried with backoff
     not connected yet           -> RetryLater
+A message with photos sends them first (sendPhoto by file id), then its text: a retry after a failure of the text
+may send a photo twice, never the text.
 If Telegram cannot be reached at start, the rest of the bot runs on while the adapter keeps trying; a token
 Telegram rejects is logged and leaves Telegram off.
 """
@@ -32,7 +35,7 @@ from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels import limits
-from bot.channels.base import Rejected, RetryLater, Unreachable
+from bot.channels.base import Moved, Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
 from handlers.catalog import Catalog
 from handlers.community import STAFF_ROLES, Community
@@ -51,6 +54,7 @@ TELEGRAM_SERVICE_USER = 777000  # the sender of posts a linked channel forwards 
 MENU_LANGUAGES = ((None, "zh-CN"), ("en", "en"))
 BOUND = "bound"  # the purpose of the welcome to a newly bound staff member: their chat gets the staff menu
 ASKED_KEPT = 10_000  # prompts remembered with whom they asked
+PHOTO = "telegram:photo:"  # how a Telegram photo is referred to in an Inbound's and an Outbound's attachments
 _ADDRESSED = re.compile(r"^(?P<command>/\w+)@(?P<bot>\w+)")
 
 
@@ -76,7 +80,7 @@ class TelegramChannel:
         self.application = builder.build()
         self.online = False
         self.refused = False  # Telegram rejected the token: nothing will be sent until the bot is restarted
-        self._handle: Callable[[Inbound], None] | None = None
+        self._handle: Callable[[Inbound], bool | None] | None = None
         self._names: dict[str, str] = {}
         # Whom each recent prompt with buttons in a group was put to: only their press takes the buttons away.
         self._asked: dict[tuple[str, str], frozenset[str]] = {}
@@ -93,6 +97,7 @@ class TelegramChannel:
         app = self.application
         messages = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION | filters.PHOTO)
         app.add_handler(MessageHandler(messages, self._on_message))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrated))
         app.add_handler(CallbackQueryHandler(self._on_button))
         if not await self._connect():
             self._connecting = asyncio.ensure_future(self._keep_connecting())
@@ -193,7 +198,17 @@ class TelegramChannel:
             sender_name=msg.from_user.full_name, text=text, message_id=f"{msg.chat.id}:{msg.message_id}",
             mentions_bot=mentioned, chat_title=msg.chat.title,
             reply_to=str(replied.message_id) if replied and replied.from_user and replied.from_user.id == bot.id else None,
-            attachments=(f"telegram:photo:{msg.photo[-1].file_id}",) if msg.photo else ()))
+            attachments=(PHOTO + msg.photo[-1].file_id,) if msg.photo else ()))
+
+    async def _on_migrated(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Telegram's note in a group that became a supergroup: the new group is the old one under a new id."""
+        msg = update.message
+        if msg is None or msg.migrate_from_chat_id is None or msg.from_user is None:
+            return  # the old group's half (migrate_to_chat_id) says the same; one is enough
+        self._deliver(Inbound(
+            channel=self.name, chat_id=str(msg.chat.id), chat_kind="group", sender_id=str(msg.from_user.id),
+            sender_name=msg.from_user.full_name, text="", message_id=f"{msg.chat.id}:{msg.message_id}",
+            chat_title=msg.chat.title, moved_from=str(msg.migrate_from_chat_id)))
 
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -203,21 +218,21 @@ class TelegramChannel:
             return  # too old for Telegram to show us; nothing to answer in
         label = next((b.text for row in (prompt.reply_markup.inline_keyboard if prompt.reply_markup else ())
                       for b in row if b.callback_data == query.data), query.data)
-        asked = self._asked.get((str(prompt.chat.id), str(prompt.message_id)))
-        if asked is None or str(query.from_user.id) in asked:  # a neighbour's press leaves them to the one asked
-            try:  # show the choice and drop the buttons, so the prompt cannot be pressed twice
-                await query.edit_message_text(f"{prompt.text}\n✓ {label}")
-            except BadRequest as error:
-                log.info("could not edit prompt %s: %s", prompt.message_id, error)
         self._names[str(query.from_user.id)] = query.from_user.full_name
-        self._deliver(Inbound(
+        done = self._deliver(Inbound(
             channel=self.name, chat_id=str(prompt.chat.id), chat_kind=_kind(prompt),
             sender_id=str(query.from_user.id), sender_name=query.from_user.full_name, text=query.data or "",
             message_id=f"button:{query.id}", reply_to=str(prompt.message_id), chat_title=prompt.chat.title))
+        asked = self._asked.get((str(prompt.chat.id), str(prompt.message_id)))
+        if done is None or asked is not None and str(query.from_user.id) not in asked:
+            return  # kept for later, or a neighbour's press: the buttons stay for the one asked
+        try:  # what happened, and no buttons, so the prompt cannot be pressed twice; a refusal's reason follows
+            await query.edit_message_text(f"{prompt.text}\n{'✓' if done else '✗'} {label}")
+        except BadRequest as error:
+            log.info("could not edit prompt %s: %s", prompt.message_id, error)
 
-    def _deliver(self, message: Inbound) -> None:
-        if self._handle is not None:
-            self._handle(message)
+    def _deliver(self, message: Inbound) -> bool | None:
+        return self._handle(message) if self._handle is not None else None
 
     # -- out -----------------------------------------------------------------------------------------------
 
@@ -227,9 +242,13 @@ class TelegramChannel:
             raise RetryLater(self.settings.retry_max if self.refused else self.settings.retry_first)
         mentions = "".join(f'<a href="tg://user?id={uid}">@{html.escape(self._names.get(uid, "👤"))}</a> '
                            for uid in message.mention_ids)
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.reply[:64])
-                                        for c in message.choices]]) if message.choices else None
+        buttons = [InlineKeyboardButton(c.label, callback_data=c.reply[:64]) for c in message.choices]
+        per_row = len(buttons) if len(buttons) <= 4 else 3  # several notices in one message: 接单 12, 接单 13, …
+        markup = InlineKeyboardMarkup([buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+                                      ) if buttons else None
         try:
+            for photo in _photos(message.attachments):  # before the text, so the notice's buttons stay last
+                await self.application.bot.send_photo(chat_id=int(message.chat_id), photo=photo)
             sent = await self.application.bot.send_message(
                 chat_id=int(message.chat_id), text=mentions + html.escape(message.text), parse_mode=ParseMode.HTML,
                 reply_markup=markup)
@@ -241,7 +260,7 @@ class TelegramChannel:
         except Forbidden as gone:
             raise Unreachable(str(gone)) from gone
         except ChatMigrated as moved:  # the group became a supergroup under a new id
-            raise Unreachable(f"group moved to {moved.new_chat_id}") from moved
+            raise Moved(str(moved.new_chat_id)) from moved
         except BadRequest as bad:
             if any(reason in str(bad).lower() for reason in ("chat not found", "not enough rights")):
                 raise Unreachable(str(bad)) from bad
@@ -262,14 +281,27 @@ class TelegramChannel:
         return external_id
 
     def pacing(self, chat_id: str) -> float:
-        """Seconds between two messages to one chat: groups (negative ids) 20 a minute, people one a second."""
-        return self.settings.per_group_gap if chat_id.startswith("-") else self.settings.per_chat_gap
+        """Seconds between two messages to one chat: one a second (in a group too, within its window)."""
+        if chat_id.startswith("-"):  # a group (negative id)
+            return min(self.settings.per_chat_gap, self.settings.per_group_gap)
+        return self.settings.per_chat_gap
+
+    def window(self, chat_id: str) -> tuple[int, float] | None:
+        """A group takes 60 / per_group_gap messages in any minute (Telegram: 20), a burst of them a second apart
+        rather than one every 3 s: a group's first replies after a quiet spell go out at once."""
+        gap = self.settings.per_group_gap
+        return (max(1, round(60 / gap)), 60.0) if chat_id.startswith("-") and gap > 0 else None
 
 
 def _not_a_person(msg: Message) -> bool:
     """A post of a linked channel forwarded into the group by Telegram, or sent in a channel's name: no resident."""
     return bool(msg.is_automatic_forward or msg.from_user.id == TELEGRAM_SERVICE_USER
                 or (msg.sender_chat and msg.sender_chat.type == ChatType.CHANNEL))
+
+
+def _photos(attachments: tuple[str, ...]) -> list[str]:
+    """Telegram file ids of the photos attached; a photo received on another channel cannot be sent here."""
+    return [ref.removeprefix(PHOTO) for ref in attachments if ref.startswith(PHOTO)]
 
 
 def _kind(msg: Message) -> str:

@@ -46,7 +46,7 @@ function deliver (payload) {
 puppet.messageSendText = async (conversationId, text, mentionIdList) => {
   const id = `${run}-sent-${++counter}`
   const mentionIds = mentionIdList || []
-  sent.push({ id, conversationId, text, mentionIds })
+  sent.push({ id, conversationId, text, mentionIds, at: Date.now() })
   const payload = { id, talkerId: user.id, timestamp: Date.now(), type: PUPPET.types.Message.Text, text }
   if (conversationId.includes('@')) Object.assign(payload, { roomId: conversationId, mentionIdList: mentionIds })
   else payload.listenerId = conversationId
@@ -79,7 +79,8 @@ const control = http.createServer(async (req, res) => {
     const input = await body(req)
     if (req.method === 'POST' && req.url === '/say') {
       const id = input.id || `${run}-in-${++counter}`
-      const payload = { id, talkerId: input.talker, timestamp: Date.now(), type: PUPPET.types.Message.Text, text: input.text }
+      const type = { image: PUPPET.types.Message.Image, voice: PUPPET.types.Message.Audio }[input.type] || PUPPET.types.Message.Text
+      const payload = { id, talkerId: input.talker, timestamp: Date.now(), type, text: input.text }
       if (input.room) Object.assign(payload, { roomId: input.room, mentionIdList: input.mentions || [] })
       else payload.listenerId = user.id
       deliver(payload)
