@@ -8,7 +8,9 @@ from handlers.commands import Command
 from handlers.community import Community, Member
 from handlers.context import Turn
 from handlers.errors import UserError
+from handlers.intake import Reading
 from handlers.messages import Inbound
+from handlers.views import call_numbers, content
 from storage.models import Offer
 
 _BUILDING = re.compile(r"(\d{1,3})")
@@ -91,12 +93,23 @@ def known_chat(t: Turn, channel: str, chat_id: str) -> bool:
     return t.community.chat(channel, chat_id) is not None or t.uow.chats.buildings(channel, chat_id) is not None
 
 
-def unbound_report(t: Turn) -> None:
+def unbound_report(t: Turn, reading: Reading) -> None:
     """A report from a group that is neither in config nor bound: filed for nobody, yet not lost. It is kept for
-    the leader and the secretary (in their 我的 and the digest), and the group hears once how to bind it."""
+    the leader and the secretary (in their 我的 and the digest), and the group hears once how to bind it.
+
+    An emergency cannot wait for a binding: the group is told the number to call every time, and the leader and
+    the secretary hear of it privately at once."""
     msg = t.msg
     t.uow.ledger.add_offer(Offer(channel=msg.channel, chat_id=msg.chat_id, person_id=t.person.id, text=msg.text,
                                  message_id=msg.message_id, status="failed", created_at=t.now, expires_at=t.now))
+    call = call_numbers(t, reading.call) if reading.urgent and reading.call else None
+    if call:
+        t.reply("ack.call_first", call=call)
+        for role in ("leader", "secretary"):
+            member = t.community.first_with_role(role)
+            if member is not None:
+                t.say.to_staff(member.id, "reach.unbound_urgent", chat=msg.chat_title or msg.chat_id,
+                               name=msg.sender_name, text=content(t, msg.text), call=call)
     if t.uow.chats.hinted(msg.channel, msg.chat_id, t.now):
         t.reply("bind.chat_unbound")
 

@@ -186,7 +186,7 @@ def _without_words(t: Turn) -> object:
 
 def _file(reading: Reading, t: Turn) -> None:
     if not t.msg.is_private and not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
-        binding.unbound_report(t)
+        binding.unbound_report(t, reading)
         return
     file_request(t, reading, t.msg.text)
 

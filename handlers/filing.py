@@ -6,7 +6,7 @@ from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.intake import Reading
 from handlers.routing import route
-from handlers.views import about, content
+from handlers.views import about, call_numbers, content
 from storage.models import Offer, Person, Request
 
 CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
@@ -56,7 +56,7 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     # A wish with no place reaches no volunteers: the reporter hears who has it instead, like any request.
     ack = "ack.urgent" if request.urgent else "ack.wish" if volunteers else "ack.complaint"
     # One message, not several: a group takes only 20 a minute on Telegram, and each one pings everybody.
-    more = [t.say.text(t.lang, "ack.call_first", call=_numbers(t, reading.call))] if reading.call else []
+    more = [t.say.text(t.lang, "ack.call_first", call=call_numbers(t, reading.call))] if reading.call else []
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
         more.append(t.say.text(t.lang, "ack.ask_place", number=request.id))
     account = t.account
@@ -96,7 +96,7 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     else:
         news.tell(t, existing, action, text, urgent=reading.urgent, message_id=t.msg.message_id)
     ack = "ack.already_yours" if mine else "ack.followed"
-    more = (t.say.text(t.lang, "ack.call_first", call=_numbers(t, reading.call)),) if reading.call else ()
+    more = (t.say.text(t.lang, "ack.call_first", call=call_numbers(t, reading.call)),) if reading.call else ()
     t.say.reply(t.msg, t.lang, "ack.turned_urgent" if turned_urgent else ack, more=more,
                 and_leader=_and_leader(t, existing), **about(t, existing, t.lang))
     return existing
@@ -151,12 +151,6 @@ def _and_leader(t: Turn, request: Request) -> str:
     assignee = t.uow.people.get(request.assignee_id)
     alerted = assignee is None or assignee.staff_id not in t.community.escalation[:1]
     return t.say.text(t.lang, "ack.and_leader") if alerted else ""
-
-
-def _numbers(t: Turn, numbers: tuple[str, ...]) -> str:
-    """Emergency numbers as a resident reads them: 119 或 96333（电梯应急电话）."""
-    cat = t.svc.catalog
-    return cat.text(t.lang, "ack.call_or").join(cat.label(t.lang, "call", n) for n in numbers)
 
 
 def _alert_leader(t: Turn, request: Request, assignee: Person | None, text: str | None = None) -> None:

@@ -136,3 +136,9 @@ def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page
     cat = turn.svc.catalog
     tail = [cat.text(lang, more, page=page + 1)] if page * PAGE < total else []
     return "\n".join([cat.text(lang, head, count=total), *lines, *tail])
+
+
+def call_numbers(t: Turn, numbers: tuple[str, ...]) -> str:
+    """Emergency numbers as a resident reads them: 119 或 96333（电梯应急电话）."""
+    cat = t.svc.catalog
+    return cat.text(t.lang, "ack.call_or").join(cat.label(t.lang, "call", n) for n in numbers)

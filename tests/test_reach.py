@@ -142,3 +142,20 @@ def test_a_group_bound_to_nothing_is_told_once_how_to_bind_and_nothing_is_lost(t
     asyncio.run(app.drain())
     mine = [m.text for m in channel.sent if m.chat_id == "1005"][-1]
     assert "留存消息待处理（2）" in mine and "电梯坏了" in mine, "kept for the secretary, not lost"
+
+
+def test_an_emergency_in_a_group_bound_to_nothing_is_told_whom_to_call_and_the_secretary_hears_at_once(tmp_path,
+                                                                                                      clock):
+    stranger_group = "-100555"
+    channel = Telegram()
+    app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel})
+    app.handle(Inbound(channel="telegram", chat_id="1005", chat_kind="private", sender_id="1005",
+                       sender_name="赵红梅", text="/bind ZHAO-7731", message_id="p1"))
+    app.handle(report("#投诉 楼道灯不亮", "m1", chat=stranger_group))
+    app.handle(report("楼下着火了，好大的烟", "m2", chat=stranger_group))
+    asyncio.run(app.drain())
+    said = [m.text for m in channel.sent if m.chat_id == stranger_group]
+    assert len(said) == 2 and "绑定群 3号楼" in said[0] and "119" in said[1], "the number to call, binding or not"
+    [alert] = [m.text for m in channel.sent if m.chat_id == "1005" and m.text.startswith("🚨")]
+    assert "楼下着火了，好大的烟" in alert and "王阿姨" in alert
+    assert rows(app, Request) == [], "nothing filed for a group the community has not bound"
