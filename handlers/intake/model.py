@@ -9,8 +9,11 @@ questions). The reader cuts the kind model's margins with thresholds chosen in c
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,10 +99,46 @@ def load_rows(path: Path = CORPUS) -> list[dict]:
 
 def trained(reader, path: Path = CORPUS) -> Model:
     """The model for this reader's rules and this corpus, trained once per process: apps are built often
-    (every test builds one) and importing scikit-learn and training take a second or more."""
+    (every test builds one) and importing scikit-learn and training take a second or more.
+
+    Trained in a child process (`python -m handlers.intake.model`), which gets the features as JSON and gives back
+    the weights in NumPy's own format (no pickle): scikit-learn and training's peak (~150 MB) never enter the bot,
+    which only sums weights when reading."""
     raw = path.read_bytes()
     key = hashlib.sha256(raw + reader.fingerprint.encode()).hexdigest()
     if key not in _CACHE:
         rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-        _CACHE[key] = train([reader.features(row["text"]) for row in rows], rows)
+        samples = [reader.features(row["text"]) for row in rows]
+        _CACHE[key] = _trained_elsewhere(samples, rows)
     return _CACHE[key]
+
+
+def _trained_elsewhere(samples: list[dict[str, float]], rows: list[dict]) -> Model:
+    labels = [{k: row[k] for k in ("kind", "category", "urgent")} for row in rows]
+    done = subprocess.run([sys.executable, "-m", "handlers.intake.model"], capture_output=True, check=True,
+                          input=json.dumps({"samples": samples, "rows": labels}).encode(),
+                          cwd=Path(__file__).resolve().parents[2])
+    return _from_bytes(done.stdout)
+
+
+def _to_bytes(model: Model) -> bytes:
+    out = io.BytesIO()
+    head = json.dumps({"vocabulary": list(model.vocabulary), "classes": model.classes}).encode()
+    out.write(len(head).to_bytes(8, "big") + head)
+    np.save(out, model.weights, allow_pickle=False)
+    np.save(out, model.bias, allow_pickle=False)
+    return out.getvalue()
+
+
+def _from_bytes(data: bytes) -> Model:
+    size = int.from_bytes(data[:8], "big")
+    head = json.loads(data[8:8 + size])
+    arrays = io.BytesIO(data[8 + size:])
+    weights, bias = np.load(arrays, allow_pickle=False), np.load(arrays, allow_pickle=False)
+    return Model(vocabulary={name: i for i, name in enumerate(head["vocabulary"])}, weights=weights, bias=bias,
+                 classes={name: tuple(classes) for name, classes in head["classes"].items()})
+
+
+if __name__ == "__main__":  # the child process of trained(): features in on stdin, weights out on stdout
+    given = json.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(_to_bytes(train(given["samples"], given["rows"])))
