@@ -35,19 +35,17 @@ class ChatRepository:
 
     def hinted(self, channel: str, chat_id: str, at: datetime) -> bool:
         """Note that an unbound chat was told how to bind; False if it had been told before."""
-        row = self._row(channel, chat_id, at)
-        if row.hinted_at is not None:
-            return False
-        row.hinted_at = at
-        self.session.add(row)
-        return True
+        return self._first(channel, chat_id, at, "hinted_at")
 
     def lost(self, channel: str, chat_id: str, at: datetime) -> bool:
         """Mark a chat the bot can no longer post in; False if it was marked already."""
+        return self._first(channel, chat_id, at, "unreachable_at")
+
+    def _first(self, channel: str, chat_id: str, at: datetime, moment: str) -> bool:
         row = self._row(channel, chat_id, at)
-        if row.unreachable_at is not None:
+        if getattr(row, moment) is not None:
             return False
-        row.unreachable_at = at
+        setattr(row, moment, at)
         self.session.add(row)
         return True
 

@@ -19,9 +19,8 @@ def digest_for(console, name="赵书记"):
     return [t for t in console.seen_by(name) if t.startswith("📋")]
 
 
-def test_digest_of_a_known_day(console):
-    # Monday 11-23, from 10:00: four reports, one a repeat; one done and rated, one done late, one left unclaimed.
-    console.run("""
+# Monday 11-23, from 10:00: four reports, one a repeat; one done and rated, one claimed late, one left unclaimed.
+KNOWN_DAY = """
 #投诉 3号楼电梯坏了
 /as 李大爷
 #投诉 3号楼电梯又停了
@@ -40,7 +39,11 @@ def test_digest_of_a_known_day(console):
 /advance 3h
 /as 李建国
 接单 3
-""")
+"""
+
+
+def test_digest_of_a_known_day(console):
+    console.run(KNOWN_DAY)
     sent = console.run("/advance 19h")  # Tuesday 08:00: the digest of Monday goes out
     monday, digest = digest_for(console, "赵书记")  # the first tick on Monday caught up on Sunday's
     assert monday.startswith("📋 幸福里社区 日报（2026-11-22）")
