@@ -32,6 +32,13 @@ def overdue_at(now: datetime):
                 or_(and_(col(Request.responded_at).is_(None), Request.respond_by < now), Request.resolve_by < now))
 
 
+def _own_ids(person_id: int):
+    """The numbers of the requests a person reported or follows: two index lookups (reporter, follower), never a
+    scan of requests."""
+    return (select(Request.id).where(Request.reporter_id == person_id)
+            .union(select(Follower.request_id).where(Follower.person_id == person_id)))
+
+
 class RequestRepository:
     """Requests of one unit of work."""
 
@@ -65,8 +72,7 @@ class RequestRepository:
 
     def open_own_since(self, person_id: int, since: datetime) -> list[Request]:
         """Her open requests (reported or followed) filed since then, newest first; two index lookups, as own_page."""
-        mine = (select(Request.id).where(Request.reporter_id == person_id)
-                .union(select(Follower.request_id).where(Follower.person_id == person_id)))
+        mine = _own_ids(person_id)
         stmt = (select(Request).where(col(Request.id).in_(mine), among(col(Request.state), OPEN_STATES),
                                       Request.created_at >= since)
                 .order_by(col(Request.created_at).desc()))
@@ -75,8 +81,7 @@ class RequestRepository:
     def own_page(self, person_id: int, now: datetime, *, page: int = 1, size: int = 10) -> tuple[list[Request], int]:
         """One page of a resident's own requests and those she follows, overdue first, then the newest; and how
         many there are in all. Her ids come from two index lookups (reporter, follower), never a scan of requests."""
-        mine = (select(Request.id).where(Request.reporter_id == person_id)
-                .union(select(Follower.request_id).where(Follower.person_id == person_id)))
+        mine = _own_ids(person_id)
         total = self.session.exec(select(func.count()).select_from(mine.subquery())).one()
         stmt = (select(Request).where(col(Request.id).in_(mine))
                 .order_by(case((overdue_at(now), 0), else_=1), col(Request.id).desc())
@@ -122,10 +127,8 @@ class RequestRepository:
         """Done requests this person reported or follows and has not rated since their last 办结, newest first."""
         rated = exists().where(Rating.request_id == Request.id, Rating.person_id == person_id,
                                Rating.round == Request.rating_round)
-        followed = select(Follower.request_id).where(Follower.person_id == person_id)
         stmt = (select(Request)
-                .where(Request.state == "done", ~rated,
-                       or_(Request.reporter_id == person_id, col(Request.id).in_(followed)))
+                .where(Request.state == "done", ~rated, col(Request.id).in_(_own_ids(person_id)))
                 .order_by(col(Request.done_at).desc()))
         return list(self.session.exec(stmt))
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlmodel import Session, col
 
 from storage.models import Follower, Person, Rating, Request
-from storage.requests import OPEN_STATES
+from storage.requests import overdue_at
 
 _R = Request.__table__
 # What a list row or an export row shows: not the resident's words or the reader's evidence (JSON to decode).
@@ -33,12 +33,6 @@ class RequestFilter:
     person_id: int | None = None
 
 
-def late(now: datetime):
-    """handlers.digest.overdue in SQL: open and past respond-by unclaimed, or past resolve-by."""
-    return and_(_R.c.state.in_(OPEN_STATES),
-                or_(and_(_R.c.responded_at.is_(None), _R.c.respond_by < now), _R.c.resolve_by < now))
-
-
 def _conditions(f: RequestFilter, now: datetime, *, with_state: bool = True) -> list:
     where = []
     if f.grids is not None:
@@ -54,7 +48,7 @@ def _conditions(f: RequestFilter, now: datetime, *, with_state: bool = True) -> 
     if f.urgent:
         where.append(_R.c.urgent.is_(True))
     if f.overdue:
-        where.append(late(now))
+        where.append(overdue_at(now))
     if f.since:
         where.append(_R.c.created_at >= f.since)
     if f.until:
@@ -109,7 +103,7 @@ class Workbench:
 
     def overdue_now(self, now: datetime, f: RequestFilter, limit: int) -> tuple[list, int]:
         """The open requests past a deadline in the viewer's scope: the `limit` oldest, and how many in all."""
-        where = [late(now), *_conditions(f, now)]
+        where = [overdue_at(now), *_conditions(f, now)]
         total = self.session.execute(select(func.count()).select_from(_R).where(*where)).scalar_one()
         rows = self.session.execute(select(*_LISTED).where(*where).order_by(_R.c.id).limit(limit)).all()
         return rows, total
