@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,10 +32,19 @@ TOKEN = "4242:SMOKE"
 def test_api_server():
     """telegram-test-api installed with its exact version and started; skipped where node or npm is missing."""
     modules = node_modules("npm", "telegram-test-api@4.2.1")
-    port = free_port()
-    process = subprocess.Popen(["node", str(HERE / "server.js"), str(port)], stdout=subprocess.PIPE,
-                               env={**os.environ, "NODE_PATH": str(modules)}, text=True)
-    assert process.stdout.readline().strip() == "ready", "telegram-test-api did not start"
+    for _ in range(5):  # a port found free can be taken before node binds it: then another
+        port = free_port()
+        log = tempfile.TemporaryFile("w+")  # not a pipe: nobody reads it while the server runs
+        process = subprocess.Popen(["node", str(HERE / "server.js"), str(port)], stdout=subprocess.PIPE,
+                                   stderr=log, env={**os.environ, "NODE_PATH": str(modules)}, text=True)
+        if process.stdout.readline().strip() == "ready":
+            break
+        process.wait(10)
+        log.seek(0)
+        said = log.read()
+        assert "EADDRINUSE" in said, f"telegram-test-api did not start: {said[-2000:]}"
+    else:
+        pytest.fail("telegram-test-api found no free port in five tries")
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(10)

@@ -9,12 +9,14 @@ import asyncio
 import json
 import os
 import subprocess
+import tempfile
+import time
 import uuid
 from pathlib import Path
 
 import aiohttp
 
-from tests.npm import free_port, node_modules
+from tests.npm import node_modules
 
 SERVER = Path(__file__).with_name("wechat_gateway") / "server.cjs"
 PACKAGES = ("wechaty-puppet-service@1.19.9", "wechaty-puppet-mock@1.19.4", "wechaty-puppet@1.21.3")
@@ -33,10 +35,13 @@ class Gateway:
     def __init__(self) -> None:
         self.modules = node_modules("npm-wechaty", *PACKAGES)
         self.token = f"doorstep-test-{uuid.uuid4().hex[:8]}"
-        self.grpc_port, self.control_port = free_port(), free_port()
+        self.grpc_port = self.control_port = 0  # chosen by the server at its first start, kept after
         self.process: subprocess.Popen | None = None
         self.run = 0
         self.seen = 0  # messages sent before this, by an earlier test, are not shown
+        handle, name = tempfile.mkstemp(prefix="wechat-gateway-", suffix=".log")
+        os.close(handle)
+        self._stderr = Path(name)  # what node says, for the reason a start failed
 
     @property
     def endpoint(self) -> str:
@@ -44,18 +49,42 @@ class Gateway:
         return f"127.0.0.1:{self.grpc_port}"
 
     def start(self) -> None:
-        """Start the server and wait for its ready line (the port opens before the service is ready)."""
+        """Start the server and wait for its ready line (the port opens before the service is ready).
+
+        The first start lets the server choose its ports; a restart keeps them, and if one is still held (a port
+        freed by the kill can be drawn by an outbound connection meanwhile) waits and tries again, a few times,
+        before failing with what node said."""
         self.run += 1
+        said = ""
+        for _ in range(5):
+            if self._spawn():
+                return
+            said = self._stderr.read_text(errors="replace")
+            self.process = None
+            if "EADDRINUSE" not in said:
+                break
+            if self.run > 1:
+                time.sleep(0.5)  # a restart must keep its endpoint: give whoever holds the port a moment
+        raise AssertionError(f"the WeChat test gateway did not start: {said[-2000:]}")
+
+    def _spawn(self) -> bool:
+        """One attempt to run the server; True once it says READY."""
         contacts = [AUNT, LI, CHEN, ZHAO, STRANGER]
         world = {"token": self.token, "grpcPort": self.grpc_port, "controlPort": self.control_port,
                  "run": f"r{self.run}", "user": BOT, "contacts": contacts,
                  "rooms": [{**ROOM, "members": [c["id"] for c in contacts]}]}
-        self.process = subprocess.Popen(["node", str(SERVER), json.dumps(world, ensure_ascii=False)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                        env={**os.environ, "NODE_PATH": str(self.modules)})
+        with self._stderr.open("w") as stderr:
+            self.process = subprocess.Popen(["node", str(SERVER), json.dumps(world, ensure_ascii=False)],
+                                            stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                            env={**os.environ, "NODE_PATH": str(self.modules)})
         self.seen = 0
         line = self.process.stdout.readline()
-        assert line.startswith("READY"), f"the WeChat test gateway did not start: {line!r}"
+        if line.startswith("READY"):
+            ports = json.loads(line.removeprefix("READY"))
+            self.grpc_port, self.control_port = ports["grpc"], ports["control"]
+            return True
+        self.process.wait(10)
+        return False
 
     def kill(self) -> None:
         """Kill the server outright, as a crash would."""
