@@ -14,13 +14,19 @@ from handlers.views import call_numbers, content
 from storage.models import Offer
 
 _BUILDING = re.compile(r"(\d{1,3})")
+HELP = {"leader": "help.leader", "secretary": "help.leader", "grid_member": "help.staff", "volunteer": "help.volunteer"}
+
+
+def help_key(role: str | None) -> str:
+    """The help a person gets, by role: the commands she may use."""
+    return HELP.get(role or "", "help.resident")
 
 
 def bind(t: Turn, cmd: Command) -> None:
     """`/bind CODE` or `/start CODE` in a private chat: this account now belongs to the staff member of the code."""
     code = cmd.rest.strip()
     if not code:  # a plain /start: the first hello in a private chat
-        t.reply("help.staff" if t.staff_role() else "help.volunteer" if t.person.role == "volunteer" else "help.resident")
+        t.reply(help_key(t.person.role))
         return
     member = _owner(t.community, code)
     if not t.msg.is_private:
@@ -35,7 +41,7 @@ def bind(t: Turn, cmd: Command) -> None:
     t.uow.people.link(staff, t.msg.channel, t.msg.sender_id, t.msg.chat_id, t.now)
     t.say.release(staff)
     t.say.reply(t.msg, staff.language, "bind.done", purpose="bound", name=staff.name,
-                role=t.svc.catalog.label(staff.language, "role", staff.role))
+                role=t.svc.catalog.role_before(staff.language, staff.role, staff.name))
 
 
 def screened(cmd: Command | None, msg: Inbound, community: Community) -> Command | None:

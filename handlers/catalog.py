@@ -37,6 +37,11 @@ class Catalog:
         table = self.texts.get(lang or self.default) or self.texts[self.default]
         return table.get(f"{group}.{value}", value)
 
+    def role_before(self, lang: str | None, role: str | None, name: str) -> str:
+        """The role to put before a person's name (网格长 王强); nothing when the name already says it (物业客服)."""
+        label = self.label(lang, "role", role)
+        return "" if name.startswith(label) else label
+
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     flat: dict[str, str] = {}

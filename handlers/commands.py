@@ -17,6 +17,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "mine": ("我的诉求", "我的投诉", "我的报修", "我的", "查看进度", "查询进度", "进度查询", "列表", "my requests", "my",
              "mine", "list"),
     "overdue": ("超时", "overdue"),
+    "digest": ("日报", "简报", "今日日报", "digest", "daily"),  # today's digest now, for those it goes to
     "withdraw": ("撤回", "撤销", "withdraw", "cancel"),
     "add": ("补充", "add"),
     "rate": ("评价", "rate"),

@@ -185,6 +185,12 @@ def overdue_command(t: Turn, cmd: Command) -> None:
     t.reply_in_private("overdue.body", "overdue.group.", {"count": total}, body=body)
 
 
+def digest_command(t: Turn, cmd: Command) -> None:
+    """日报: the digest as it stands now, for those who get it each morning; asked in a group, it goes privately."""
+    permissions.check(t, "digest")
+    t.reply_in_private("digest.body", "digest.group.", {}, body=render(t, compute(t), t.lang))
+
+
 def due_today(t: Turn) -> str | None:
     """Today's date (community time) when today's digest is due and has not gone out yet; else None."""
     if not digest_due(t.community, t.now):

@@ -28,8 +28,8 @@ IGNORED = object()
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
                "settle": kept.settle}
-HELP = {"staff": "help.staff", "volunteer": "help.volunteer"}
 EVERYONE_VERBS = {"show": staff.show, "mine": residents.mine, "overdue": digest.overdue_command,
+                  "digest": digest.digest_command,
                   "withdraw": residents.withdraw, "add": residents.add_detail, "rate": residents.rate_command,
                   "bind": binding.bind, "bindchat": binding.bind_chat, "lang": language.choose,
                   "web": signin.web_link}
@@ -165,7 +165,7 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
 
 def _command(cmd: Command, t: Turn) -> None:
     if cmd.verb == "help":
-        t.reply(HELP.get(t.staff_role() and "staff" or t.person.role, "help.resident"))
+        t.reply(binding.help_key(t.person.role))
     elif cmd.verb == "progress" and not cmd.rest and t.person.staff_id is None:
         EVERYONE_VERBS["show"](t, replace(cmd, verb="show"))  # a resident's "进度 14" asks for it, not adds to it
     elif cmd.verb in STAFF_VERBS:

@@ -39,6 +39,7 @@ TABLE: dict[str, frozenset[str]] = {
     "rate": frozenset({"reporter", "follower"}),
     "mine": frozenset({"anyone"}),
     "overdue": frozenset({"ladder"}),  # 超时: every overdue request in the community
+    "digest": frozenset({"ladder"}),  # 日报: the community's digest, asked for before its morning
     "help": frozenset({"anyone"}),
     "bind": frozenset({"anyone"}),  # the one-time code is the permission
     "bindchat": frozenset({"leader", "secretary"}),
@@ -47,7 +48,8 @@ TABLE: dict[str, frozenset[str]] = {
 }
 REFUSED = {"withdraw": "error.not_yours", "add": "error.not_yours", "rate": "error.not_yours",
            "bindchat": "bind.chat_secretary_only", "settle": "kept.leaders_only",
-           "web": "web.staff_only", "overdue": "overdue.ladder_only"}  # every other refusal: error.not_allowed
+           "web": "web.staff_only", "overdue": "overdue.ladder_only",
+           "digest": "digest.ladder_only"}  # every other refusal: error.not_allowed
 
 
 def relations(t: Turn, person: Person, request: Request | None = None) -> set[str]:

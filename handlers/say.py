@@ -47,9 +47,11 @@ class Say:
 
         a resident is mentioned in her request's group instead; a notice for staff never goes to a group (it
         carries residents' names, words and flats) but is held until they can be reached, and the leader and
-        the secretary are told. Non-urgent messages to residents wait for the end of quiet hours.
+        the secretary are told. Messages to residents wait for the end of quiet hours unless they, or their
+        request, are urgent.
         """
         send_at, more = self.now, ()
+        urgent = urgent or (request is not None and request.urgent)  # her mother is in the lift: no night wait
         if person.staff_id is None and not urgent:
             send_at = quiet_until(self.community, self.now) or self.now
             if self._day(send_at) != self._day(self.now):  # "明天上门" written at 23:00 means the day she reads it
@@ -91,7 +93,7 @@ class Say:
             boss = self.uow.people.by_staff_id(member.id) if member and member.id != staff.staff_id else None
             if boss is not None:
                 self.to_person(boss, "reach.staff_unreachable", urgent=True, purpose="reach", name=staff.name,
-                               role=self.catalog.label(boss.language, "role", staff.role))
+                               role=self.catalog.role_before(boss.language, staff.role, staff.name))
 
     def address(self, person: Person) -> Address | None:
         """The private chat to reach a person in, on a channel that is running (see PeopleRepository)."""

@@ -57,7 +57,7 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
         "resolve_by": local_time(turn, request.resolve_by),
         "assignee": assignee.name if assignee else cat.text(lang, "role.nobody"),
         "contact": contact(turn, assignee, lang),
-        "role": cat.label(lang, "role", assignee.role if assignee else None),
+        "role": cat.role_before(lang, assignee.role, assignee.name) if assignee else cat.label(lang, "role", None),
         "text": content(turn, request.text),
     }
 
@@ -118,7 +118,7 @@ def member_title(turn: Turn, staff_id: str, lang: str) -> str:
     member = _configured(turn, staff_id)
     if member is None:
         return staff_id
-    return turn.svc.catalog.text(lang, "role.titled", role=turn.svc.catalog.label(lang, "role", member.role),
+    return turn.svc.catalog.text(lang, "role.titled", role=turn.svc.catalog.role_before(lang, member.role, member.name),
                                  name=member.name)
 
 

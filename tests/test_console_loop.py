@@ -419,6 +419,8 @@ def test_help_is_for_who_asks(console):
     assert console.seen_by("李建国", sent)[0].startswith("网格员命令")
     sent = console.run("/as 王阿姨\n帮助")
     assert console.seen_by("王阿姨", sent)[0].startswith("您好！我是小区助手。")
+    [secretary] = console.seen_by("赵书记", console.run("/as 赵书记\n帮助"))
+    assert secretary.startswith("网格长、书记命令") and "日报" in secretary and "绑定群" in secretary
 
 
 def test_a_status_question_is_never_filed_nor_offered_and_is_pointed_to_my_requests(console):
@@ -431,3 +433,6 @@ def test_a_status_question_is_never_filed_nor_offered_and_is_pointed_to_my_reque
     assert console.in_chat("3号楼业主群", sent) == [none, hint]  # asked of the bot, her list answers it
     assert console.seen_by("王阿姨", sent)[1].startswith("我的诉求：0 件")
     assert request(console, 1) is None
+    # Someone whose name says her role is not named twice (物业物业客服).
+    sent = console.run("/as 张伟\n接单 1\n转派 1 物业客服")
+    assert console.seen_by("王阿姨", sent)[-1].startswith("您的 诉求#1（电梯）已转由物业客服")

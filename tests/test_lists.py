@@ -24,6 +24,19 @@ def test_a_residents_long_list_shows_ten_overdue_first_then_newest_and_pages_on(
     assert page_two[0] == "我的诉求：12 件"
 
 
+def test_the_secretary_asks_for_the_digest_before_its_morning_and_a_grid_member_may_not(console):
+    file_twelve(console)
+    sent = console.run("/as 赵书记\n/in 私聊\n日报")
+    [digest] = console.seen_by("赵书记", sent)
+    assert digest.startswith("📋 幸福里社区 日报") and "在办 12 件" in digest
+    assert console.seen_by("赵书记", console.run("/digest"))[0] == digest
+    refused = console.seen_by("李建国", console.run("/as 李建国\n日报"))
+    assert refused == ["抱歉，日报只发给网格长、书记和上报链上的负责人。"]
+    grouped = console.run("/as 王强\n/in 3号楼业主群\n/digest")
+    assert console.in_chat("3号楼业主群", grouped) == ["日报已私信发给您。"], "residents' requests stay private"
+    assert console.seen_by("王强", grouped)[0].startswith("📋 幸福里社区 日报")
+
+
 def test_the_secretary_pages_through_every_overdue_request_and_a_grid_member_may_not(console):
     file_twelve(console)
     console.run("/advance 5h")  # nobody claimed anything: all twelve are past their respond-by

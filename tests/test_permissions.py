@@ -32,7 +32,7 @@ COMMANDS = {
     "reject": ("退回 1 不属于社区", ""), "show": ("详情 1", ""), "withdraw": ("撤回 1", ""),
     "add": ("补充 1 在三楼", ""), "rate": ("评价 1 满意", "done"), "mine": ("我的诉求", ""), "help": ("帮助", ""),
     "bind": ("/bind", ""), "bindchat": ("/bindchat 5号楼", ""), "settle": ("已处理 1", ""), "web": ("网页", ""),
-    "overdue": ("超时", ""),
+    "overdue": ("超时", ""), "digest": ("日报", ""),
 }
 CHANGES = {"claim", "progress", "done", "transfer", "escalate", "merge", "reject", "withdraw", "add", "rate",
            "bindchat"}

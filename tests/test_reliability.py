@@ -186,6 +186,12 @@ def test_quiet_hours_hold_residents_messages_but_not_urgent_ones(settings, clock
     now = [at for (chat, _), at in outbox.items() if chat in ("@张伟", "@王强", "5号楼业主群")]
     assert len(now) >= 3 and all(at == clock.now() for at in now), "urgent alerts go at once"
 
+    # Her mother is in that lift: that help is on its way reaches her at once, at night too.
+    app.handle(Inbound(channel="console", chat_id="@张伟", chat_kind="private", sender_id="张伟", sender_name="张伟",
+                       text="接单 2", message_id="d", sender_chat="@张伟"))
+    [told] = [r for r in rows(app, Outbox) if "已由网格员张伟" in r.text]
+    assert (told.chat_id, told.next_attempt_at) == ("@陈阿姨", clock.now()) and "夜间免打扰" not in told.text
+
 
 def test_unexpected_error_keeps_the_message_and_apologises(settings, clock, monkeypatch):
     app = build_app(settings, clock=clock, channels={"console": Recorder()})
