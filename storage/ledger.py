@@ -61,6 +61,12 @@ class Ledger:
         """Spend a sign-in link; False when it was used before."""
         return self._insert_once(ProcessedMessage, channel="web-link-used", message_id=nonce, at=at)
 
+    def link_used(self, nonce: str) -> bool:
+        """Whether a sign-in link was spent already (spending it is use_link)."""
+        stmt = select(ProcessedMessage.at).where(ProcessedMessage.channel == "web-link-used",
+                                                 ProcessedMessage.message_id == nonce)
+        return self.session.exec(stmt).first() is not None
+
     def claim_digest(self, community: str, day: str, at: datetime) -> bool:
         """Take the right to send one day's digest; False when it went out already."""
         return self._insert_once(DigestRun, community=community, day=day, at=at)

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlmodel import SQLModel
 
 from bot.app import build_app
@@ -22,7 +22,45 @@ from tests.group_sweep import Sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# How long a test waits for something to happen before it fails: generous, since a loaded machine is slow, which
+# is never what a test is about (none waits this long when all is well).
+PATIENCE = 120
+
+# The server and database named here; the tests use a database of their own beside it (see pytest_configure).
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pytest_configure(config) -> None:
+    """Give this run a PostgreSQL database of its own, so two runs on one server (CI and a developer's, or two
+    developers') never empty or take offline each other's tables; where one cannot be made, the one named."""
+    global PG_URL
+    PG_URL = _own_database(PG_URL, f"run{os.getpid()}")
+
+
+def pytest_unconfigure(config) -> None:
+    """Drop this run's own database."""
+    if PG_URL.endswith(f"_run{os.getpid()}"):
+        _admin(PG_URL, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+def _own_database(url: str, suffix: str) -> str:
+    own = make_url(url).set(database=f"{make_url(url).database}_{suffix}")
+    made = _admin(own.render_as_string(hide_password=False), "DROP DATABASE IF EXISTS {} WITH (FORCE); CREATE DATABASE {}")
+    return own.render_as_string(hide_password=False) if made else url
+
+
+def _admin(url: str, statements: str) -> bool:
+    """Run statements about the database of `url` (its name filled in) from the server's `postgres` database."""
+    import psycopg
+    target = make_url(url)
+    try:
+        with psycopg.connect(host=target.host, port=target.port, user=target.username, password=target.password,
+                             dbname="postgres", autocommit=True, connect_timeout=2) as admin:
+            for statement in statements.split("; "):
+                admin.execute(statement.format(f'"{target.database}"'))
+        return True
+    except Exception:  # no server, or no right to make databases: the tests skip or use the one named
+        return False
 
 
 def local(*args: int) -> datetime:
@@ -148,7 +186,7 @@ class LiveBot:
         async def wait() -> None:
             while self.handled < count:
                 await asyncio.sleep(0.01)
-        await asyncio.wait_for(wait(), 10)
+        await asyncio.wait_for(wait(), PATIENCE)
 
     async def step(self, count: int) -> None:
         """Wait for the messages, then for the outbox to have sent what they produced."""

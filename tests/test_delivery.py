@@ -11,6 +11,7 @@ from bot.channels.base import RetryLater
 from bot.channels.console import ConsoleChannel, ConsoleSession
 from handlers.messages import Inbound
 from storage.models import Outbox
+from tests.conftest import PATIENCE
 from tests.test_reliability import Recorder, group, rows
 
 REPORTS = ("#投诉 3号楼电梯坏了", "#投诉 3号楼楼道灯不亮", "#投诉 3号楼水管漏水", "#投诉 3号楼垃圾没人清",
@@ -42,7 +43,7 @@ async def test_a_slow_group_does_not_hold_up_private_notices(settings, clock):
     async def notices_sent() -> None:
         while sum(m.chat_id == "@李建国" for m in channel.sent) < len(REPORTS):
             await asyncio.sleep(0.01)
-    await asyncio.wait_for(notices_sent(), 10)
+    await asyncio.wait_for(notices_sent(), PATIENCE)
     acks = [m for m in channel.sent if m.chat_id == "3号楼业主群"]
     assert len(acks) <= 2, "the grid member's notices went while the group waited its turn"
     await app.sender.stop()
@@ -147,7 +148,7 @@ async def test_a_group_window_is_never_overrun(settings, clock):
     app = build_app(settings, clock=clock, channels={"console": channel})
     for n, text in enumerate(REPORTS):
         app.handle(group(text, f"wx-{n}"))
-    await asyncio.wait_for(app.drain(), 30)
+    await asyncio.wait_for(app.drain(), PATIENCE)
     times = [at for chat, at in channel.at if chat == "3号楼业主群"]
     assert len(times) == len(REPORTS), "every acknowledgement went"
     # Half the window: a loaded machine may pause between the sender taking its turn and the send (seen: 50 ms);
@@ -174,9 +175,9 @@ async def test_a_stop_gives_back_what_was_waiting_for_its_turn(settings, clock):
 
     def notices() -> list[Outbox]:
         return [r for r in rows(app, Outbox) if r.chat_id == "@李建国"]
-    await asyncio.wait_for(until(lambda: any(m.chat_id == "@李建国" for m in channel.sent)), 10)
+    await asyncio.wait_for(until(lambda: any(m.chat_id == "@李建国" for m in channel.sent)), PATIENCE)
     app.handle(group(REPORTS[1], "wx-2"))  # its notice waits 5 s for the chat's next turn
-    await asyncio.wait_for(until(lambda: notices()[1].status == "sending"), 10)
+    await asyncio.wait_for(until(lambda: notices()[1].status == "sending"), PATIENCE)
     await app.sender.stop(grace=1.0)
     second = notices()[1]
     assert (second.status, second.next_attempt_at <= clock.now()) == ("pending", True), \
@@ -198,7 +199,7 @@ async def test_a_restart_keeps_the_pace(settings, clock):
     async def notice_sent() -> None:  # the drain has run: a private chat here has no gap
         while not any(m.chat_id == "@李建国" for m in second.sent):
             await asyncio.sleep(0.01)
-    await asyncio.wait_for(asyncio.gather(notice_sent(), again.sender.kick()), 10)
+    await asyncio.wait_for(asyncio.gather(notice_sent(), again.sender.kick()), PATIENCE)
     await again.sender.stop()
     assert [m.chat_id for m in second.sent if m.chat_id == "3号楼业主群"] == [], \
         "the group's next message waits its gap from the last one the earlier process sent"

@@ -12,7 +12,7 @@ from bot.cli import cli
 from bot.scheduler import make_scheduler
 from handlers.messages import Inbound
 from storage.uow import UnitOfWork
-from tests.conftest import ROOT
+from tests.conftest import PATIENCE, ROOT
 
 
 def digest_for(console, name="赵书记"):
@@ -142,7 +142,7 @@ async def test_the_daily_digest_job_runs_in_a_worker_thread_not_the_event_loop(c
     scheduler.start()
     try:
         scheduler.get_job("digest").modify(next_run_time=datetime.now(UTC))
-        await asyncio.wait_for(ran.wait(), 10)
+        await asyncio.wait_for(ran.wait(), PATIENCE)
     finally:
         scheduler.shutdown(wait=False)
     assert seen["thread"] is not threading.main_thread()

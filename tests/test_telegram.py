@@ -21,7 +21,7 @@ from bot.channels.telegram import TelegramChannel, staff_chats
 from bot.settings import Settings, TelegramSettings
 from storage.models import Outbox, Request
 from storage.uow import UnitOfWork
-from tests.conftest import ROOT, LiveBot
+from tests.conftest import PATIENCE, ROOT, LiveBot
 from tests.fake_telegram import FakeBotApi, Failure
 from tests.npm import free_port
 from tests.test_reliability import Recorder, group
@@ -424,7 +424,7 @@ async def test_telegram_down_at_start_holds_its_messages_and_catches_up(tmp_path
         assert [row.chat_id for row in waiting_for_telegram(app)] == [str(LI["id"])]
 
         await api.start(port)
-        await asyncio.wait_for(until(lambda: channel.online), 10)
+        await asyncio.wait_for(until(lambda: channel.online), PATIENCE)
         clock.advance(timedelta(minutes=1))  # past the short wait the outbox was asked for
         await app.drain("telegram")
         assert waiting_for_telegram(app) == []
@@ -472,7 +472,7 @@ async def test_no_token_reaches_the_log_even_when_verbose(tmp_path, clock):
     app = build_app(telegram_settings(tmp_path), clock=clock, channels={"telegram": channel})
     try:
         await channel.start(app.handle)
-        await asyncio.wait_for(until(lambda: "getUpdates" in out.getvalue()), 10)
+        await asyncio.wait_for(until(lambda: "getUpdates" in out.getvalue()), PATIENCE)
         logging.getLogger("wechaty").warning("connecting to the gateway with token %s", gateway_token)
         try:
             raise InvalidToken(f"bot {token} was refused")
@@ -511,7 +511,7 @@ async def test_doorstep_run_verbose_logs_no_token(tmp_path):
                 line = await process.stderr.readline()
                 assert line, "doorstep stopped: " + "".join(logged)
                 logged.append(line.decode())
-        await asyncio.wait_for(read_until_polling(), 30)
+        await asyncio.wait_for(read_until_polling(), PATIENCE)
     finally:
         process.terminate()
         await process.wait()

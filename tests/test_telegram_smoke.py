@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.app import build_app
 from bot.channels.telegram import TelegramChannel
 from bot.settings import TelegramSettings
+from tests.conftest import PATIENCE
 from tests.npm import free_port, node_modules
 from tests.test_telegram import GROUP, LI, telegram_settings
 
@@ -98,7 +99,7 @@ async def test_report_through_telegram_test_api(test_api_server, tmp_path, clock
             async def until_handled() -> None:
                 while not handled:
                     await asyncio.sleep(0.05)
-            await asyncio.wait_for(until_handled(), 10)
+            await asyncio.wait_for(until_handled(), PATIENCE)
             await app.drain()  # joins a drain the commit may have started already
 
             async def bot_said(chat_id: int) -> list[str]:
@@ -114,7 +115,7 @@ async def test_report_through_telegram_test_api(test_api_server, tmp_path, clock
                     if group and notice:
                         return group, notice
                     await asyncio.sleep(0.05)
-            group, notice = await asyncio.wait_for(both_sent(), 10)
+            group, notice = await asyncio.wait_for(both_sent(), PATIENCE)
         assert any("诉求#1" in text and "3号楼2单元" in text for text in group), json.dumps(group, ensure_ascii=False)
         assert any("诉求#1" in text and "接单 1" in text for text in notice), json.dumps(notice, ensure_ascii=False)
     finally:

@@ -103,6 +103,8 @@ def test_the_secretary_signs_in_from_the_chat_filters_finishes_a_request_and_exp
     look(page, "signed-out")
 
     page.goto(aside(link_for, console, "赵书记"))
+    with page.expect_navigation():
+        page.click("button[name=signin]")
     assert page.url == base + "/requests"
     assert page.locator(".requests li").count() == 3  # 李大爷's report of the same lift follows #1
     look(page, "list")
@@ -152,7 +154,9 @@ def test_a_grid_member_is_refused_another_grids_request_and_a_resident_gets_no_l
     aside(console.run, REPORTS)
     assert aside(link_for, console, "王阿姨") is None
     page = browser.new_page()
-    page.goto(aside(link_for, console, "张伟"))  # the middle grid: building 5, request #2
+    page.goto(aside(link_for, console, "张伟"))
+    with page.expect_navigation():
+        page.click("button[name=signin]")  # the middle grid: building 5, request #2
     assert page.locator(".requests li").count() == 1
     response = page.goto(base + "/requests/1")
     assert response.status == 403 and "没有权限" in page.inner_text("main")

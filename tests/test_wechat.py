@@ -15,7 +15,7 @@ from bot.channels.wechat import WeChatChannel
 from bot.settings import Settings, WeChatSettings
 from storage.models import Outbox, Request
 from storage.uow import UnitOfWork
-from tests.conftest import ROOT, LiveBot
+from tests.conftest import PATIENCE, ROOT, LiveBot
 from tests.npm import free_port
 from tests.test_reliability import Recorder, group
 from tests.wechat_gateway import AUNT, BOT, CHEN, LI, ROOM, STRANGER, ZHAO, Gateway
@@ -180,7 +180,7 @@ async def test_a_resident_who_adds_the_bot_as_invited_hears_privately_from_then_
     async def accepted() -> None:
         while asked not in await gateway.accepted():
             await asyncio.sleep(0.05)
-    await asyncio.wait_for(accepted(), 10)
+    await asyncio.wait_for(accepted(), PATIENCE)
 
     await gateway.say(AUNT, "你好")
     await bot.step(2)
@@ -272,7 +272,7 @@ async def test_bad_gateway_is_reported_and_harms_nothing_else(case, gateway, tmp
         async def reported() -> None:
             while not any("failed in a row" in r.getMessage() for r in caplog.records):
                 await asyncio.sleep(0.05)
-        await asyncio.wait_for(reported(), 20)
+        await asyncio.wait_for(reported(), PATIENCE)
         assert not bot.channel.online
         bot.app.handle(group("#投诉 3号楼电梯坏了", "console-1"))
         await bot.app.drain("console")

@@ -24,9 +24,11 @@ def client(console) -> TestClient:
 
 
 def signed_in(console, name: str) -> TestClient:
-    """A client signed in through a link the bot sent to this person."""
+    """A client signed in through a link the bot sent to this person: opened, then its button pressed."""
     web = client(console)
-    response = web.get(link_for(console, name))
+    link = link_for(console, name)
+    assert web.get(link).status_code == 200
+    response = web.post(link)
     assert response.status_code == 303 and response.headers["location"] == "/requests"
     return web
 

@@ -34,8 +34,21 @@ def home() -> RedirectResponse:
 
 
 @router.get("/signin/{token}")
+def sign_in_page(token: str, http: HttpRequest):
+    """A link from the chat opens a page with one button that signs in. Opening it spends nothing: a messenger
+    that fetches the link to show a preview must not use up the one sign-in it allows."""
+    app = bot(http)
+    found = app.services.links.read(token, app.clock.now()) if app.services.links else None
+    if found is not None:
+        with UnitOfWork(app.db, read_only=True) as uow:
+            if viewer_of(app, uow.people.get(found[0])) is not None and not uow.ledger.link_used(found[1]):
+                return page(http, "signin.html", None)
+    return page(http, "message.html", None, status=403, keys=["web.link_invalid", "web.how_to_sign_in"])
+
+
+@router.post("/signin/{token}")
 def sign_in(token: str, http: HttpRequest):
-    """A link from the chat: valid, fresh and unused, it starts a session for a person whose role has access."""
+    """The button: a valid, fresh and unused link starts a session for a person whose role has access."""
     app = bot(http)
     found = app.services.links.read(token, app.clock.now()) if app.services.links else None
     if found is not None:
