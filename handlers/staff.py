@@ -4,7 +4,7 @@ from __future__ import annotations
 from handlers import lifecycle, permissions, schedule
 from handlers.commands import Command
 from handlers.context import Turn
-from handlers.errors import BadCommand, NotAllowed, NotFound
+from handlers.errors import BadCommand, NotAllowed, NotFound, UserError
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
@@ -45,8 +45,16 @@ def claim(t: Turn, cmd: Command) -> None:
     volunteer = request.kind == "wish" and t.person.role == "volunteer"
     if volunteer and request.assignee_id != t.person.id and request.state == "claimed":
         raise NotAllowed("error.wish_taken", number=request.id)
+    if request.state == "claimed" and request.assignee_id == t.person.id:
+        raise UserError("error.claimed_already", ref=ref(t, request, t.lang), number=request.id)
     lifecycle.apply(request, "claim", t.now)
+    sent_to = request.assignee_id
     request.assignee_id = t.person.id
+    if sent_to is not None and sent_to != t.person.id:  # it was on her list: it is off it now, and she knows why
+        before = t.uow.people.get(sent_to)
+        lang = before.language
+        name = member_title(t, t.person.staff_id, lang) if t.person.staff_id else t.person.name
+        t.say.to_person(before, "notice.claimed_by_other", request=request, name=name, **about(t, request, lang))
     t.uow.requests.record(request, "claimed", t.now, actor_id=t.person.id)
     t.uow.followups.cancel(request.id, schedule.RESPONSE)
     t.reply("staff.claimed", **about(t, request, t.lang))

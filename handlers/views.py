@@ -135,6 +135,8 @@ def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page
     """One page of a list: its head with the count of all, its lines, and the command for the next page."""
     cat = turn.svc.catalog
     tail = [cat.text(lang, more, page=page + 1)] if page * PAGE < total else []
+    if not lines and total:  # "超时 5" of a list two pages long: say so, rather than an empty page under its head
+        tail = [cat.text(lang, "list.past_end", page=page, pages=-(-total // PAGE))]
     return "\n".join([cat.text(lang, head, count=total), *lines, *tail])
 
 

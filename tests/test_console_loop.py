@@ -398,6 +398,9 @@ def test_a_transfer_tells_the_resident_who_now_has_her_request(console):
     console.run("#投诉 3号楼2单元电梯又坏了\n/as 李建国\n/in 私聊\n接单 1")
     sent = console.run("转派 1 张伟")
     assert console.seen_by("王阿姨", sent) == ["您的 诉求#1（电梯）已转由网格员张伟（电话 13800000002）负责。"]
+    # Someone whose name says her role is not named twice (物业物业客服).
+    sent = console.run("/as 张伟\n接单 1\n转派 1 物业客服")
+    assert console.seen_by("王阿姨", sent)[-1].startswith("您的 诉求#1（电梯）已转由物业客服")
 
 
 def test_a_resident_asking_how_her_request_stands_is_answered(console):
@@ -433,6 +436,11 @@ def test_a_status_question_is_never_filed_nor_offered_and_is_pointed_to_my_reque
     assert console.in_chat("3号楼业主群", sent) == [none, hint]  # asked of the bot, her list answers it
     assert console.seen_by("王阿姨", sent)[1].startswith("我的诉求：0 件")
     assert request(console, 1) is None
-    # Someone whose name says her role is not named twice (物业物业客服).
-    sent = console.run("/as 张伟\n接单 1\n转派 1 物业客服")
-    assert console.seen_by("王阿姨", sent)[-1].startswith("您的 诉求#1（电梯）已转由物业客服")
+
+
+def test_a_claim_by_someone_else_tells_whom_it_was_sent_to_and_a_second_claim_says_it_is_yours(console):
+    console.run("/in 5号楼业主群\n#投诉 5号楼路灯坏了")  # the middle grid: 张伟's
+    sent = console.run("/as 王强\n/in 私聊\n接单 1")
+    assert console.seen_by("张伟", sent) == ["诉求#1（电力照明·5号楼）已由网格长王强接单，您不用再处理。"]
+    again = console.seen_by("王强", console.run("接单 1"))
+    assert again == ["诉求#1 已由您接单，正在处理。办好后回复「办结 1 说明」。"]

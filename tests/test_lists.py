@@ -47,6 +47,7 @@ def test_the_secretary_pages_through_every_overdue_request_and_a_grid_member_may
     assert all("（超时 " in x for x in lines[1:11]) and len(lines) == 12 and lines[-1] == "更多：超时 2"
     page_two = console.seen_by("赵书记", console.run("超时 2"))[0].split("\n")
     assert page_two[0] == lines[0] and len(page_two) == 3 and "更多" not in page_two[-1]
+    assert console.seen_by("赵书记", console.run("超时 5"))[0].split("\n") == [lines[0], "没有第 5 页了，一共 2 页。"]
     english = console.seen_by("赵书记", console.run("语言 English\n/overdue"))[-1].split("\n")
     assert english[0] == "Overdue: 12 (longest overdue first)" and english[-1] == "More: overdue 2"
     refused = console.seen_by("李建国", console.run("/as 李建国\n超时"))
