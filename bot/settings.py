@@ -103,6 +103,7 @@ class WebSettings(BaseModel):
     session_hours: float = Field(8.0, gt=0)    # a signed-in browser stays signed in this long
     secure_cookie: bool = False                # set true behind HTTPS: the cookie then never travels in clear
     links_per_hour: int = Field(5, ge=1)       # sign-in links one person may ask for in an hour
+    photo_cache_mb: float = Field(24, ge=0)    # photos fetched from the chats, kept in memory for reloads (0: none)
 
 
 class Settings(BaseModel):

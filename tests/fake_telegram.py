@@ -3,6 +3,7 @@
 python-telegram-bot talks to it through `base_url`. It records every call with its parameters, lets a test make
 people speak and press buttons, and can inject failures (429 with retry_after, 502, 403) and delays. Once the bot
 sets a webhook, updates are POSTed to it with its secret, as Telegram does, instead of waiting for getUpdates.
+A photo a person sends is kept as a file: getFile gives its file_path, and /file/bot<token>/<file_path> its bytes.
 """
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import ClientSession, web
 
+PHOTO = (Path(__file__).with_name("photos") / "lift.jpg").read_bytes()  # what a person's photo shows, by default
 BOT = {"id": 999000, "is_bot": True, "first_name": "小区助手", "username": "doorstep_test_bot",
        "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
 
@@ -74,6 +77,8 @@ class FakeBotApi:
         self._message_ids: dict[str, itertools.count] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.files: dict[str, bytes] = {}  # the bytes of each file id people sent
+        self.downloads: list[str] = []  # the file paths downloaded, in order
         self.webhook: dict | None = None  # setWebhook's parameters while one is set
         self.webhook_answers: list[int] = []  # the HTTP status of each POST to the webhook
         # setMyCommands: the command names set for each (scope, language_code), as Telegram keeps them
@@ -97,6 +102,7 @@ class FakeBotApi:
         """Listen on 127.0.0.1 (on a free port unless told which)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -110,12 +116,15 @@ class FakeBotApi:
     # -- what people do ------------------------------------------------------------------------------------
 
     async def say(self, user: dict, chat: dict, text: str = "", *, reply_to: int | None = None,
-                  photo: str | None = None, edited: bool = False, **fields) -> int:
-        """A person writes in a chat (with further Message fields, e.g. is_automatic_forward); returns its id."""
+                  photo: str | None = None, photo_data: bytes = PHOTO, edited: bool = False, **fields) -> int:
+        """A person writes in a chat (with further Message fields, e.g. is_automatic_forward); returns its id.
+
+        A photo is given by its file id; its bytes (a picture of a broken lift unless told) become Telegram's file."""
         sent_at = _date()
         message = {"message_id": self._next_message_id(str(chat["id"])), "date": sent_at, "chat": chat,
                    "from": user, **fields}
         if photo:
+            self.files[photo] = photo_data
             message["photo"] = [{"file_id": photo, "file_unique_id": photo, "width": 90, "height": 90}]
             if text:
                 message["caption"] = text
@@ -198,6 +207,8 @@ class FakeBotApi:
             return self._error(refused)
         handler = getattr(self, f"_api_{method}", None)
         result = await handler(params) if handler else True
+        if isinstance(result, web.Response):  # the method's own error
+            return result
         return web.json_response({"ok": True, "result": result})
 
     def _limited(self, chat_id: str) -> Failure | None:
@@ -252,6 +263,23 @@ class FakeBotApi:
                 except TimeoutError:
                     pass
             return list(self._updates[: int(params.get("limit") or 100)])
+
+    async def _api_getFile(self, params: dict) -> dict | web.Response:
+        file_id = params["file_id"]
+        if file_id not in self.files:
+            return self._error(Failure("getFile", 400, description="Bad Request: invalid file_id"))
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files[file_id]),
+                "file_path": f"photos/file_{list(self.files).index(file_id)}.jpg"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file by the path getFile gave, as Telegram serves it; 404 for any other path."""
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        found = re.fullmatch(r"photos/file_(\d+)\.jpg", path)
+        files = list(self.files.values())
+        if found is None or int(found[1]) >= len(files):
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=files[int(found[1])], content_type="application/octet-stream")
 
     async def _api_setWebhook(self, params: dict) -> bool:
         self.webhook = params

@@ -6,6 +6,7 @@ reads what the bot sent, and can be killed and started again on the same port.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -99,10 +100,12 @@ class Gateway:
                 return await answer.json()
 
     async def say(self, who: dict, text: str, *, room: dict | None = None, mentions: tuple[dict, ...] = (),
-                  message_id: str | None = None, kind: str = "text") -> str:
-        """A mocked contact writes (or sends an "image" or a "voice" message), in the room or privately to the
-        bot; returns the message id."""
+                  message_id: str | None = None, kind: str = "text", image: bytes | None = None) -> str:
+        """A mocked contact writes (or sends an "image", with its bytes, or a "voice" message), in the room or
+        privately to the bot; returns the message id."""
         payload = {"talker": who["id"], "text": text, "mentions": [m["id"] for m in mentions], "type": kind}
+        if image is not None:
+            payload["image"] = base64.b64encode(image).decode()
         if room is not None:
             payload["room"] = room["id"]
         if message_id is not None:

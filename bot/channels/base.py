@@ -4,8 +4,12 @@
     ├── RetryLater     the platform asked to wait (rate limit, not connected yet); retry after `seconds`
     ├── Unreachable    the chat will never accept messages (bot blocked or removed); do not retry
     ├── Moved          the chat lives on under a new id (a Telegram group become a supergroup); send there
-    └── Rejected       the platform refused this message itself (malformed, too long); retrying cannot help
+    ├── Rejected       the platform refused this message itself (malformed, too long); retrying cannot help
+    └── NoPicture      the platform cannot give a picture's bytes now (not connected, gone, refused)
 Any other exception from send() is treated as passing (network down, server errors) and retried with backoff.
+
+A picture a message carried is kept as a reference `channel:kind:id` (telegram:photo:<file id>, wechat:image:<message
+id>); the web workbench asks the channel named in it for its bytes, through picture(), and never sees the platform.
 """
 from __future__ import annotations
 
@@ -42,6 +46,20 @@ class Rejected(ChannelError):
     """The platform refused this very message; another try would be refused too."""
 
 
+class NoPicture(ChannelError):
+    """The platform did not give the picture: not connected, no longer kept, or refused."""
+
+
+PICTURE_KINDS = ("photo", "image")  # the kinds of attachment reference that are pictures (not voice, not a URL)
+
+
+def picture_channel(ref: str) -> str | None:
+    """The channel that can give the bytes of this attachment, or None when it is no picture of a channel."""
+    channel, _, rest = ref.partition(":")
+    kind, _, key = rest.partition(":")
+    return channel if kind in PICTURE_KINDS and key else None
+
+
 class Channel(Protocol):
     """A chat platform as the rest of the bot sees it."""
 
@@ -60,3 +78,5 @@ class Channel(Protocol):
 
     # Optional: window(chat_id) -> (count, seconds) | None, at most `count` messages to the chat in any `seconds`
     # (Telegram's 20 a minute into a group, which allows a short burst where an even gap would not).
+    # Optional: async picture(ref) -> bytes, the bytes of a picture this channel received (a ref of its own);
+    # NoPicture when it cannot give them.

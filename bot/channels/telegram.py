@@ -14,6 +14,7 @@ A message with photos sends them first (sendPhoto by file id), then its text: a 
 may send a photo twice, never the text.
 If Telegram cannot be reached at start, the rest of the bot runs on while the adapter keeps trying; a token
 Telegram rejects is logged and leaves Telegram off.
+A photo's bytes, for the web workbench, come from getFile and then the file's download path (picture()).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels import limits
-from bot.channels.base import Moved, Rejected, RetryLater, Unreachable
+from bot.channels.base import Moved, NoPicture, Rejected, RetryLater, Unreachable
 from bot.settings import Settings, TelegramSettings
 from handlers.catalog import Catalog
 from handlers.community import STAFF_ROLES, Community
@@ -72,7 +73,7 @@ class TelegramChannel:
         self.catalog = Catalog.load()
         builder = Application.builder().token(token)
         if settings.base_url:
-            builder = builder.base_url(settings.base_url).base_file_url(settings.base_url.rstrip("/") + "/file")
+            builder = builder.base_url(settings.base_url).base_file_url(file_url(settings.base_url))
         if rate_limiter:
             # The outbox paces within Telegram's limits; this is a second guard. max_retries=0 hands a 429 to the
             # outbox, which reschedules that chat alone.
@@ -276,6 +277,19 @@ class TelegramChannel:
                 del self._asked[next(iter(self._asked))]  # the oldest; an old prompt's press edits as before
         return str(sent.message_id)
 
+    async def picture(self, ref: str) -> bytes:
+        """The bytes of a photo received here: getFile, then its download path. NoPicture while Telegram is not
+        connected, or when it does not give the file (one of another bot, or too big for the Bot API)."""
+        if not self.online:
+            raise NoPicture("Telegram is not connected")
+        if not ref.startswith(PHOTO):
+            raise NoPicture("not a Telegram photo")
+        try:
+            found = await self.application.bot.get_file(ref.removeprefix(PHOTO))
+            return bytes(await found.download_as_bytearray())
+        except (TelegramError, RuntimeError) as error:  # RuntimeError: Telegram gave the file no download path
+            raise NoPicture(type(error).__name__) from error
+
     def private_chat_for(self, external_id: str) -> str:
         """On Telegram a user's private chat with the bot has the user's id."""
         return external_id
@@ -291,6 +305,13 @@ class TelegramChannel:
         rather than one every 3 s: a group's first replies after a quiet spell go out at once."""
         gap = self.settings.per_group_gap
         return (max(1, round(60 / gap)), 60.0) if chat_id.startswith("-") and gap > 0 else None
+
+
+def file_url(base_url: str) -> str:
+    """Where a Bot API server serves files, for the base of its methods: https://api.telegram.org/bot ->
+    https://api.telegram.org/file/bot, the layout of Telegram's own server and of a local Bot API server."""
+    root = base_url.rstrip("/")
+    return root.removesuffix("bot") + "file/bot" if root.endswith("/bot") else root + "/file"
 
 
 def _not_a_person(msg: Message) -> bool:

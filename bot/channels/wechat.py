@@ -5,6 +5,7 @@ loop it runs in, and on a wrong token it returns without logging in. So the WeCh
 with its own event loop, driven by a supervisor that watches for login, reconnects with backoff and logs a
 clear error after repeated failure. Messages cross into the main loop, where the dispatcher and the outbox run;
 sends cross the other way. While WeChat is away, send() raises RetryLater, so the outbox keeps its rows.
+A picture's bytes, for the web workbench, cross the same way (picture()): the gateway streams the message's image.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from bot.channels.base import RetryLater
+from bot.channels.base import NoPicture, RetryLater
 from bot.settings import Settings, WeChatSettings
 from handlers.messages import Inbound, Outbound
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 QUOTE = re.compile(r"^「(?P<name>[^：:」]*)[：:](?P<quoted>.*?)」\s*\n\s*(?:- )+-?\s*\n(?P<text>.*)$", re.S)
 SEND_TIMEOUT = 30.0
 IMAGE = "wechat:image:"  # an Inbound's or Outbound's attachment: a WeChat picture, by the id of its message
+PICTURE_MOST = 20 * 1024 * 1024  # bytes of one picture the web may ask for; a bigger one is refused midway
 
 
 def _media() -> dict:
@@ -256,6 +258,37 @@ class WeChatChannel:
                 except Exception as error:
                     log.warning("could not load WeChat picture %s to forward: %r", ref, error)
         return boxes
+
+    async def picture(self, ref: str) -> bytes:
+        """The bytes of a picture received here, as the gateway streams them; NoPicture while WeChat is not
+        connected, or when the gateway does not give it (no longer kept, too big)."""
+        loop = self._loop
+        if not self._online.is_set() or loop is None:
+            raise NoPicture("WeChat is not connected")
+        if not ref.startswith(IMAGE):
+            raise NoPicture("not a WeChat picture")
+        future: Future = asyncio.run_coroutine_threadsafe(self._image(ref.removeprefix(IMAGE)), loop)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), SEND_TIMEOUT)
+        except NoPicture:
+            raise
+        except Exception as error:  # the gateway's gRPC errors, a timeout, a connection lost meanwhile
+            raise NoPicture(type(error).__name__) from error
+
+    async def _image(self, message_id: str) -> bytes:
+        # The stream, not message_image(): the gateway sends any picture as chunks, where its JSON FileBox may be a
+        # kind (a UUID box) this SDK cannot read.
+        from wechaty_puppet import ImageType
+
+        chunks, size = [], 0
+        async for part in self._bot.puppet.puppet_stub.message_image_stream(
+                id=message_id, type=ImageType.IMAGE_TYPE_HD):
+            data = part.file_box_chunk.data  # the first chunk names the file and carries no data
+            size += len(data)
+            if size > PICTURE_MOST:
+                raise NoPicture("picture too big")
+            chunks.append(data)
+        return b"".join(chunks)
 
     def _is_room(self, chat_id: str) -> bool:
         # WeChat room ids end in @chatroom; a room heard from is remembered whatever its id looks like.

@@ -91,6 +91,16 @@ def check_csrf(http: HttpRequest, sent: str | None) -> None:
         raise HTTPException(status_code=400, detail="web.bad_form")
 
 
+def visible(t: Turn, who: Viewer, number: int) -> Request:
+    """The request, if this viewer may see it: 404 when there is none, 403 when it is not hers to see."""
+    request = t.uow.requests.get(number)
+    if request is None:
+        raise HTTPException(status_code=404, detail="web.not_found")
+    if not who.may_see(request):
+        raise HTTPException(status_code=403, detail="web.forbidden")
+    return request
+
+
 @contextmanager
 def reading(app: App, person_id: int | None = None) -> Iterator[Turn]:
     """A turn to read through repositories and render with handlers' views, as this person.

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Depends, Form, HTTPException, Request as HttpRequest
 from fastapi.responses import RedirectResponse
 
-from bot.web.access import Viewer, bot, check_csrf, reading, viewer, viewer_of
+from bot.web.access import Viewer, bot, check_csrf, reading, viewer, viewer_of, visible
+from bot.web.photos import attachments_of
 from bot.web.render import page
 from handlers.digest import overdue, overdue_since
 from handlers.views import about, event_line, place
-from storage.models import Request
 from storage.requests import OPEN_STATES
 from storage.uow import UnitOfWork
 from storage.workbench import RequestFilter
@@ -136,25 +136,16 @@ def _row(t, r, names: dict[int, str], lang: str) -> dict:
             "late_hours": round((t.now - overdue_since(r, t.now)).total_seconds() / 3600) if late else None}
 
 
-def _visible(t, who: Viewer, number: int) -> Request:
-    request = t.uow.requests.get(number)
-    if request is None:
-        raise HTTPException(status_code=404, detail="web.not_found")
-    if not who.may_see(request):
-        raise HTTPException(status_code=403, detail="web.forbidden")
-    return request
-
-
 @router.get("/requests/{number}")
 def one_request(number: int, http: HttpRequest, who: Viewer = Depends(viewer)):
     """One request: what the resident said, where it stands, its whole timeline, and the actions on it."""
     app = bot(http)
     with reading(app, who.person_id) as t:
-        request = _visible(t, who, number)
+        request = visible(t, who, number)
         head = about(t, request, who.lang)
         events = t.uow.requests.timeline(number)
         timeline = [event_line(t, e, who.lang).strip() for e in events]
-        photos = [(e.at, ref) for e in events for ref in (e.data or {}).get("attachments", [])]
+        photos = attachments_of(number, events)
         followers = t.uow.workbench.followers_of(number)
         ratings = t.uow.workbench.ratings_of(number)
         names = t.uow.workbench.names([request.reporter_id, *(p for p, _ in followers),
@@ -178,7 +169,7 @@ def act(number: int, http: HttpRequest, action: str = Form(...), csrf: str = For
         raise HTTPException(status_code=400, detail="web.bad_form")
     app = bot(http)
     with reading(app, who.person_id) as t:
-        _visible(t, who, number)
+        visible(t, who, number)
     one_line = lambda text: " ".join(text.split())[:1000]  # noqa: E731  a command is one line
     command = ACTIONS[action].format(n=number, note=one_line(note), target=one_line(target)).strip()
     http.session["answers"] = app.dispatcher.act(who.person_id, command, f"form:{form_id}")

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot.app import App
-from bot.web import export, figures, pages
+from bot.web import export, figures, pages, photos
 from bot.web.open311 import open311_router
 from bot.web.access import SignedOut
 from bot.web.render import page
@@ -30,11 +30,13 @@ def create_web_app(app: App) -> FastAPI:
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     web.state.bot = app
     settings = app.settings.web
+    web.state.pictures = photos.PictureCache(int(settings.photo_cache_mb * 1024 * 1024))
     web.add_middleware(SessionMiddleware, secret_key=app.services.links.secret, session_cookie="doorstep",
                        max_age=int(timedelta(hours=settings.session_hours).total_seconds()), same_site="lax",
                        https_only=settings.secure_cookie)
     web.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     web.include_router(pages.router)
+    web.include_router(photos.router)
     web.include_router(figures.router)
     web.include_router(export.router)
     web.include_router(open311_router(app))  # authorised by API key, answered in the spec's JSON, never HTML

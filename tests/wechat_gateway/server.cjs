@@ -4,7 +4,9 @@
 //   node server.cjs '{"token": "...", "grpcPort": 0, "controlPort": 0, "user": {...}, "contacts": [...], "rooms": [...]}'
 //
 // Prints `READY {"grpc": port, "control": port}` once both listen. Control interface (JSON):
-//   POST /say        {id?, talker, room?, listener?, text, mentions?}  a contact speaks; answers {id}
+//   POST /say        {id?, talker, room?, listener?, text, mentions?, type?, image?}
+//                                                                      a contact speaks (type image: image is the
+//                                                                      picture's base64); answers {id}
 //   POST /redeliver  {id}                                              the same message id arrives again
 //   GET  /sent                                                         what the bot sent: [{id, conversationId, text, mentionIds}]
 //   POST /befriend   {contact, hello}                                  a contact asks to be the bot's friend; answers {id}
@@ -15,6 +17,7 @@ const net = require('net')
 const PUPPET = require('wechaty-puppet')
 const { PuppetMock, mock } = require('wechaty-puppet-mock')
 const { PuppetServer, log } = require('wechaty-puppet-service')
+const { FileBox } = require('file-box')
 
 const world = JSON.parse(process.argv[2])
 log.level('silent')
@@ -54,6 +57,11 @@ puppet.messageSendText = async (conversationId, text, mentionIdList) => {
   return id
 }
 
+// The mock answers every picture with a QR code; a picture sent with its bytes is given back as WeChat would.
+const images = {}
+const mockImage = puppet.messageImage.bind(puppet)
+puppet.messageImage = async (id, type) => images[id] ? FileBox.fromBase64(images[id], `${id}.jpg`) : mockImage(id, type)
+
 // The mock keeps no friend requests; these are the requests contacts made, as WeChat would show them.
 const friendships = {}
 const accepted = []
@@ -81,6 +89,7 @@ const control = http.createServer(async (req, res) => {
       const id = input.id || `${run}-in-${++counter}`
       const type = { image: PUPPET.types.Message.Image, voice: PUPPET.types.Message.Audio }[input.type] || PUPPET.types.Message.Text
       const payload = { id, talkerId: input.talker, timestamp: Date.now(), type, text: input.text }
+      if (input.image) images[id] = input.image
       if (input.room) Object.assign(payload, { roomId: input.room, mentionIdList: input.mentions || [] })
       else payload.listenerId = user.id
       deliver(payload)
