@@ -71,7 +71,7 @@ def overdue_since(request: Request, now):
     return min(d for d in missed if d < now)
 
 
-def _late(t: Turn, request: Request, lang: str) -> str:
+def how_late(t: Turn, request: Request, lang: str) -> str:
     """How long past its deadline, as the secretary reads it: 超时 5 小时, 超时 3 天."""
     hours = (t.now - overdue_since(request, t.now)).total_seconds() / 3600
     if hours < 1:
@@ -126,7 +126,7 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
     parts.append(cat.text(lang, "digest.open" if fig.overdue else "digest.open_in_time", open=fig.open,
                           overdue=fig.overdue))
     for r in fig.most_overdue:
-        parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang), late=_late(t, r, lang)))
+        parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang), late=how_late(t, r, lang)))
     if fig.overdue > len(fig.most_overdue):
         parts.append(cat.text(lang, "digest.more_overdue", n=fig.overdue - len(fig.most_overdue)))
     grid_names = {g.id: g.name for g in t.community.grids}
@@ -172,7 +172,7 @@ def overdue_page(t: Turn, page: int) -> tuple[str, int]:
     """One page of every overdue request, the longest overdue first, for `超时 N`; and how many there are."""
     _, total = t.uow.figures.backlog(t.now)
     requests = t.uow.figures.most_overdue(t.now, PAGE, (page - 1) * PAGE)
-    lines = [t.svc.catalog.text(t.lang, "digest.overdue_line", line=line(t, r, t.lang), late=_late(t, r, t.lang))
+    lines = [t.svc.catalog.text(t.lang, "digest.overdue_line", line=line(t, r, t.lang), late=how_late(t, r, t.lang))
              for r in requests]
     return listing(t, t.lang, "overdue.head", lines, total, page, more="overdue.more"), total
 

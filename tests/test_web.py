@@ -102,6 +102,8 @@ def test_done_on_the_page_is_the_chat_command_and_the_resident_hears_it(console)
     done = web.post("/requests/1/act", data={"csrf": token, "form_id": "c", "action": "done",
                                              "note": "已更换控制板"}, follow_redirects=True)
     assert "诉求#1 已办结" in done.text  # the bot's own answer to 办结, shown on the page
+    assert 'name="action"' not in done.text, "a request done offers no more actions"
+    assert 'name="action" value="claim"' in form, "while it waited, it could be claimed"
     web.post("/requests/1/act", data={"csrf": token, "form_id": "c", "action": "done", "note": "again"})
     heard = drained(console)
     told = console.seen_by("王阿姨", heard)
@@ -153,6 +155,8 @@ def test_the_list_filters_and_counts_states(console):
     console.run("/advance 3h")  # #2 (2 h to claim) and #3 (4 h) are past respond-by?  #2 only
     page = web.get("/requests").text
     assert "#2" in page and "#1" not in page and "#3" not in page and "超时 1 小时" in page
+    console.run("/advance 3d")
+    assert "超时 3 天" in web.get("/requests").text, "as the digest says it"
 
 
 def test_the_figures_equal_the_digest(console):

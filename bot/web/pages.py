@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse
 from bot.web.access import Viewer, bot, check_csrf, reading, viewer, viewer_of, visible
 from bot.web.photos import attachments_of
 from bot.web.render import page
-from handlers.digest import overdue, overdue_since
+from handlers import lifecycle
+from handlers.digest import how_late, overdue
 from handlers.views import about, event_line, place
 from storage.requests import OPEN_STATES
 from storage.uow import UnitOfWork
@@ -128,12 +129,12 @@ def request_list(http: HttpRequest, page_no: int = 1, who: Viewer = Depends(view
 
 
 def _row(t, r, names: dict[int, str], lang: str) -> dict:
-    """What a list row shows; hours overdue as the digest counts them."""
+    """What a list row shows; how overdue as the digest says it (超时 5 小时, 超时 3 天)."""
     late = r.state in OPEN_STATES and overdue(r, t.now)
     return {"id": r.id, "kind": r.kind, "category": r.category, "urgent": r.urgent, "place": place(t, r, lang),
             "state": r.state, "assignee": names.get(r.assignee_id), "respond_by": r.respond_by,
             "resolve_by": r.resolve_by, "claimed": r.responded_at is not None, "open": r.state in OPEN_STATES,
-            "late_hours": round((t.now - overdue_since(r, t.now)).total_seconds() / 3600) if late else None}
+            "late": how_late(t, r, lang) if late else None}
 
 
 @router.get("/requests/{number}")
@@ -155,7 +156,8 @@ def one_request(number: int, http: HttpRequest, who: Viewer = Depends(viewer)):
     answers = http.session.pop("answers", None)
     return page(http, "request.html", who, r=request, head=head, timeline=timeline, text=text, names=names,
                 photos=photos,
-                followers=followers, ratings=ratings, staff=staff, actions=list(ACTIONS), answers=answers,
+                followers=followers, ratings=ratings, staff=staff, answers=answers,
+                actions=[a for a in ACTIONS if lifecycle.allows(request, a)],  # none on a closed request
                 form_id=secrets.token_urlsafe(12))
 
 
