@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import opencc
 import yaml
 
 from handlers.intake.model import CORPUS, Model, features, trained
@@ -77,6 +78,9 @@ class _Found:
     chatter: tuple[int, list[str]]
     hurry: bool
     cues: dict[str, int] = field(default_factory=dict)  # how it is said: each cue's count of patterns matched
+    # The chatter score without the words an emergency was named in: 走失 is lost-and-found talk, but in
+    # "小孩走失了" it is the emergency itself, and cannot also make it chatter.
+    chatter_beside_alarms: int = 0
 
     @property
     def best(self) -> int:
@@ -89,7 +93,7 @@ class _Found:
         # A phrase of three or more Chinese characters ("窗外", no; "出不来", yes) says enough on its own.
         specific = any(len(word) >= 3 and not word.isascii() for word, _ in self.alarms)
         return bool(self.alarms) and (self.best >= 2 or self.problem[0] >= 2 or bool(self.tag) or specific) and (
-            self.chatter[0] < 3 or self.hurry)
+            self.chatter_beside_alarms < 3 or self.hurry)
 
     def rule_kind(self) -> str:
         return rule_kind(self.tag, self.urgent, self.best, self.scores["help"][0], self.problem[0], self.wish[0],
@@ -118,6 +122,7 @@ class Reader:
     def __init__(self, lexicon: dict, bot_name: str = "小区助手", model: Model | None = None) -> None:
         pairs = "".join(lexicon.get("traditional", "").split())
         self._simplify = str.maketrans(pairs[0::2], pairs[1::2])
+        self._t2s = opencc.OpenCC("t2s")  # every traditional character, not only the lexicon's pairs
         self._tags = {kind: [t.lower() for t in tags] for kind, tags in lexicon["tags"].items()}
         self._urgent = [Alarm(rule["words"], rule.get("call"), rule.get("category")) for rule in lexicon["urgent"]]
         calm = [p.lower() for p in lexicon.get("not_urgent", [])]
@@ -162,7 +167,7 @@ class Reader:
 
     def normalise(self, text: str) -> str:
         """Half-width, lower-case, simplified characters: the form every rule is written against."""
-        return unicodedata.normalize("NFKC", text).translate(self._simplify).lower().strip()
+        return self._t2s.convert(unicodedata.normalize("NFKC", text)).translate(self._simplify).lower().strip()
 
     def without_tags(self, text: str) -> str:
         """The message as people should see it quoted: without its tags and the bot's @name."""
@@ -195,6 +200,8 @@ class Reader:
                 alarms.append((hit, alarm.category))
                 call = call or alarm.call
         found = {} if norm.isascii() else self._index.find(norm)
+        chatter = found.get(" chatter", [])
+        beside = self._chatter.score(norm, [w for w in chatter if not any(w[1] in hit for hit, _ in alarms)])[0]
         return _Found(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
                       alarms, {name: table.score(norm, found.get(name, []))
                                for name, table in self._categories.items()},
@@ -202,7 +209,7 @@ class Reader:
                       self._wishes.score(norm, found.get(" wishes", [])),
                       self._chatter.score(norm, found.get(" chatter", [])), any(w in norm for w in self._hurry),
                       {name: n for name, patterns in self._cues.items()
-                       if (n := sum(bool(p.search(norm)) for p in patterns))})
+                       if (n := sum(bool(p.search(norm)) for p in patterns))}, beside)
 
     def read(self, text: str, chat_building: str | None = None, mentioned: bool = False) -> Reading:
         """Read one message; `chat_building` fills the building when the message names none."""
