@@ -97,12 +97,12 @@ class OutboxRepository:
                                                       Outbox.status == constant("sent"))
         return self.session.exec(stmt).one()
 
-    def any_due(self, channel: str, now: datetime, chats: tuple[str, ...]) -> bool:
-        """Whether any of these chats has a message due."""
-        stmt = (select(Outbox.id).where(among(col(Outbox.status), ("pending", "sending")),
-                                        Outbox.channel == channel, col(Outbox.chat_id).in_(chats),
-                                        Outbox.next_attempt_at <= now).limit(1))
-        return self.session.exec(stmt).first() is not None
+    def due_chats(self, channel: str, now: datetime, chats: tuple[str, ...]) -> list[str]:
+        """Which of these chats have a message due."""
+        stmt = (select(Outbox.chat_id).distinct()
+                .where(among(col(Outbox.status), ("pending", "sending")), Outbox.channel == channel,
+                       col(Outbox.chat_id).in_(chats), Outbox.next_attempt_at <= now))
+        return list(self.session.exec(stmt))
 
     def mark_sent(self, outbox_id: int, at: datetime, platform_message_id: str | None) -> None:
         """Record that a message went out; one statement, as this runs for every message sent."""

@@ -156,29 +156,22 @@ async def test_a_group_window_is_never_overrun(settings, clock):
     await app.sender.stop()
 
 
-class SlowPeople(Recorder):
-    """A private chat that takes one message every 5 s: the second notice waits in the sender's pacing."""
-
-    def pacing(self, chat_id):
-        return 5.0 if chat_id.startswith("@") else 0.0
-
-
 async def test_a_stop_gives_back_what_was_waiting_for_its_turn(settings, clock):
-    channel = SlowPeople()
+    channel = SlowGroups(gap=5.0)
     app = build_app(settings, clock=clock, channels={"console": channel})
     app.handle(group(REPORTS[0], "wx-1"))
+    app.handle(group(REPORTS[1], "wx-2"))  # both acknowledgements are taken at once; the second waits 5 s
 
     async def until(condition) -> None:
         while not condition():
             await asyncio.sleep(0.01)
 
-    def notices() -> list[Outbox]:
-        return [r for r in rows(app, Outbox) if r.chat_id == "@李建国"]
-    await asyncio.wait_for(until(lambda: any(m.chat_id == "@李建国" for m in channel.sent)), 10)
-    app.handle(group(REPORTS[1], "wx-2"))  # its notice waits 5 s for the chat's next turn
-    await asyncio.wait_for(until(lambda: notices()[1].status == "sending"), 10)
+    def acks() -> list[Outbox]:
+        return [r for r in rows(app, Outbox) if r.chat_id == "3号楼业主群"]
+    await asyncio.wait_for(until(lambda: any(m.chat_id == "3号楼业主群" for m in channel.sent)), 10)
+    assert acks()[1].status == "sending", "taken for the group's next turn"
     await app.sender.stop(grace=1.0)
-    second = notices()[1]
+    second = acks()[1]
     assert (second.status, second.next_attempt_at <= clock.now()) == ("pending", True), \
         "given back at once: the next process sends it without waiting out the lease"
 
