@@ -8,9 +8,10 @@ Each channel has one drainer per process, however many callers ask it to drain: 
 each chat's rows, in order, to that chat's own task. A chat that must wait (a group's per-minute limit, a 429,
 a backoff) holds up only itself: the storage query never leases a row while an earlier row of the same chat is
 still waiting, so a chat's messages never overtake one another, and other chats go on. The channel's overall
-pace is one slot at a time under a lock, so concurrent chats never send in a burst; a chat with a window (a
-Telegram group's 20 a minute, bot.windows) is leased no more than its window takes, and notices queued for one
-person go as one message (bot.combine). A chat that moved to a new id takes its rows along (Moved); one that is
+pace is one slot at a time under a lock, so concurrent chats never send in a burst; a chat is leased only when
+its turn has come (bot.pace) and no more than its window takes (a Telegram group's 20 a minute, bot.windows), so
+the notices queued for one person up to that moment go as one message (bot.combine). A row told to wait wakes
+its channel when it falls due; the timer's tick is only a safety net. A chat that moved to a new id takes its rows along (Moved); one that is
 lost (Unreachable) is reported once, and its rows dropped, by on_unreachable. A platform that fails is
 tried again with backoff, 1 s doubling to 10 minutes, and one that asks to wait is waited for, until the message
 is a day old: an outage of hours loses nothing, and a week-old reply never arrives as if it were new.
@@ -53,7 +54,8 @@ class OutboxSender:
         self.batch = batch
         self.on_unreachable, self.on_moved = on_unreachable, on_moved
         self._pace = Pace(db, clock)
-        self._come_back: dict[str, float | None] = {}  # per channel: seconds until a chat held back opens
+        self._come_back: dict[str, float | None] = {}  # per channel: when (monotonic) a chat held back opens
+        self._news: dict[str, set[str] | None] = {}  # per channel: chats queued for since it last leased (None: any)
         self._retries: set[asyncio.TimerHandle] = set()  # wake-ups for when rows told to wait fall due
         self._draining: dict[str, asyncio.Task] = {}
         self._woken: dict[str, asyncio.Event] = {}  # per channel: something was queued while its drain ran
@@ -77,6 +79,18 @@ class OutboxSender:
         for name in self.channels if channels is None else channels:
             if name in self.channels:  # else queued for a channel this process does not run
                 self._drainer(name)
+
+    def queued(self, chats: set[tuple[str, str]]) -> None:
+        """A commit queued messages for these (channel, chat)s: wake their channels (db.on_outbox). A running
+        drain leases again only if one of the chats may be sent to now; for one that must wait it comes back when
+        its turn comes, so a flood of reports into paced chats does not cost a claim query each."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for name, chat in chats:
+            if name in self.channels:
+                self._drainer(name, chat)
 
     async def kick(self) -> None:
         """The outbox timer's job: wake every channel (in the event loop, hence a coroutine)."""
@@ -113,14 +127,19 @@ class OutboxSender:
         await asyncio.gather(*(asyncio.shield(self._drainer(name)) for name in names))
         return sum(self._sent.get(name, 0) - before[name] for name in names)
 
-    def _drainer(self, name: str) -> asyncio.Task:
-        """The channel's running drain, told to go round again, or a new one."""
+    def _drainer(self, name: str, chat: str | None = None) -> asyncio.Task:
+        """The channel's running drain, told to go round again (for news of one chat, or of any), or a new one."""
         task = self._draining.get(name)
         if task is None or task.done():
             self._woken[name] = asyncio.Event()
             task = self._draining[name] = asyncio.ensure_future(self._drain_channel(name))
             task.add_done_callback(lambda done: self._settled(name, done))
         else:
+            news = self._news.get(name)
+            if chat is None:
+                self._news[name] = None
+            elif news is not None:
+                news.add(chat)
             self._woken[name].set()
         return task
 
@@ -138,35 +157,51 @@ class OutboxSender:
     async def _drain_channel(self, name: str) -> None:
         """Lease what is due, give each chat its rows, and lease again whenever a chat is done or news came."""
         channel, woken = self.channels[name], self._woken[name]
-        chats: dict[asyncio.Task, deque[Outbox]] = {}
+        chats: dict[asyncio.Task, tuple[str, deque[Outbox]]] = {}  # each chat being sent to: its id and rows
         failure: BaseException | None = None
+        lease = True
         try:
             while True:
                 woken.clear()
-                held = sum(len(queue) for queue in chats.values())
-                self._come_back[name] = None
-                for rows in [] if self._stopping else self._lease(name, channel, held):
-                    queue = deque(rows)
-                    chats[asyncio.ensure_future(self._send_chat(channel, queue))] = queue
-                waiting = None if self._stopping else self._come_back[name]  # a chat held back: come back for it
-                if not chats and waiting is None:
+                if lease:
+                    held = sum(len(queue) for _, queue in chats.values())
+                    self._come_back[name], self._news[name] = None, set()
+                    for rows in [] if self._stopping else self._lease(name, channel, held):
+                        queue = deque(rows)
+                        chats[asyncio.ensure_future(self._send_chat(channel, queue))] = (rows[0].chat_id, queue)
+                opens = None if self._stopping else self._come_back[name]  # a chat held back: come back for it
+                if not chats and opens is None:
                     if failure is not None:
                         raise failure
                     return
                 news = asyncio.ensure_future(woken.wait())
-                timer = {asyncio.ensure_future(asyncio.sleep(waiting))} if waiting is not None else set()
+                timer = ({asyncio.ensure_future(asyncio.sleep(max(0.0, opens - time.monotonic())))}
+                         if opens is not None else set())
                 done, _ = await asyncio.wait({*chats, news, *timer}, return_when=asyncio.FIRST_COMPLETED)
                 for task in timer:
                     task.cancel()
-                done -= timer
                 news.cancel()
-                for task in done - {news}:
+                lease = bool(done - {news}) or self._news_may_go(name, channel, {c for c, _ in chats.values()})
+                for task in done - {news} - timer:
                     del chats[task]
                     failure = failure or task.exception()
         finally:  # stopped: what was leased and not yet on its way goes back, so the next drain need not wait
-            for task, queue in chats.items():
+            for task in chats:
                 task.cancel()
-            self._release([row.id for queue in chats.values() for row in queue if row.id not in self._in_flight])
+            self._release([row.id for _, queue in chats.values() for row in queue if row.id not in self._in_flight])
+
+    def _news_may_go(self, name: str, channel: Channel, busy: set[str]) -> bool:
+        """Whether a chat queued for since the last lease may be sent to now. One being sent to is leased again
+        when its task ends; one whose turn has not come, when it comes (the drain's come-back)."""
+        news, self._news[name] = self._news.get(name), set()
+        if news is None:
+            return True
+        closed = self._pace.closed(channel)
+        for chat in news - busy:
+            if chat not in closed:
+                return True
+            self._hold_back(name, closed[chat])
+        return False
 
     def _lease(self, name: str, channel: Channel, held: int = 0) -> list[list[Outbox]]:
         """Due rows of the chats whose turn has come, grouped by chat in order: no more per chat, nor in all (with
@@ -200,8 +235,8 @@ class OutboxSender:
 
     def _hold_back(self, name: str, seconds: float) -> None:
         """A chat with a due row may not be sent to for `seconds`: the drain comes back for it then."""
-        current = self._come_back.get(name)
-        self._come_back[name] = seconds if current is None else min(current, seconds)
+        at, current = time.monotonic() + seconds, self._come_back.get(name)
+        self._come_back[name] = at if current is None else min(current, at)
 
     def _wake_in(self, name: str, seconds: float) -> None:
         """Wake the channel when a row told to wait falls due, rather than at the timer's next tick."""
@@ -219,13 +254,17 @@ class OutboxSender:
             if self._stopping:  # what has not yet gone goes back, for the next process
                 self._release([row.id for row in queue])
                 return queue.clear()
-            rows = combine.take(queue, max_length, paced=channel.pacing(queue[0].chat_id) > 0)
+            paced = channel.pacing(queue[0].chat_id) > 0
+            rows = combine.take(queue, max_length, paced=paced)
             try:
                 go_on = await self._deliver(channel, rows)
             except asyncio.CancelledError:  # stopped while pacing: given back now (the drain gives back the queue)
                 self._release([row.id for row in rows if row.id not in self._in_flight])
                 raise
-            if not go_on:
+            # A notice left over (more than one message holds) goes back, to be leased at the chat's next turn with
+            # what is queued meanwhile: kept here, it would go alone, and a backlog would never clear (seen: 10
+            # and a remainder every 2.2 s, each notice waiting up to that, while 5 a second came in).
+            if not go_on or paced and queue and combine.combinable(queue[0]):
                 self._release([row.id for row in queue])
                 queue.clear()
 

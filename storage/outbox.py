@@ -24,7 +24,7 @@ class OutboxRepository:
 
     def __init__(self, session: Session, appends: Appends) -> None:
         self.session, self.appends = session, appends
-        self.queued: set[str] = set()  # channels this unit of work queued messages for
+        self.queued: set[tuple[str, str]] = set()  # (channel, chat) this unit of work queued messages for
 
     def add(self, *, channel: str, chat_id: str, text: str, next_attempt_at: datetime, created_at: datetime,
             person_id: int | None = None, request_id: int | None = None, purpose: str | None = None,
@@ -32,7 +32,7 @@ class OutboxRepository:
             status: str = "pending", attachments: list[str] | None = None) -> None:
         """Queue a message, to be sent from next_attempt_at on; a 'held' one waits for its person instead."""
         if status == "pending":
-            self.queued.add(channel)
+            self.queued.add((channel, chat_id))
         self.appends.add(Outbox, channel=channel, chat_id=chat_id, text=text, next_attempt_at=next_attempt_at,
                          created_at=created_at, person_id=person_id, request_id=request_id, purpose=purpose,
                          choices=choices or [], mention_ids=mention_ids or [], status=status, attempts=0,
@@ -62,7 +62,7 @@ class OutboxRepository:
             .values(status="pending", channel=channel, chat_id=chat_id, next_attempt_at=at, attempts=0,
                     last_error=None)).rowcount
         if released:
-            self.queued.add(channel)
+            self.queued.add((channel, chat_id))
         return released
 
     def claim_due(self, channel: str, now: datetime, limit: int, skip_chats: tuple[str, ...] = ()) -> list[Outbox]:
@@ -129,7 +129,7 @@ class OutboxRepository:
                                   among(_OUTBOX.c.status, ("pending", "sending")))
             .values(chat_id=new, status="pending", next_attempt_at=now)).rowcount
         if moved:
-            self.queued.add(channel)
+            self.queued.add((channel, new))
         return moved
 
     def get(self, outbox_id: int) -> Outbox | None:
