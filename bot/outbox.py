@@ -11,10 +11,11 @@ still waiting, so a chat's messages never overtake one another, and other chats 
 pace is one slot at a time under a lock, so concurrent chats never send in a burst; a chat is leased only when
 its turn has come (bot.pace) and no more than its window takes (a Telegram group's 20 a minute, bot.windows), so
 the notices queued for one person up to that moment go as one message (bot.combine). A row told to wait wakes
-its channel when it falls due; the timer's tick is only a safety net. A chat that moved to a new id takes its rows along (Moved); one that is
-lost (Unreachable) is reported once, and its rows dropped, by on_unreachable. A platform that fails is
-tried again with backoff, 1 s doubling to 10 minutes, and one that asks to wait is waited for, until the message
-is a day old: an outage of hours loses nothing, and a week-old reply never arrives as if it were new.
+its channel when it falls due (the timer's tick is only a safety net). A chat that moved to a new id takes its
+rows along (Moved); one that is lost (Unreachable) is reported once, and its rows dropped, by on_unreachable. A
+platform that fails is tried again with backoff, 1 s doubling to 10 minutes, and one that asks to wait is waited
+for, until the message is a day old: an outage of hours loses nothing, and a week-old reply never arrives as if
+it were new.
 """
 from __future__ import annotations
 
