@@ -185,7 +185,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     _sync_staff(db, settings, clock, channels)
     app = App(settings, db, clock, services, Dispatcher(services, db, clock), Spool(settings.spool_path), channels)
     app.sender = OutboxSender(db, clock, channels, on_unreachable=app.chat_lost, on_moved=app.chat_moved)
-    db.on_outbox = app.sender.wake  # what a change queued goes out at once, not at the next tick
+    db.on_outbox = app.sender.queued  # what a change queued goes out at once, not at the next tick
     return app
 
 

@@ -18,7 +18,10 @@ from storage.models import Outbox
 
 SEPARATOR = "\n\n"
 ALONE = frozenset({"bound", "rate", "offer"})  # purposes a reply or the adapter ties to this very message
-MAX_ROWS = 10  # buttons and pings stay readable
+# Buttons stay readable (Telegram takes 100) and the length limit still cuts it short. Room for twice what one
+# second brings in a flood (5 a second to one person, issue 14's benchmark), so a backlog left by a 429 clears: at
+# 10, with each try taking more than a second on a busy machine, it did not.
+MAX_ROWS = 20
 
 
 def combinable(row: Outbox) -> bool:

@@ -17,7 +17,6 @@ class Windows:
 
     def __init__(self) -> None:
         self._recent: dict[tuple[str, str], deque[float]] = {}
-        self._opens: dict[str, float | None] = {}  # per channel: seconds until a held-back chat's window opens
 
     def room(self, channel: Channel, chat_id: str) -> float:
         """How many more messages the chat takes now (no limit without a window)."""
@@ -38,17 +37,6 @@ class Windows:
         """Seconds until a full chat takes a message again."""
         recent, (_, span) = self._recent[(channel.name, chat_id)], channel.window(chat_id)
         return max(0.01, recent[0] + span - time.monotonic()) if recent else 0.01
-
-    def held_back(self, channel: Channel, chat_id: str) -> None:
-        """Note that the chat's window held a due message back: the drain comes back when the first one opens."""
-        opens, current = self.opens_in(channel, chat_id), self._opens.get(channel.name)
-        self._opens[channel.name] = opens if current is None else min(current, opens)
-
-    def next_opening(self, channel: Channel, *, reset: bool = False) -> float | None:
-        """Seconds until a window that held something back opens (None: nothing held back); reset starts a round."""
-        if reset:
-            self._opens[channel.name] = None
-        return self._opens.get(channel.name)
 
     def sent(self, channel: Channel, chat_id: str, at: float) -> None:
         """A message went to the chat at `at` (time.monotonic())."""

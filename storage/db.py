@@ -50,7 +50,7 @@ class Database:
             read.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         self.reader = self.engine.execution_options(**read)
         # Called after a commit that queued outbox messages, with their channels (the sender, once wired).
-        self.on_outbox: Callable[[set[str]], None] | None = None
+        self.on_outbox: Callable[[set[tuple[str, str]]], None] | None = None
 
     @property
     def is_sqlite(self) -> bool:

@@ -24,7 +24,7 @@ class OutboxRepository:
 
     def __init__(self, session: Session, appends: Appends) -> None:
         self.session, self.appends = session, appends
-        self.queued: set[str] = set()  # channels this unit of work queued messages for
+        self.queued: set[tuple[str, str]] = set()  # (channel, chat) this unit of work queued messages for
 
     def add(self, *, channel: str, chat_id: str, text: str, next_attempt_at: datetime, created_at: datetime,
             person_id: int | None = None, request_id: int | None = None, purpose: str | None = None,
@@ -32,7 +32,7 @@ class OutboxRepository:
             status: str = "pending", attachments: list[str] | None = None) -> None:
         """Queue a message, to be sent from next_attempt_at on; a 'held' one waits for its person instead."""
         if status == "pending":
-            self.queued.add(channel)
+            self.queued.add((channel, chat_id))
         self.appends.add(Outbox, channel=channel, chat_id=chat_id, text=text, next_attempt_at=next_attempt_at,
                          created_at=created_at, person_id=person_id, request_id=request_id, purpose=purpose,
                          choices=choices or [], mention_ids=mention_ids or [], status=status, attempts=0,
@@ -62,7 +62,7 @@ class OutboxRepository:
             .values(status="pending", channel=channel, chat_id=chat_id, next_attempt_at=at, attempts=0,
                     last_error=None)).rowcount
         if released:
-            self.queued.add(channel)
+            self.queued.add((channel, chat_id))
         return released
 
     def claim_due(self, channel: str, now: datetime, limit: int, skip_chats: tuple[str, ...] = ()) -> list[Outbox]:
@@ -97,12 +97,12 @@ class OutboxRepository:
                                                       Outbox.status == constant("sent"))
         return self.session.exec(stmt).one()
 
-    def any_due(self, channel: str, now: datetime, chats: tuple[str, ...]) -> bool:
-        """Whether any of these chats has a message due."""
-        stmt = (select(Outbox.id).where(among(col(Outbox.status), ("pending", "sending")),
-                                        Outbox.channel == channel, col(Outbox.chat_id).in_(chats),
-                                        Outbox.next_attempt_at <= now).limit(1))
-        return self.session.exec(stmt).first() is not None
+    def due_chats(self, channel: str, now: datetime, chats: tuple[str, ...]) -> list[str]:
+        """Which of these chats have a message due."""
+        stmt = (select(Outbox.chat_id).distinct()
+                .where(among(col(Outbox.status), ("pending", "sending")), Outbox.channel == channel,
+                       col(Outbox.chat_id).in_(chats), Outbox.next_attempt_at <= now))
+        return list(self.session.exec(stmt))
 
     def mark_sent(self, outbox_id: int, at: datetime, platform_message_id: str | None) -> None:
         """Record that a message went out; one statement, as this runs for every message sent."""
@@ -129,7 +129,7 @@ class OutboxRepository:
                                   among(_OUTBOX.c.status, ("pending", "sending")))
             .values(chat_id=new, status="pending", next_attempt_at=now)).rowcount
         if moved:
-            self.queued.add(channel)
+            self.queued.add((channel, new))
         return moved
 
     def get(self, outbox_id: int) -> Outbox | None:

@@ -6,9 +6,11 @@ import io
 import time
 from datetime import timedelta
 
+from bot import combine
 from bot.app import build_app
 from bot.channels.base import RetryLater
 from bot.channels.console import ConsoleChannel, ConsoleSession
+from handlers.clock import FakeClock
 from handlers.messages import Inbound
 from storage.models import Outbox
 from tests.conftest import PATIENCE
@@ -16,6 +18,14 @@ from tests.test_reliability import Recorder, group, rows
 
 REPORTS = ("#投诉 3号楼电梯坏了", "#投诉 3号楼楼道灯不亮", "#投诉 3号楼水管漏水", "#投诉 3号楼垃圾没人清",
            "#投诉 3号楼暖气不热")
+
+
+async def until(condition, timeout: float = PATIENCE) -> None:
+    """Wait until the condition holds (a test fails if it never does)."""
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(poll(), timeout)
 
 
 class SlowGroups(Recorder):
@@ -157,29 +167,18 @@ async def test_a_group_window_is_never_overrun(settings, clock):
     await app.sender.stop()
 
 
-class SlowPeople(Recorder):
-    """A private chat that takes one message every 5 s: the second notice waits in the sender's pacing."""
-
-    def pacing(self, chat_id):
-        return 5.0 if chat_id.startswith("@") else 0.0
-
-
 async def test_a_stop_gives_back_what_was_waiting_for_its_turn(settings, clock):
-    channel = SlowPeople()
+    channel = SlowGroups(gap=5.0)
     app = build_app(settings, clock=clock, channels={"console": channel})
     app.handle(group(REPORTS[0], "wx-1"))
+    app.handle(group(REPORTS[1], "wx-2"))  # both acknowledgements are taken at once; the second waits 5 s
 
-    async def until(condition) -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    def notices() -> list[Outbox]:
-        return [r for r in rows(app, Outbox) if r.chat_id == "@李建国"]
-    await asyncio.wait_for(until(lambda: any(m.chat_id == "@李建国" for m in channel.sent)), PATIENCE)
-    app.handle(group(REPORTS[1], "wx-2"))  # its notice waits 5 s for the chat's next turn
-    await asyncio.wait_for(until(lambda: notices()[1].status == "sending"), PATIENCE)
+    def acks() -> list[Outbox]:
+        return [r for r in rows(app, Outbox) if r.chat_id == "3号楼业主群"]
+    await until(lambda: any(m.chat_id == "3号楼业主群" for m in channel.sent))
+    assert acks()[1].status == "sending", "taken for the group's next turn"
     await app.sender.stop(grace=1.0)
-    second = notices()[1]
+    second = acks()[1]
     assert (second.status, second.next_attempt_at <= clock.now()) == ("pending", True), \
         "given back at once: the next process sends it without waiting out the lease"
 
@@ -203,3 +202,85 @@ async def test_a_restart_keeps_the_pace(settings, clock):
     await again.sender.stop()
     assert [m.chat_id for m in second.sent if m.chat_id == "3号楼业主群"] == [], \
         "the group's next message waits its gap from the last one the earlier process sent"
+
+
+class SlowPeople(Recorder):
+    """Like Telegram's one message a second into a private chat, slower here (5 s), groups at once."""
+
+    def pacing(self, chat_id):
+        return 5.0 if chat_id.startswith("@") else 0.0
+
+
+def notices_in(channel) -> list[list[str]]:
+    """The requests each message to the grid member carried."""
+    return [[n for n in range(1, 6) if f"诉求#{n}：" in m.text] for m in channel.sent if m.chat_id == "@李建国"]
+
+
+async def test_a_notice_queued_while_its_chat_waits_goes_in_the_next_message(settings, clock):
+    channel = SlowPeople()
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    app.handle(group(REPORTS[0], "wx-1"))
+    await until(lambda: notices_in(channel) == [[1]])
+    app.handle(group(REPORTS[1], "wx-2"))  # the chat's next turn is 5 s away
+    await asyncio.sleep(0.2)  # (the drain goes round for it meanwhile; it must not take it ahead of its turn)
+    app.handle(group(REPORTS[2], "wx-3"))
+    await until(lambda: sum(map(len, notices_in(channel))) == 3)
+    assert notices_in(channel) == [[1], [2, 3]], "one message at the chat's turn, with all that waited for it"
+    await app.sender.stop()
+
+
+async def test_a_backlog_of_notices_clears_with_what_came_meanwhile(settings, clock, monkeypatch):
+    monkeypatch.setattr(combine, "MAX_ROWS", 3)  # a message carries at most 3 notices
+    channel = SlowPeople()
+    app = build_app(settings, clock=clock, channels={"console": channel})
+    for n, text in enumerate(REPORTS[:4]):
+        app.handle(group(text, f"wx-{n}"))
+    await until(lambda: notices_in(channel) == [[1, 2, 3]])
+    app.handle(group(REPORTS[4], "wx-5"))
+    await until(lambda: sum(map(len, notices_in(channel))) == 5)
+    assert notices_in(channel) == [[1, 2, 3], [4, 5]], "the one left over waits for the next turn, with the new one"
+    assert {r.status for r in rows(app, Outbox)} == {"sent"}
+
+
+class RealTime(FakeClock):
+    """A clock that moves on with the wall clock, from a fixed working morning."""
+
+    def __init__(self, start):
+        super().__init__(start)
+        self.started = time.monotonic()
+
+    def now(self):
+        return super().now() + timedelta(seconds=time.monotonic() - self.started)
+
+
+async def test_a_message_told_to_wait_goes_when_the_wait_is_over_without_a_timer(settings, clock):
+    channel = Recorder(failures=[RetryLater(0.5)])
+    app = build_app(settings, clock=RealTime(clock.now()), channels={"console": channel})  # no 1 s outbox timer
+    app.handle(group(REPORTS[0], "wx-1"))
+    await until(lambda: len(channel.sent) == 2)
+    assert {r.status for r in rows(app, Outbox)} == {"sent"}
+    await app.sender.stop()
+
+
+class FlakyGroup(Recorder):
+    """A group that is first told to wait, then fails once (a 429, then a 502); private chats take everything."""
+
+    def __init__(self):
+        super().__init__()
+        self.group_failures = [RetryLater(1), ConnectionError("502")]
+
+    async def send(self, message):
+        if not message.chat_id.startswith("@") and self.group_failures:
+            raise self.group_failures.pop(0)
+        return await super().send(message)
+
+
+def test_a_wait_asked_for_does_not_lengthen_the_next_backoff(settings, clock):
+    app = build_app(settings, clock=clock, channels={"console": FlakyGroup()})
+    app.handle(group(REPORTS[0], "wx-1"))
+    asyncio.run(app.drain())  # the group's acknowledgement is told to wait a second
+    clock.advance(timedelta(seconds=2))
+    asyncio.run(app.drain())  # then fails once
+    ack = next(r for r in rows(app, Outbox) if r.chat_id == "3号楼业主群")
+    assert "502" in ack.last_error and ack.next_attempt_at - clock.now() <= timedelta(seconds=1), \
+        "a first failure is tried again after a second, however often it was told to wait before"
