@@ -17,7 +17,8 @@ from storage.models import Request
 def load(t: Turn, number: int | None, command: str = "claim") -> Request:
     """The request a command names, or a polite NotFound; without a number, an example of that command."""
     if number is None:
-        raise BadCommand("error.number_missing", command=command)
+        # 补充 needs words as well as a number: its example shows both
+        raise BadCommand("error.number_missing_add" if command == "add" else "error.number_missing", command=command)
     request = t.uow.requests.get(number)
     if request is None:
         raise NotFound(number=number)
