@@ -10,7 +10,7 @@ from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
 from handlers.digest import overdue
 from handlers.routing import ladder
-from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref
+from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref, whose
 from storage.models import Request
 
 
@@ -35,7 +35,7 @@ def _tell_residents(t: Turn, request: Request, key: str, **params) -> None:
     """Tell the reporter and every follower, with the photo staff sent (privately only); quiet hours hold it."""
     for person_id in dict.fromkeys([request.reporter_id, *t.uow.requests.follower_ids(request.id)]):
         person = t.uow.people.get(person_id)
-        t.say.to_person(person, key, request=request, attachments=t.msg.attachments,
+        t.say.to_person(person, key, request=request, attachments=t.msg.attachments, whose=whose(t, request, person),
                         **about(t, request, person.language), **params)
 
 
