@@ -20,7 +20,8 @@ from storage.requests import OPEN_STATES
 
 OWN_WINDOW = timedelta(days=60)  # a request she chases is one of this season, not one from years ago
 # "+1", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
-_ME_TOO = re.compile(r"^\s*[+]\s*1\s*$|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是|也(没|不|停|漏|坏)")
+_ME_TOO = re.compile(r"^\s*[+]\s*1\s*$|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
+                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))")
 _BARE = re.compile(r"^\s*([+]\s*1|同(上|问|样)?|我也是)\s*$")  # says what only next to what it answers
 
 
@@ -76,7 +77,10 @@ def _chased(t: Turn, reading: Reading, text: str) -> bool:
         return False
     same = [r for r in own if _same_problem(reading, r)]
     unnamed = reading.category in (None, "other") and not reading.building
-    if not same and len(own) == 1 and unnamed and is_chase(text):
+    # Her only request and words that press about it: in private they are said to the bot; in a group only
+    # "still broken" counts ("我还没吃饭" is chatter, and a status question there is answered below).
+    pressing = is_chase(text) if t.msg.is_private else says_not_fixed(text)
+    if not same and len(own) == 1 and unnamed and pressing:
         same = own
     if same:
         request = same[0]

@@ -149,3 +149,11 @@ def test_a_first_private_message_in_english_is_answered_in_english_from_then_on(
     assert console.seen_by("Tom", sent)[0].startswith("Hello! I'm the community assistant.")
     sent = console.run("my request?")
     assert console.seen_by("Tom", sent) == ["Your requests: 0"]
+
+
+def test_group_chatter_with_chase_words_is_not_added_to_her_request(console):
+    console.run("#投诉 3号楼2单元电梯又坏了")
+    sent = console.run("我还没吃饭呢 什么时候开会啊\n我也不知道")
+    assert sent == [], "chatter stays chatter"
+    with UnitOfWork(console.app.db) as uow:
+        assert [e.action for e in uow.requests.timeline(1)] == ["filed", "assigned"]
