@@ -172,7 +172,8 @@ _STATUS = re.compile(r"怎么样了|修好了?[吗没么]|好了[吗没么]|有�
                      r"|(什么|啥|几)时候[修来弄处管到]|(师傅|人)(什么时候|啥时候|几时|哪天)?(来|到)了?[吗没么]"
                      r"|(进展|进度)(如何|怎样|怎么样|呢|到哪)|处理(了[吗没么]|得怎么样|到哪)|有(进展|进度|消息|回复|结果|回音)了?[吗没么]"
                      r"|(修|处理|解决|办)(好|完)?了[吗没么]|(进展|进度)呢"
-                     r"|any (news|update)|what'?s the status|is it (fixed|done)|when will|\bmy (requests?|reports?|complaints?)\b")
+                     r"|any (news|update)|what'?s the status|is it (fixed|done)|when will"
+                     r"|\bmy (requests?|reports?|complaints?)\b")
 
 
 def is_status_question(text: str) -> bool:

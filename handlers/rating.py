@@ -39,7 +39,8 @@ def check_rateable(t: Turn, request: Request) -> None:
     rated = t.uow.requests.has_rated(request.id, t.person.id, request.rating_round)
     if rated and request.state in ("done", "closed"):
         raise IllegalTransition("error.already_rated", number=request.id)
-    if request.state != "done" and not _follower_may_still_rate(t, request):  # asked for only between a 办结 and the reporter's score (or closing unrated)
+    # asked for between a 办结 and the reporter's score (or closing unrated); a follower asked, within the window
+    if request.state != "done" and not _follower_may_still_rate(t, request):
         why = "reopened" if request.state == "reopened" else "ended" if request.state in TERMINAL else "not_done"
         raise IllegalTransition(f"error.rate_not_asked.{why}", ref=ref(t, request, t.lang), state=request.state)
 
@@ -47,7 +48,8 @@ def check_rateable(t: Turn, request: Request) -> None:
 def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     """Record the sender's score; the reporter's score of a done request decides whether it closes or reopens.
 
-    A follower's score is recorded as hers (and counts in 满意率) but decides nothing: the request is the reporter's.
+    A follower's score is recorded as his (and counts in 满意率) but decides nothing: the request is the reporter's;
+    his 不满意 and its words reach the assignee all the same.
     """
     check_rateable(t, request)
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,

@@ -12,6 +12,7 @@ from handlers.kept import kept_lines
 from handlers.rating import check_rateable, rate
 from handlers.staff import load, work_list
 from handlers.views import PAGE, about, line, listing, ref
+from storage.models import Request
 from storage.requests import OPEN_STATES
 
 REASON_WINDOW = timedelta(hours=12)  # "哪里不满意？" is answered within the day, or not at all
@@ -88,7 +89,7 @@ def add_detail(t: Turn, cmd: Command) -> None:
         news.tell(t, request, "detail", urgent=bool(found and found.urgent), **detail)
 
 
-def _neighbour(t: Turn, request) -> bool:
+def _neighbour(t: Turn, request: Request) -> bool:
     """A resident, not yet on this open complaint, adding to it: in private, or in a group of its building."""
     if t.person.staff_id is not None or request.kind != "complaint" or permissions.allowed(t, "add", request):
         return False
