@@ -10,7 +10,7 @@ from handlers.deadlines import deadlines
 from handlers.errors import IllegalTransition
 from handlers.escalation import escalate
 from handlers.lifecycle import TERMINAL
-from handlers.views import about, ref, whose
+from handlers.views import about, ref
 from storage.models import Rating, Request
 
 RATING_CHOICES = (("choice.rate_5", "满意"), ("choice.rate_3", "基本满意"), ("choice.rate_1", "不满意"))
@@ -29,7 +29,6 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask", **params) -> 
         others = [r for r in t.uow.requests.awaiting_rating_from(person_id) if r.id != request.id]
         how = t.say.text(person.language, "rating.how_numbered" if others else "rating.how", number=request.id)
         t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate", how=how,
-                        whose=whose(t, request, person),
                         **about(t, request, person.language), **params)
 
 
