@@ -14,8 +14,8 @@ VERBS: dict[str, tuple[str, ...]] = {
     "merge": ("合并", "merge"),
     "reject": ("退回", "驳回", "reject"),
     "show": ("详情", "查看", "查询", "show", "detail", "details", "status"),
-    "mine": ("我的诉求", "我的投诉", "我的报修", "我的", "查看进度", "查询进度", "进度查询", "列表", "my requests", "my",
-             "mine", "list"),
+    "mine": ("我的诉求", "我的投诉", "我的报修", "我的", "查看进度", "查询进度", "进度查询", "列表", "my requests",
+             "my request", "my", "mine", "list"),
     "overdue": ("超时", "overdue"),
     "digest": ("日报", "简报", "今日日报", "digest", "daily"),  # today's digest now, for those it goes to
     "withdraw": ("撤回", "撤销", "withdraw", "cancel"),
@@ -107,8 +107,9 @@ def _said_in_group(verb: str, rest: str) -> bool:
 
 _SCORES = [
     (re.compile(r"^(非常|很|十分)?不满意|^差评|^not (very )?satisfied|^unsatisfied|^dissatisfied"), 1),
-    (re.compile(r"^基本满意|^一般|^还行|^还可以|^ok\b|^so-so|^fair"), 3),
-    (re.compile(r"^(非常|很|十分)?满意|^好评|^very satisfied|^satisfied|^great|^good"), 5),
+    (re.compile(r"^不行|^太差|^很差"), 1),
+    (re.compile(r"^基本满意|^一般|^还行|^还可以|^凑合|^ok\b|^so-so|^fair"), 3),
+    (re.compile(r"^(非常|很|十分)?满意|^好评|^挺好|^很好|^不错|^very satisfied|^satisfied|^great|^good"), 5),
     # A digit counts only on its own or as 分/星: "3号楼…", "5分钟前…" and "2.5" are not scores.
     (re.compile(r"^([1-5])\s*(分|星|stars?)?(?=$|[\s,，。!！~～、]|\.(?!\d))"), None),
     (re.compile(r"^([一二三四五])\s*(分|星)"), None),
@@ -116,7 +117,7 @@ _SCORES = [
 _CN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 
 
-_PARTICLES = re.compile(r"[吧啊呀了哈嘛呢啦哦噢喔]+")
+_PARTICLES = re.compile(r"[吧啊呀了哈嘛呢啦哦噢喔的]+")
 
 
 def parse_rating(text: str) -> tuple[int, str | None] | None:
@@ -168,15 +169,73 @@ def is_greeting(text: str) -> bool:
     return all(part in _GREETINGS for part in _PARTS.split(_plain(text)))
 
 
-_STATUS = re.compile(r"怎么样了|修好了?[吗没么]|好了[吗没么]|有人管[吗没么]|有人[来修]了?[吗没么]|什么时候[修来弄处管]"
+_STATUS = re.compile(r"怎么样了|修好了?[吗没么]|好了[吗没么]|有人管[吗没么]|有人[来修]了?[吗没么]"
+                     r"|(什么|啥|几)时候[修来弄处管到]|(师傅|人)(什么时候|啥时候|几时|哪天)?(来|到)了?[吗没么]"
                      r"|(进展|进度)(如何|怎样|怎么样|呢|到哪)|处理(了[吗没么]|得怎么样|到哪)|有(进展|进度|消息|回复|结果|回音)了?[吗没么]"
                      r"|(修|处理|解决|办)(好|完)?了[吗没么]|(进展|进度)呢"
-                     r"|any (news|update)|what'?s the status|is it (fixed|done)|when will")
+                     r"|any (news|update)|what'?s the status|is it (fixed|done)|when will"
+                     r"|\bmy (requests?|reports?|complaints?)\b")
 
 
 def is_status_question(text: str) -> bool:
-    """'电梯修好了吗', '我报的事怎么样了', 'any news?': asking how her requests stand, not reporting one."""
-    return _STATUS.search(unicodedata.normalize("NFKC", text).lower()) is not None
+    """'电梯修好了吗', '修好了嗎', '师傅啥时候来啊', 'any news?': asking how her requests stand, not reporting one."""
+    return _STATUS.search(_simplified(text)) is not None
+
+
+# Traditional characters residents type in questions and complaints (修好了嗎, 還是不亮): read as simplified.
+_TRADITIONAL = str.maketrans("嗎麼沒還來處辦壞燈電梯師傅時候給滿會個無聲響", "吗么没还来处办坏灯电梯师傅时候给满会个无声响")
+
+
+def _simplified(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().translate(_TRADITIONAL)
+
+
+# "灯还是不亮", "根本没人来", "还没修好", "still broken": the job a request was closed for is not done.
+_NOT_FIXED = re.compile(r"还是(不|没|坏|漏|老样子|一样|有)|还没(修|好|弄|人|来|解决|处理)|没(修|弄|整|处理|解决)好|根本没(人|修|来)"
+                        r"|没(人|有人)来|骗人|又坏|又不(亮|动|出|通)|依然|仍然|照样|一点没变"
+                        r"|still (broken|not|doesn'?t|leaking|no)|not (fixed|done|repaired)|nobody came")
+# Chasing a request: how long it is taking.
+_CHASE = re.compile(r"(什么|啥|几)时候|到底|到现在|怎么还|还没|都(第?[一二三四五六七八九十两\d]+)(天|周|个星期)|催|多久|how long")
+
+
+def says_not_fixed(text: str) -> bool:
+    """Whether a message says a job is not done: '灯还是不亮啊 骗人 根本没人来换'."""
+    return _NOT_FIXED.search(_simplified(text)) is not None
+
+
+def is_chase(text: str) -> bool:
+    """Whether a message presses about a delay: '楼道灯到底什么时候修啊 都第二天了'."""
+    return _CHASE.search(_simplified(text)) is not None or says_not_fixed(text)
+
+
+# A score within a sentence: "…给个3分吧", "打4星", "总体还是满意的", "给个好评".
+_SCORE_IN = [
+    (re.compile(r"(给个?|打个?)?\s*([1-5一二三四五])\s*(分(?!钟)|星|stars?)[吧啊呀了哈嘛]*|(给个?|打个?)\s*([1-5])(?!\d)[吧啊呀了哈嘛]*"), None),
+    (re.compile(r"((非常|很|十分)?不满意|(给个?)?差评)[吧啊呀了哈嘛]*"), 1),
+    (re.compile(r"基本满意[吧啊呀了哈嘛]*"), 3),
+    (re.compile(r"((非常|很|十分)?满意|(给个?)?好评)[吧啊呀了哈嘛]*"), 5),
+]
+
+
+def find_rating(text: str) -> tuple[int, str | None] | None:
+    """A score said within a sentence, and the rest of it as her comment; None when it holds none.
+
+    Only for someone a rating is asked of: '修好了 就是还有异响 给个3分吧' is a 3 with '修好了 就是还有异响'.
+    """
+    whole = parse_rating(text)
+    if whole is not None:
+        return whole
+    line = unicodedata.normalize("NFKC", text).strip()
+    for pattern, score in _SCORE_IN:
+        match = pattern.search(line)
+        if match is None:
+            continue
+        if score is None:
+            digit = match.group(2) or match.group(5)
+            score = int(_CN.get(digit, digit))
+        comment = (line[:match.start()] + " " + line[match.end():]).strip(" ,，。.!！~～")
+        return score, (None if not comment or _PARTICLES.fullmatch(comment) else comment)
+    return None
 
 
 def is_thanks(text: str) -> bool:

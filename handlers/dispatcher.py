@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from handlers import binding, digest, kept, language, media, reach, residents, signin, staff
+from handlers import binding, chasing, digest, kept, language, media, reach, residents, signin, staff
 from handlers.clock import Clock
 from handlers.commands import (Command, is_greeting, is_status_question, is_thanks, is_verdict, parse_command,
                                parse_offer_answer, parse_rating)
@@ -15,7 +15,7 @@ from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
 from handlers.intake import Reading
 from handlers.messages import Inbound
-from handlers.rating import named_request, rate
+from handlers.rating import named_request, rate, waiting_for
 from handlers.say import Say, SayOnPage
 from handlers.views import ref
 from storage.db import Database, is_transient, retry_conflicts
@@ -79,7 +79,10 @@ class Dispatcher:
         short = parse_offer_answer(text) is not None or parse_rating(text) is not None
         if short and (msg.is_private or msg.reply_to or msg.quoted or len(text) <= 12):
             return partial(_short_answer, reading, text)
-        return _ordinary(reading, msg, text)
+        action = _ordinary(reading, msg, text)
+        if not msg.is_private and not reading.tagged and (reading.confident or chasing.may_be_about_own(text)):
+            return partial(_about_own, reading, text, action)  # her own request's business, else as before
+        return action
 
     def act(self, person_id: int, text: str, form_id: str) -> list[str]:
         """A command a staff member gave on the web workbench (办结 37 …), run as her through the same handlers,
@@ -113,8 +116,9 @@ class Dispatcher:
             if not uow.ledger.first_delivery(msg.channel, msg.message_id, now):
                 return False
             spoken = language.detect(msg.text)
-            person, account = uow.people.met(
-                msg.channel, msg.sender_id, msg.sender_name, language=spoken,
+            person, account = uow.people.met(  # a new person is met in the language of her first words
+                msg.channel, msg.sender_id, msg.sender_name,
+                language=language.first_words(msg.text, private=msg.is_private),
                 private_chat=msg.chat_id if msg.is_private else msg.sender_chat, at=now)
             language.heard(person, spoken)
             say = Say(uow, self.svc.catalog, self.svc.community, now, self.svc.running)
@@ -155,6 +159,8 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
     """
     if residents.reason_after_score(t, text, new_problem=reading.kind != "none"):
         return
+    if chasing.about_own(t, reading, text):  # "灯还是不亮", "到底什么时候修", "…给个3分吧": not a new request
+        return
     if reading.kind != "none":
         _file(reading, t)
     elif is_status_question(text):  # "电梯修好了吗": her list answers it, with each request's state
@@ -174,6 +180,13 @@ def _command(cmd: Command, t: Turn) -> None:
         STAFF_VERBS[cmd.verb](t, cmd)
     else:
         EVERYONE_VERBS[cmd.verb](t, cmd)
+
+
+def _about_own(reading: Reading, text: str, otherwise: Action | None, t: Turn) -> object:
+    """Group words about the sender's own request (a chase, a score, a "me too"); else what they were before."""
+    if binding.known_chat(t, t.msg.channel, t.msg.chat_id) and chasing.about_own(t, reading, text):
+        return None
+    return otherwise(t) if otherwise is not None else IGNORED
 
 
 def _moved(old: str, t: Turn) -> None:
@@ -229,7 +242,7 @@ def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:
     number = prompt.request_id if prompt is not None else named_request(t.svc.catalog, msg.quoted or "")
     if number:
         return t.uow.requests.get(number)
-    waiting = t.uow.requests.awaiting_rating_from(t.person.id)
+    waiting = waiting_for(t)  # the most recently asked first: she answers the prompt she just read
     if not msg.is_private:
         waiting = [r for r in waiting if r.channel == msg.channel and r.source_chat == msg.chat_id]
     return waiting[0] if waiting else None
@@ -244,7 +257,7 @@ def _unasked_verdict(t: Turn, reading: Reading) -> bool:
     quotes_bot = msg.quoted and named_request(t.svc.catalog, msg.quoted)  # not a neighbour's words
     to_bot = msg.is_private or msg.reply_to or msg.mentions_bot or quotes_bot
     return bool(to_bot and not reading.urgent and is_verdict(msg.text)
-                and not t.uow.requests.awaiting_rating_from(t.person.id))
+                and not waiting_for(t))
 
 
 def _answer(key: str, params: dict, t: Turn) -> None:

@@ -35,6 +35,16 @@ def detect(text: str) -> str | None:
     return None
 
 
+def first_words(text: str, *, private: bool) -> str | None:
+    """The language to meet a new person in: what `detect` finds, or, for a first private message, English from
+    as little as 'hello' or 'my request?' (Latin words, no Chinese): answering it in Chinese would be lost on her."""
+    clear = detect(text)
+    if clear is not None or not private or parse_offer_answer(text) is not None or parse_rating(text) is not None:
+        return clear
+    rest = _NOT_WORDS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return "en" if _WORD.search(rest) and not _CJK.search(rest) and _PROSE.match(rest) else None
+
+
 def heard(person: Person, language: str | None) -> None:
     """Follow the language a resident writes once she has written it twice running; never on one message.
 

@@ -35,7 +35,7 @@ TABLE: dict[str, frozenset[str]] = {
     "reject": MANAGE,
     "show": FULL_VIEW | {"follower"},
     "withdraw": frozenset({"reporter"}),
-    "add": frozenset({"reporter"}),
+    "add": frozenset({"reporter", "follower"}),  # a follower reported the same problem: his detail counts too
     "rate": frozenset({"reporter", "follower"}),
     "mine": frozenset({"anyone"}),
     "overdue": frozenset({"ladder"}),  # 超时: every overdue request in the community

@@ -25,7 +25,10 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask", **params) -> 
         if t.uow.requests.has_rated(request.id, person_id, request.rating_round):
             continue
         person = t.uow.people.get(person_id)
-        t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate",
+        # With another score owed, a bare 满意 could mean either: the prompt says how to name this one.
+        others = [r for r in t.uow.requests.awaiting_rating_from(person_id) if r.id != request.id]
+        how = t.say.text(person.language, "rating.how_numbered" if others else "rating.how", number=request.id)
+        t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate", how=how,
                         **about(t, request, person.language), **params)
 
 
@@ -35,7 +38,8 @@ def check_rateable(t: Turn, request: Request) -> None:
     rated = t.uow.requests.has_rated(request.id, t.person.id, request.rating_round)
     if rated and request.state in ("done", "closed"):
         raise IllegalTransition("error.already_rated", number=request.id)
-    if request.state != "done":  # asked for only between a 办结 and the reporter's score (or closing unrated)
+    # asked for between a 办结 and the reporter's score (or closing unrated); a follower asked, within the window
+    if request.state != "done" and not _follower_may_still_rate(t, request):
         why = "reopened" if request.state == "reopened" else "ended" if request.state in TERMINAL else "not_done"
         raise IllegalTransition(f"error.rate_not_asked.{why}", ref=ref(t, request, t.lang), state=request.state)
 
@@ -43,24 +47,30 @@ def check_rateable(t: Turn, request: Request) -> None:
 def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     """Record the sender's score; the reporter's score of a done request decides whether it closes or reopens.
 
-    A follower's score is recorded as hers (and counts in 满意率) but decides nothing: the request is the reporter's.
+    A follower's score is recorded as his (and counts in 满意率) but decides nothing: the request is the reporter's;
+    his 不满意 and its words reach the assignee all the same.
     """
     check_rateable(t, request)
     t.uow.requests.add_rating(Rating(request_id=request.id, person_id=t.person.id, score=score,
                                      comment=comment, at=t.now, round=request.rating_round))
     t.uow.requests.record(request, "rated", t.now, actor_id=t.person.id, note=comment, score=score)
+    assignee = t.uow.people.get(request.assignee_id)
     if t.person.id != request.reporter_id:
-        t.reply("rating.thanks", ref=ref(t, request, t.lang))
+        _confirm(t, "rating.thanks", ref=ref(t, request, t.lang))
+        if score < SATISFIED_FROM and assignee is not None:  # his 不满意 decides nothing, but his words are heard
+            t.say.to_person(assignee, "notice.follower_unsatisfied", urgent=True, request=request, score=score,
+                            name=t.person.name,
+                            comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
         return
     request.rating, request.rating_comment = score, comment
     t.uow.followups.cancel(request.id, schedule.RATING)
-    assignee = t.uow.people.get(request.assignee_id)
     if score >= SATISFIED_FROM:
         lifecycle.apply(request, "satisfied", t.now)
         t.uow.requests.record(request, "closed", t.now, score=score)
-        t.reply("rating.thanks", ref=ref(t, request, t.lang))
+        _confirm(t, "rating.thanks", ref=ref(t, request, t.lang))
         t.say.to_person(assignee, "notice.rated", request=request, score=score,
                         comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
+        _tell_followers_closed(t, request)
         return
     lifecycle.apply(request, "unsatisfied", t.now)
     request.resolve_by = deadlines(t.community, request.category, request.urgent, t.now)[1]
@@ -68,10 +78,37 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     schedule.for_resolution(t, request)
     # asked why only in private, where her next words can be taken as the reason (and stay out of the group)
     ask_why = not comment and t.msg.is_private
-    t.reply("rating.reopened_why" if ask_why else "rating.reopened", ref=ref(t, request, t.lang))
+    _confirm(t, "rating.reopened_why" if ask_why else "rating.reopened", ref=ref(t, request, t.lang))
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
                     comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
     escalate(t, request, "unsatisfied", note=comment)
+
+
+def waiting_for(t: Turn) -> list[Request]:
+    """What the sender is asked to rate, the most recently asked first: done ones of hers, and those she follows
+    that their reporter closed with a score within the rating window (a follower asked may still answer)."""
+    return t.uow.requests.awaiting_rating_from(t.person.id, t.now - t.community.schedule.close_unrated_after)
+
+
+def _follower_may_still_rate(t: Turn, request: Request) -> bool:
+    return any(r.id == request.id for r in waiting_for(t))
+
+
+def _tell_followers_closed(t: Turn, request: Request) -> None:
+    """Closed by its reporter's score: each follower hears it, and one who has not rated yet hears he still may."""
+    for person_id in t.uow.requests.follower_ids(request.id):
+        person = t.uow.people.get(person_id)
+        rated = t.uow.requests.has_rated(request.id, person_id, request.rating_round)
+        t.say.to_person(person, "rating.closed_rated" if rated else "rating.closed_rate_still", request=request,
+                        **about(t, request, person.language))
+
+
+def _confirm(t: Turn, key: str, **params) -> None:
+    """Answer a score: in a group, privately (the group need not hear how a neighbour rated), where she can be."""
+    if t.msg.is_private or t.say.address(t.person) is None:
+        t.reply(key, **params)
+    else:
+        t.say.to_person(t.person, key, urgent=True, **params)
 
 
 def named_request(catalog: Catalog, text: str) -> int | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers import lifecycle, news, permissions, schedule
+from handlers import binding, chasing, lifecycle, news, permissions, schedule
 from handlers.commands import Command, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand
@@ -12,6 +12,8 @@ from handlers.kept import kept_lines
 from handlers.rating import check_rateable, rate
 from handlers.staff import load, work_list
 from handlers.views import PAGE, about, line, listing, ref
+from storage.models import Request
+from storage.requests import OPEN_STATES
 
 REASON_WINDOW = timedelta(hours=12)  # "哪里不满意？" is answered within the day, or not at all
 
@@ -62,11 +64,17 @@ def withdraw(t: Turn, cmd: Command) -> None:
 
 
 def add_detail(t: Turn, cmd: Command) -> None:
-    """补充 N text: more detail (or a photo) for the assignee."""
-    request = _own(t, cmd)
+    """补充 N text: more detail (or a photo) for the assignee; from a neighbour with the same problem, he follows it."""
+    request = load(t, cmd.number, cmd.verb)
+    neighbour = _neighbour(t, request)
+    if not neighbour:
+        permissions.check(t, cmd.verb, request)
     if not cmd.rest and not t.msg.attachments:
         raise BadCommand(f"error.note_missing.{cmd.verb}", number=request.id)
     lifecycle.check(request, "add_detail")
+    if neighbour:  # "补充 13 我家也停水了 802": the assignee hears it, he hears of progress and is asked to rate
+        chasing.follow(t, request, cmd.rest or None)
+        return
     t.reply("resident.detail_added", ref=ref(t, request, t.lang))
     found = t.svc.reader.read(cmd.rest) if cmd.rest else None
     placed = False
@@ -79,6 +87,15 @@ def add_detail(t: Turn, cmd: Command) -> None:
         t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, **detail)
     else:
         news.tell(t, request, "detail", urgent=bool(found and found.urgent), **detail)
+
+
+def _neighbour(t: Turn, request: Request) -> bool:
+    """A resident, not yet on this open complaint, adding to it: in private, or in a group of its building."""
+    if t.person.staff_id is not None or request.kind != "complaint" or permissions.allowed(t, "add", request):
+        return False
+    msg = t.msg
+    here = msg.is_private or request.building in binding.chat_buildings(t, msg.channel, msg.chat_id)
+    return here and request.state in OPEN_STATES
 
 
 def reason_after_score(t: Turn, text: str, *, new_problem: bool = False) -> bool:

@@ -10,14 +10,15 @@ from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
 from handlers.digest import overdue
 from handlers.routing import ladder
-from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref
+from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref, whose
 from storage.models import Request
 
 
 def load(t: Turn, number: int | None, command: str = "claim") -> Request:
     """The request a command names, or a polite NotFound; without a number, an example of that command."""
     if number is None:
-        raise BadCommand("error.number_missing", command=command)
+        # 补充 needs words as well as a number: its example shows both
+        raise BadCommand("error.number_missing_add" if command == "add" else "error.number_missing", command=command)
     request = t.uow.requests.get(number)
     if request is None:
         raise NotFound(number=number)
@@ -34,7 +35,7 @@ def _tell_residents(t: Turn, request: Request, key: str, **params) -> None:
     """Tell the reporter and every follower, with the photo staff sent (privately only); quiet hours hold it."""
     for person_id in dict.fromkeys([request.reporter_id, *t.uow.requests.follower_ids(request.id)]):
         person = t.uow.people.get(person_id)
-        t.say.to_person(person, key, request=request, attachments=t.msg.attachments,
+        t.say.to_person(person, key, request=request, attachments=t.msg.attachments, whose=whose(t, request, person),
                         **about(t, request, person.language), **params)
 
 

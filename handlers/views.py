@@ -62,6 +62,12 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
     }
 
 
+def whose(turn: Turn, request: Request, person: Person) -> str:
+    """「您的 」 to the request's reporter, 「您也反映过的 」 to a follower: it is not his request."""
+    mine = person.id == request.reporter_id
+    return turn.svc.catalog.text(person.language, "resident.whose.reporter" if mine else "resident.whose.follower")
+
+
 def contact(turn: Turn, person: Person | None, lang: str) -> str:
     """（电话 13800000001） after a staff member's name where config gives a work phone; else nothing."""
     if person is None or person.staff_id is None or person.role not in PUBLISHED_PHONES:

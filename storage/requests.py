@@ -70,6 +70,13 @@ class RequestRepository:
                 return self.session.get(Request, number)
         return None
 
+    def open_complaints_in(self, building: str, since: datetime) -> list[Request]:
+        """Open complaints filed in a building since then, newest first (an index search: open ones only)."""
+        stmt = (select(Request).where(among(col(Request.state), OPEN_STATES), Request.building == building,
+                                      Request.kind == "complaint", Request.created_at >= since)
+                .order_by(col(Request.created_at).desc()).limit(5))
+        return list(self.session.exec(stmt))
+
     def open_own_since(self, person_id: int, since: datetime) -> list[Request]:
         """Her open requests (reported or followed) filed since then, newest first; two index lookups, as own_page."""
         mine = _own_ids(person_id)
@@ -123,13 +130,22 @@ class RequestRepository:
                 .order_by(col(Rating.at).desc()).limit(1))
         return self.session.exec(stmt).first()
 
-    def awaiting_rating_from(self, person_id: int) -> list[Request]:
-        """Done requests this person reported or follows and has not rated since their last 办结, newest first."""
+    def awaiting_rating_from(self, person_id: int, done_since: datetime | None = None) -> list[Request]:
+        """Done requests this person reported or follows and has not rated since their last 办结, the most recently
+        asked first; with `done_since`, also those she follows that their reporter closed with a score after a
+        办结 since then (every follower asked may still rate)."""
         rated = exists().where(Rating.request_id == Request.id, Rating.person_id == person_id,
                                Rating.round == Request.rating_round)
+        waiting = Request.state == "done"
+        if done_since is not None:
+            waiting = or_(waiting, and_(Request.state == "closed", col(Request.rating).is_not(None),
+                                        Request.reporter_id != person_id, col(Request.done_at) >= done_since))
+        # Done in the same minute (the console's clock stands still): the later 办结 asked later.
+        last_done = (select(func.max(Event.id)).where(Event.request_id == Request.id, Event.action == "done")
+                     .scalar_subquery())
         stmt = (select(Request)
-                .where(Request.state == "done", ~rated, col(Request.id).in_(_own_ids(person_id)))
-                .order_by(col(Request.done_at).desc()))
+                .where(waiting, ~rated, col(Request.id).in_(_own_ids(person_id)))
+                .order_by(col(Request.done_at).desc(), last_done.desc()))
         return list(self.session.exec(stmt))
 
     def follower_ids(self, number: int) -> list[int]:

@@ -279,7 +279,7 @@ def test_english_commands_and_replies(console):
     assert console.seen_by("李建国", sent)[0].startswith("已接单")  # staff language comes from config
     resident = console.seen_by("王阿姨", sent)
     assert resident[0] == "Your request #1 (lift) was claimed by grid member 李建国 (phone 13800000001) and is being handled."
-    assert resident[-1].startswith("Your request #1 (lift) is done: replaced the door sensor\nHow did we do?")
+    assert resident[-1].startswith("The work on request #1 (lift) is done: replaced the door sensor\nHow did we do?")
 
 
 def test_escalation_schedule_survives_restart(console, clock):

@@ -92,9 +92,22 @@ def test_a_rating_is_taken_only_while_one_is_asked_for(console):
 
 def test_a_follower_who_answers_after_the_reporter_closed_it_is_told_so(console):
     console.run(DONE + "\n/as 王阿姨\n/in 私聊\n满意")
+    console.run("/advance 8d")  # past the rating window of that 办结
     sent = console.run("/as 李大爷\n/in 私聊\n评价 1 4")
     assert console.seen_by("李大爷", sent) == ["诉求#1 已关闭，不再接受评价。"]
     assert ratings(console, 1) == [("王阿姨", 5)]
+
+
+def test_a_follower_asked_to_rate_still_can_after_the_reporter_closed_it(console):
+    console.run(DONE)
+    sent = console.run("/as 王阿姨\n/in 私聊\n满意")
+    assert console.seen_by("李大爷", sent) == [
+        "诉求#1（电梯）反映人已评价，已关闭。您也可以评价：回复「评价 1 满意」（或 基本满意 / 不满意，可附上原因）。"]
+    sent = console.run("/as 李大爷\n/in 私聊\n不满意，还是有异响")
+    assert console.seen_by("李大爷", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("李建国", sent) == ["诉求#1 也反映过此事的居民李大爷不满意（1 分）。留言：还是有异响"]
+    assert ratings(console, 1) == [("王阿姨", 5), ("李大爷", 1)]
+    assert request(console, 1).state == "closed", "the reporter's score decided; his words reached the assignee"
 
 
 TWO_DONE = """#投诉 3号楼楼道灯坏了

@@ -117,7 +117,7 @@ def test_a_message_kept_after_a_real_failure_is_shown_to_the_secretary_until_han
     assert "留存消息待处理（1）" in digest and "王阿姨：#投诉 3号楼电梯坏了" in digest
     sent = console.run("/as 李建国\n/in 私聊\n已处理 1\n/as 赵书记\n已处理 1\n已处理 1")
     assert console.seen_by("李建国", sent) == ["抱歉，只有网格长或书记可以处理留存消息。"]
-    assert console.seen_by("赵书记", sent) == ["留存1 已标记为处理完毕。", "没有待处理的留存1，请检查编号。"]
+    assert console.seen_by("赵书记", sent) == ["留存消息 1 已标记为处理完毕。", "没有编号为 1 的待处理留存消息（机器人没能处理、留给您跟进的居民消息），请检查编号；发「我的」可看到清单。"]
     assert "留存" not in console.app.digest_text()
 
 

@@ -1,0 +1,151 @@
+"""A resident's words about requests she already has: a score within a sentence, "still broken", a chase, a "me too".
+
+Such words read like a new report ("楼道灯到底什么时候修啊", "灯还是不亮"), but filing them anew would give her a
+second number nobody works on and leave the first one waiting: they belong to the request they are about.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import timedelta
+
+from handlers import binding, news
+from handlers.commands import find_rating, is_chase, is_status_question, says_not_fixed
+from handlers.context import Turn
+from handlers.intake import Reading
+from handlers.rating import named_request, rate, waiting_for
+from handlers.views import about, ref
+from storage.models import Request
+from storage.requests import OPEN_STATES
+
+OWN_WINDOW = timedelta(days=60)  # a request she chases is one of this season, not one from years ago
+# "+1", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
+_ME_TOO = re.compile(r"^\s*[+]\s*1\s*$|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
+                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))")
+_BARE = re.compile(r"^\s*([+]\s*1|同(上|问|样)?|我也是)\s*$")  # says what only next to what it answers
+
+
+def may_be_about_own(text: str) -> bool:
+    """Whether group words could be about the sender's own request (decided without storage: chatter stays out)."""
+    return bool(find_rating(text) or says_not_fixed(text) or is_chase(text) or is_status_question(text)
+                or says_me_too(text))
+
+
+def says_me_too(text: str) -> bool:
+    """'+1', '我家也停水了': the same problem at a neighbour's."""
+    return _ME_TOO.search(unicodedata.normalize("NFKC", text)) is not None
+
+
+def about_own(t: Turn, reading: Reading, text: str) -> bool:
+    """Handle words about her own requests: True if they were, else the caller files, offers or hints as before."""
+    if reading.urgent:  # someone in danger is a report, whatever else it says
+        return False
+    return _scored(t, reading, text) or _chased(t, reading, text) or _joined(t, reading, text)
+
+
+def _scored(t: Turn, reading: Reading, text: str) -> bool:
+    """A score within a sentence, or "still not fixed", from someone asked to rate: that request is rated.
+
+    "灯还是不亮 根本没人来换" is 不满意 with her words as the reason (the request reopens and its assignee hears
+    them); "…就是还有异响 给个3分吧" is a 3 with the rest as her comment. With several asked, the one of the same
+    category, else the latest asked; "still broken" with several and no telling which is asked back.
+    """
+    rating, not_fixed = find_rating(text), says_not_fixed(text)
+    if rating is None and not not_fixed:
+        return False
+    waiting = [r for r in waiting_for(t) if _here(t, r)]
+    same = [r for r in waiting if _same_problem(reading, r)]
+    if not waiting or (rating is None and reading.category not in (None, "other") and not same):
+        return False  # nothing asked of her here, or a new problem of another kind: filed as one
+    candidates = same or waiting
+    if rating is None:
+        if len(candidates) > 1:
+            refs = "、".join(ref(t, r, t.lang) for r in candidates)
+            t.reply("rating.which_not_fixed", refs=refs, number=candidates[0].id)
+            return True
+        rating = (1, text.strip())
+    rate(t, candidates[0], *rating)
+    return True
+
+
+def _chased(t: Turn, reading: Reading, text: str) -> bool:
+    """Her words about an open request of hers (same category, or her only one and a chase): added to it, the
+    assignee hears them (coalesced as any detail), and she hears where it stands. Asked in a group, a status
+    question by someone with requests there is answered with their numbers and states only."""
+    own = [r for r in t.uow.requests.open_own_since(t.person.id, t.now - OWN_WINDOW) if _here(t, r)]
+    if not own:
+        return False
+    same = [r for r in own if _same_problem(reading, r)]
+    unnamed = reading.category in (None, "other") and not reading.building
+    # Her only request and words that press about it: in private they are said to the bot; in a group only
+    # "still broken" counts ("我还没吃饭" is chatter, and a status question there is answered below).
+    pressing = is_chase(text) if t.msg.is_private else says_not_fixed(text)
+    if not same and len(own) == 1 and unnamed and pressing:
+        same = own
+    if same:
+        request = same[0]
+        news.tell(t, request, "detail", text, attachments=list(t.msg.attachments), message_id=t.msg.message_id)
+        t.reply("resident.chased", **about(t, request, t.lang))
+        return True
+    if not t.msg.is_private and is_status_question(text):
+        lines = [t.say.text(t.lang, "resident.state_here", **about(t, r, t.lang)) for r in own]
+        t.reply("resident.states_here", lines="\n".join(lines))
+        return True
+    return False
+
+
+def _joined(t: Turn, reading: Reading, text: str) -> bool:
+    """A neighbour's "+1" or "我家也停水了" in a group, answering the bot's acknowledgement or said while one
+    complaint is open in the building: he follows it (told privately; the group hears nothing more)."""
+    if t.msg.is_private or not says_me_too(text) or not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
+        return False
+    request = _answered(t)
+    if request is None and not _BARE.match(unicodedata.normalize("NFKC", text)):
+        buildings = (reading.building,) if reading.building else binding.chat_buildings(t, t.msg.channel,
+                                                                                         t.msg.chat_id)
+        since = t.now - t.community.schedule.duplicate_window
+        found = [r for b in buildings for r in t.uow.requests.open_complaints_in(b, since)]
+        found = [r for r in found if _same_problem(reading, r)] or found
+        request = found[0] if len(found) == 1 else None
+    if request is None or request.kind != "complaint" or request.state not in OPEN_STATES:
+        return False
+    follow(t, request, text)
+    return True
+
+
+def follow(t: Turn, request: Request, text: str | None) -> None:
+    """Make the sender a follower of a neighbour's complaint: the assignee hears it, he is told privately."""
+    if t.person.id == request.reporter_id or not t.uow.requests.follow(request.id, t.person.id, t.now):
+        news.tell(t, request, "detail", text, attachments=list(t.msg.attachments))
+    else:
+        news.tell(t, request, "followed", text, attachments=list(t.msg.attachments))
+    params = about(t, request, t.person.language)
+    if t.msg.is_private or t.say.address(t.person) is None:
+        t.reply("resident.now_following", **params)
+    else:
+        t.say.to_person(t.person, "resident.now_following", urgent=True, request=request, **params)
+
+
+def _answered(t: Turn) -> Request | None:
+    """The request of the bot message she replied to (or quoted), if any."""
+    msg = t.msg
+    prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to) if msg.reply_to else None
+    number = prompt.request_id if prompt is not None else named_request(t.svc.catalog, msg.quoted or "")
+    return t.uow.requests.get(number) if number else None
+
+
+def _same_problem(reading: Reading, request: Request) -> bool:
+    """Same category (when the words name one) and no other building named."""
+    if reading.building and request.building and reading.building != request.building:
+        return False
+    return reading.category not in (None, "other") and reading.category == request.category
+
+
+def _here(t: Turn, request: Request) -> bool:
+    """In private every request of hers counts; in a group only those of its buildings or filed there."""
+    msg = t.msg
+    if msg.is_private:
+        return True
+    if request.channel == msg.channel and request.source_chat == msg.chat_id:
+        return True
+    return request.building is not None and request.building in binding.chat_buildings(t, msg.channel, msg.chat_id)
