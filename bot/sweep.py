@@ -22,54 +22,64 @@ from storage.db import LOCK_GAP, Database, is_transient, retry_conflicts
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-BATCH = 200  # follow-ups claimed at once
-HOLD = 0.05  # seconds a batch goes on firing; SQLite's busy timeout is 0.25 s
+BATCH = 500  # the most follow-ups claimed at once
+FIRST = 50  # claimed by a sweep's first batch, before it knows how long one takes
+HOLD = 0.05  # seconds a batch may take; SQLite's busy timeout is 0.25 s
 
 
 class Sweep:
     """Fires what is due, batch by batch."""
 
-    def __init__(self, db: Database, clock: Clock, turn: Callable[[UnitOfWork], Turn], *, batch: int = BATCH) -> None:
-        self.db, self.clock, self.turn, self.batch = db, clock, turn, batch
+    def __init__(self, db: Database, clock: Clock, turn: Callable[[UnitOfWork], Turn], *, batch: int = BATCH,
+                 hold: float = HOLD) -> None:
+        self.db, self.clock, self.turn, self.batch, self.hold = db, clock, turn, batch, hold
 
     def __call__(self, limit: int | None = None) -> int:
         """Fire every follow-up due now (at most `limit`); return how many were fired.
 
         One whose request another transaction holds (a staff command, another instance) waits for the next sweep;
         a batch that lost a deadlock is run again; the database going away stops the sweep, leaving the rest
-        pending.
+        pending. Each batch claims as many as the last ones fired in HOLD: claiming more would only read and
+        lock rows to leave them, fewer would pay a batch's few queries for less.
         """
-        fired = 0
+        fired, size = 0, min(FIRST, self.batch)
         while limit is None or fired < limit:
-            count = retry_conflicts(lambda: self._batch(self.batch if limit is None else min(self.batch, limit - fired)))
-            if count is None:
+            started = time.monotonic()
+            done = retry_conflicts(lambda: self._batch(size if limit is None else min(size, limit - fired)))
+            if done is None:
                 break
-            fired += count
+            fired += done[1]
+            pace = (time.monotonic() - started) / done[0]
+            size = max(1, min(self.batch, int(self.hold / pace) if pace > 0 else self.batch))
             if self.db.is_sqlite:
                 time.sleep(LOCK_GAP)
         return fired
 
-    def _batch(self, size: int) -> int | None:
-        """Claim and fire one batch; None when nothing is due."""
-        now = self.clock.now()
+    def _batch(self, size: int) -> tuple[int, int] | None:
+        """Claim and fire one batch; how many it went through and how many of them fired (one an earlier one of
+        the batch cancelled did not); None when nothing is due."""
+        now, started = self.clock.now(), time.monotonic()
         with UnitOfWork(self.db) as uow:
             rows = uow.followups.claim_due(now, size)
             if not rows:
                 return None
-            turn, started, tried = self.turn(uow), time.monotonic(), []
+            turn, tried, fired = self.turn(uow), [], 0
             try:
+                followups.prepare(turn, rows)
                 for row, request in rows:
                     tried.append(row.id)
                     if row.status == "pending":  # else an earlier follow-up of this batch cancelled it
                         followups.fire(turn, row, request)
-                    if time.monotonic() - started > HOLD:
+                        fired += 1
+                    if time.monotonic() - started > self.hold:
                         break
+                uow.requests.save([request for _, request in rows])
                 uow.commit()
-                return len(tried)
+                return len(tried), fired
             except Exception as error:
                 if is_transient(error):  # away, or a lost deadlock: the rows stay pending
                     raise
-        return sum(self._one(followup_id) for followup_id in tried)
+        return len(tried), sum(self._one(followup_id) for followup_id in tried)
 
     def _one(self, followup_id: int) -> int:
         """Fire one follow-up of a batch that failed, alone; 1 if it fired, 0 if it failed (or was busy)."""
