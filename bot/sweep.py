@@ -66,7 +66,7 @@ class Sweep:
             tried, count, whole = done
             fired, busy = fired + count, 0
             if whole:  # not cut short for another writer
-                size = max(1, min(self.batch, int(self.hold * tried / max(time.monotonic() - started, 1e-6))))
+                size = min(self.batch, max(FIRST, int(self.hold * tried / max(time.monotonic() - started, 1e-6))))
             if self.db.is_sqlite and not self.db.others_writing:
                 time.sleep(LOCK_GAP)
         return fired
