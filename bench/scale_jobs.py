@@ -12,7 +12,8 @@ its tables are dropped; skipped where it does not answer):
 - on PostgreSQL, the filing throughput of two instances (processes) over one (target 1.6) and duplicates (0).
 The database is filled by bulk inserts (tests/bulk.py: Core executemany) of requests, each with one follow-up
 already due, and of sent messages, events, fired follow-ups and ledger rows four months old.
-Run: .venv/bin/python bench/scale_jobs.py [N] [sweep]   (`sweep`: only the SQLite sweep, e.g. at N = 100,000)
+Run: .venv/bin/python bench/scale_jobs.py [N] [sweep [postgres]]   (`sweep`: only the SQLite sweep, e.g. at
+N = 100,000; `sweep postgres`: only the PostgreSQL sweeps, one instance and two)
 """
 from __future__ import annotations
 
@@ -196,12 +197,14 @@ def filing_run(settings: Settings, per_instance: int) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    with tempfile.TemporaryDirectory() as folder:
-        followups_run("SQLite", settings_for(f"sqlite:///{folder}/jobs.db", Path(folder)), n)
-    if sys.argv[2:] == ["sweep"]:  # only the SQLite sweep: 100,000 take minutes on their own
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        pruning_run("SQLite", settings_for(f"sqlite:///{folder}/prune.db", Path(folder)), old=20_000, recent=2_000)
+    only = sys.argv[2:]  # [] everything; ["sweep"] the SQLite sweep; ["sweep", "postgres"] the PostgreSQL sweeps
+    if only != ["sweep", "postgres"]:
+        with tempfile.TemporaryDirectory() as folder:
+            followups_run("SQLite", settings_for(f"sqlite:///{folder}/jobs.db", Path(folder)), n)
+        if only == ["sweep"]:  # 100,000 take minutes on their own
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            pruning_run("SQLite", settings_for(f"sqlite:///{folder}/prune.db", Path(folder)), old=20_000, recent=2_000)
     if not pg_available():
         print(f"PostgreSQL not reachable at {PG_URL}: skipped")
         return
@@ -209,6 +212,8 @@ def main() -> None:
         settings = settings_for(PG_URL, Path(folder))
         followups_run("PostgreSQL", fresh_postgres(settings), n)
         followups_run("PostgreSQL", fresh_postgres(settings), n, instances=2)
+        if only:
+            return
         pruning_run("PostgreSQL", fresh_postgres(settings), old=20_000, recent=2_000)
         filing_run(settings, 1500)
 

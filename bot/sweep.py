@@ -2,11 +2,14 @@
 
 A batch is claimed along the pending-rows index, its requests with it (SKIP LOCKED on PostgreSQL, so instances
 share the work without a double; on SQLite the batch's transaction holds the write lock), and fired in that one
-transaction, each follow-up's messages written to the outbox beside its change. A batch stops taking more after
-HOLD seconds, and on SQLite the lock is then left free for a moment, so a report that arrives meanwhile waits for
-it some tens of milliseconds, never the busy timeout. If one follow-up of a batch fails, the batch is rolled back
-and its follow-ups fired one per transaction: the others go out, and only the one that failed waits for its
-retry. Run in a worker thread (the timer's, or `tick`'s), never in the event loop.
+transaction, each follow-up's messages written to the outbox beside its change: what the batch will read is
+loaded at once beforehand and what it writes goes in one statement per table (handlers.followups.prepare,
+storage/appends.py). A batch stops after HOLD seconds, or at once when a unit of work that may write opens in this
+process (a report in the event loop, the sender): the sweep then waits for it to end, so the report neither waits
+for the lock nor competes with the sweep for the interpreter. On SQLite the lock is also left free for a moment
+after each batch, for a writer in another process. If one follow-up of a batch fails, the batch is rolled back and
+its follow-ups fired one per transaction: the others go out, and only the one that failed waits for its retry.
+Run in a worker thread (the timer's, or `tick`'s), never in the event loop.
 """
 from __future__ import annotations
 
@@ -18,63 +21,92 @@ from datetime import datetime
 from handlers import followups
 from handlers.clock import Clock
 from handlers.context import Turn
-from storage.db import LOCK_GAP, Database, is_transient, retry_conflicts
+from storage.db import LOCK_GAP, Database, is_busy, is_transient, retry_conflicts
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-BATCH = 200  # follow-ups claimed at once
-HOLD = 0.05  # seconds a batch goes on firing; SQLite's busy timeout is 0.25 s
+BATCH = 200  # the most follow-ups claimed at once
+FIRST = 50  # claimed by a sweep's first batch, before it knows how long one takes
+HOLD = 0.05  # seconds a batch may take; SQLite's busy timeout, which a writer elsewhere waits, is 0.25 s
+STEP_ASIDE = 1.0  # seconds the sweep waits at most for this process's other writers before going on
+BUSY_TRIES = 5  # batches in a row that found SQLite's lock taken past the busy timeout before the sweep gives up
 
 
 class Sweep:
     """Fires what is due, batch by batch."""
 
-    def __init__(self, db: Database, clock: Clock, turn: Callable[[UnitOfWork], Turn], *, batch: int = BATCH) -> None:
-        self.db, self.clock, self.turn, self.batch = db, clock, turn, batch
+    def __init__(self, db: Database, clock: Clock, turn: Callable[[UnitOfWork], Turn], *, batch: int = BATCH,
+                 hold: float = HOLD) -> None:
+        self.db, self.clock, self.turn, self.batch, self.hold = db, clock, turn, batch, hold
 
     def __call__(self, limit: int | None = None) -> int:
         """Fire every follow-up due now (at most `limit`); return how many were fired.
 
         One whose request another transaction holds (a staff command, another instance) waits for the next sweep;
-        a batch that lost a deadlock is run again; the database going away stops the sweep, leaving the rest
-        pending.
+        a batch that lost a deadlock, or found SQLite's lock taken too long, is run again; the database going away
+        stops the sweep, leaving the rest pending. Each batch claims as many as the last whole one went through
+        in HOLD: claiming more would read and lock rows only to leave them, fewer would pay a batch's few queries
+        for less.
         """
-        fired = 0
+        fired, size, busy = 0, min(FIRST, self.batch), 0
         while limit is None or fired < limit:
-            count = retry_conflicts(lambda: self._batch(self.batch if limit is None else min(self.batch, limit - fired)))
-            if count is None:
+            if self.db.others_writing:
+                self.db.wait_for_writers(STEP_ASIDE)
+            started = time.monotonic()
+            try:
+                done = retry_conflicts(lambda: self._batch(size if limit is None else min(size, limit - fired)))
+            except Exception as error:
+                busy += 1
+                if not is_busy(error) or busy == BUSY_TRIES:
+                    raise
+                time.sleep(LOCK_GAP)
+                continue
+            if done is None:
                 break
-            fired += count
-            if self.db.is_sqlite:
+            tried, count, whole = done
+            fired, busy = fired + count, 0
+            if whole:  # not cut short for another writer
+                size = min(self.batch, max(FIRST, int(self.hold * tried / max(time.monotonic() - started, 1e-6))))
+            if self.db.is_sqlite and not self.db.others_writing:
                 time.sleep(LOCK_GAP)
         return fired
 
-    def _batch(self, size: int) -> int | None:
-        """Claim and fire one batch; None when nothing is due."""
-        now = self.clock.now()
-        with UnitOfWork(self.db) as uow:
+    def _batch(self, size: int) -> tuple[int, int, bool] | None:
+        """Claim and fire one batch: how many it went through, how many of them fired (not one an earlier one of
+        the batch cancelled) and whether it went on until done or HOLD (not cut short for another writer); None
+        when nothing is due."""
+        now, started = self.clock.now(), time.monotonic()
+        with UnitOfWork(self.db, background=True) as uow:
             rows = uow.followups.claim_due(now, size)
             if not rows:
                 return None
-            turn, started, tried = self.turn(uow), time.monotonic(), []
+            turn, tried, fired, whole = self.turn(uow), [], 0, True
             try:
+                followups.prepare(turn, rows)
+                if self.db.others_writing:  # fire one at least, then make way
+                    rows, whole = rows[:1], False
                 for row, request in rows:
                     tried.append(row.id)
                     if row.status == "pending":  # else an earlier follow-up of this batch cancelled it
                         followups.fire(turn, row, request)
-                    if time.monotonic() - started > HOLD:
+                        fired += 1
+                    if self.db.others_writing:
+                        whole = False
                         break
+                    if time.monotonic() - started > self.hold:
+                        break
+                uow.requests.save([request for _, request in rows])
                 uow.commit()
-                return len(tried)
+                return len(tried), fired, whole
             except Exception as error:
                 if is_transient(error):  # away, or a lost deadlock: the rows stay pending
                     raise
-        return sum(self._one(followup_id) for followup_id in tried)
+        return len(tried), sum(self._one(followup_id) for followup_id in tried), False
 
     def _one(self, followup_id: int) -> int:
         """Fire one follow-up of a batch that failed, alone; 1 if it fired, 0 if it failed (or was busy)."""
         now = self.clock.now()
-        with UnitOfWork(self.db) as uow:
+        with UnitOfWork(self.db, background=True) as uow:
             rows = uow.followups.claim_due(now, 1, followup_id)
             if not rows:
                 return 0
@@ -92,7 +124,7 @@ class Sweep:
         return 0
 
     def _failed(self, followup_id: int, now: datetime) -> None:
-        with UnitOfWork(self.db) as uow:
+        with UnitOfWork(self.db, background=True) as uow:
             rows = uow.followups.claim_due(now, 1, followup_id)
             row = rows[0][0] if rows else None
             if row is not None and not uow.followups.failed(row, now):

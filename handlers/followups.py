@@ -11,6 +11,32 @@ from handlers.schedule import RATING
 from handlers.views import about
 from storage.models import FollowUp, Request
 
+
+def prepare(t: Turn, rows: list[tuple[FollowUp, Request]]) -> None:
+    """Read at once, kind by kind, what firing a batch of follow-ups will ask: the people told and where to reach
+    them, the raters of re-asks, the news held for summaries, the groups residents may be told in. Firing each
+    then asks the database nothing, and says exactly what it would have said alone."""
+    requests = {request.id: request for _, request in rows}
+    kinds: dict[str, set[int]] = {}
+    for row, request in rows:
+        kinds.setdefault(row.kind, set()).add(request.id)
+    people = {request.assignee_id for request in requests.values() if request.assignee_id is not None}
+    if raters := sorted(kinds.get("rate_reask", ())):
+        t.uow.requests.preload_raters(raters)
+        people.update(requests[number].reporter_id for number in raters)
+        people.update(person_id for number in raters for person_id in t.uow.requests.follower_ids(number))
+    if held := sorted(kinds.get(news.KIND, ())):
+        t.uow.requests.preload_timelines(held)
+        people.update(event.actor_id for number in held for event in t.uow.requests.timeline(number)
+                      if event.actor_id is not None)
+    # Escalations tell the rung above; a staff member who cannot be reached gets the leader and secretary told.
+    staff = set(t.community.escalation)
+    staff.update(member.id for role in ("leader", "secretary") if (member := t.community.first_with_role(role)))
+    t.uow.people.preload(people, staff)
+    t.uow.chats.preload({(request.channel, request.source_chat) for request in requests.values()
+                         if request.source_kind == "group"})
+
+
 def fire(t: Turn, row: FollowUp, request: Request) -> None:
     """Carry out one due follow-up of a request (claimed, so locked, with it); one whose moment has passed (the
     request moved on) does nothing."""

@@ -4,6 +4,11 @@ The ORM inserts rows that have an autoincrement key one statement at a time on S
 each key. Nothing reads these keys back while the change is being made, so they are kept as plain rows and
 written with one executemany per table right before a statement that touches one of those tables, or at
 commit, which keeps every read in the unit of work consistent with what it wrote.
+
+Changes to rows already stored that nothing reads back in the meantime (follow-ups finished or cancelled) wait the
+same way, one executemany per kind of change, so that a batch of a hundred follow-ups is a few statements, not a
+few hundred. They run before the table's queued inserts: a change must commute with the other changes queued,
+and one that would touch a queued row is applied to that row by whoever queued it (FollowUpRepository.cancel).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, SQLModel
 
 from storage import fast
+from storage.fast import Prepared
 
 # The tables a statement touches, remembered per statement: the hot ones are built once and run for every message.
 _TABLES: WeakKeyDictionary = WeakKeyDictionary()
@@ -28,37 +34,49 @@ def _tables_of(statement) -> frozenset:
 
 
 class Appends:
-    """Rows waiting to be inserted, in the order they were added, for one session."""
+    """Rows waiting to be inserted, in the order they were added, and changes waiting to run, for one session."""
 
     def __init__(self, session: AppendingSession) -> None:
         self.session = session
         self._rows: list[tuple[type[SQLModel], dict[str, Any]]] = []
+        self._changes: list[tuple[type[SQLModel], Prepared, dict[str, Any]]] = []
         session.appends = self
 
-    def add(self, model: type[SQLModel], **values: Any) -> None:
-        """Queue one row of an append-only table."""
+    def add(self, model: type[SQLModel], **values: Any) -> dict[str, Any]:
+        """Queue one row of an append-only table; returns its values, which may still be changed until written."""
         self._rows.append((model, values))
+        return values
+
+    def change(self, model: type[SQLModel], statement: Prepared, **values: Any) -> None:
+        """Queue one run of a change (an UPDATE of stored rows of `model`'s table, never of queued ones)."""
+        self._changes.append((model, statement, values))
 
     def write(self) -> None:
-        """Insert every queued row now: consecutive rows of one table go in one executemany."""
-        if not self._rows:
+        """Write every queued change and row now: each kind of change in one executemany, then each table's rows in
+        one executemany, in the order they were added."""
+        if not (self._rows or self._changes):
             return
-        rows, self._rows = self._rows, []
-        start = 0
-        for end in range(1, len(rows) + 1):
-            if end == len(rows) or rows[end][0] is not rows[start][0]:
-                model = rows[start][0]
-                fast.insert_rows(self.session, model, [values for _, values in rows[start:end]])
-                start = end
+        changes: dict[Prepared, list[dict[str, Any]]] = {}
+        for _, statement, values in self._changes:
+            changes.setdefault(statement, []).append(values)
+        tables: dict[type[SQLModel], list[dict[str, Any]]] = {}
+        for model, values in self._rows:  # tables apart: no queued row refers to another's
+            tables.setdefault(model, []).append(values)
+        self._rows, self._changes = [], []
+        for statement, rows in changes.items():
+            statement.many(self.session, rows)
+        for model, rows in tables.items():
+            fast.insert_rows(self.session, model, rows)
 
     def discard(self) -> None:
-        """Forget queued rows: the unit of work is being abandoned."""
+        """Forget queued rows and changes: the unit of work is being abandoned."""
         self._rows.clear()
+        self._changes.clear()
 
     def before_statement(self, statement) -> None:
         """Write the queued rows if this statement touches one of their tables."""
-        if self._rows:
-            waiting = {model.__table__ for model, _ in self._rows}
+        if self._rows or self._changes:
+            waiting = {model.__table__ for model, *_ in self._rows + self._changes}
             if not waiting.isdisjoint(_tables_of(statement)):
                 self.write()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlmodel import Session
 
 from storage.fast import Prepared
@@ -21,6 +21,17 @@ class ChatRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # What preload() read: each chat's row (None: it has none), held here so the session keeps it.
+        self._rows: dict[tuple[str, str], ChatBinding | None] = {}
+
+    def preload(self, chats: set[tuple[str, str]]) -> None:
+        """Read at once what became of these (channel, chat) pairs, for a batch of follow-ups (one query)."""
+        wanted = chats - self._rows.keys()
+        if not wanted:
+            return
+        stmt = select(ChatBinding).where(tuple_(_TABLE.c.channel, _TABLE.c.chat_id).in_(sorted(wanted)))
+        found = {(row.channel, row.chat_id): row for row in self.session.scalars(stmt)}
+        self._rows.update({chat: found.get(chat) for chat in wanted})
 
     def buildings(self, channel: str, chat_id: str) -> list[str] | None:
         """The buildings a chat was bound to from inside it, or None if it never was."""
@@ -51,11 +62,13 @@ class ChatRepository:
 
     def is_lost(self, channel: str, chat_id: str) -> bool:
         """Whether the bot can no longer post in this chat."""
-        row = self.session.get(ChatBinding, (channel, chat_id))
+        key = (channel, chat_id)
+        row = self._rows[key] if key in self._rows else self.session.get(ChatBinding, key)
         return row is not None and row.unreachable_at is not None
 
     def heard_from(self, channel: str, chat_id: str) -> None:
         """A message came from the chat: the bot is in it (again)."""
+        self._rows.pop((channel, chat_id), None)
         self.session.execute(update(_TABLE).where(_TABLE.c.channel == channel, _TABLE.c.chat_id == chat_id,
                                                   _TABLE.c.unreachable_at.is_not(None)).values(unreachable_at=None))
 
@@ -69,5 +82,6 @@ class ChatRepository:
         self.session.add_all([before, after])
 
     def _row(self, channel: str, chat_id: str, at: datetime) -> ChatBinding:
+        self._rows.pop((channel, chat_id), None)  # a row it had not, it may have now
         return (self.session.get(ChatBinding, (channel, chat_id))
                 or ChatBinding(channel=channel, chat_id=chat_id, buildings=[], at=at))

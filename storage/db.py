@@ -12,6 +12,7 @@ Order per chat and the (channel, message id) ledger stay as they are, with no se
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -34,6 +35,7 @@ BUSY_TIMEOUT = 0.25  # seconds SQLite waits for another writer before the work f
 LOCK_GAP = 0.025
 CONFLICT_TRIES = 5
 CONFLICTS = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+SQLITE_BUSY = 5
 READ_ONLY = "doorstep_read_only"  # execution option of the read sessions' connections
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ class Database:
         self.reader = self.engine.execution_options(**read)
         # Called after a commit that queued outbox messages, with their channels (the sender, once wired).
         self.on_outbox: Callable[[set[tuple[str, str]]], None] | None = None
+        # Units of work open in this process that may write and are not background jobs (see writing()).
+        self._writers = 0
+        self._writers_changed = threading.Condition()
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,6 +66,30 @@ class Database:
         """A new session; on SQLite its first statement takes the write lock (BEGIN IMMEDIATE), unless it is
         read_only: then it reads a snapshot and leaves the lock to writers."""
         return AppendingSession(self.reader if read_only else self.engine, expire_on_commit=False)
+
+    def writer_began(self) -> None:
+        """A unit of work that may write has begun in this process (a message, a command, the sender): a
+        background job (the sweep) steps aside until it ends, so it neither waits for SQLite's write lock nor
+        for the interpreter behind the job's work."""
+        with self._writers_changed:
+            self._writers += 1
+
+    def writer_ended(self) -> None:
+        """That unit of work has ended."""
+        with self._writers_changed:
+            self._writers -= 1
+            if not self._writers:
+                self._writers_changed.notify_all()
+
+    @property
+    def others_writing(self) -> bool:
+        """Whether a unit of work that may write is open (or waiting for the lock) in this process."""
+        return self._writers > 0
+
+    def wait_for_writers(self, timeout: float) -> None:
+        """Wait until no unit of work that may write is open, at most `timeout` seconds."""
+        with self._writers_changed:
+            self._writers_changed.wait_for(lambda: not self._writers, timeout)
 
     def migrate(self) -> None:
         """Apply every migration not yet applied (alembic upgrade head)."""
@@ -80,6 +109,12 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     return isinstance(error, (OperationalError, InterfaceError))
+
+
+def is_busy(error: BaseException) -> bool:
+    """True when SQLite's write lock stayed taken past the busy timeout (another writer's long transaction)."""
+    code = getattr(getattr(error, "orig", error), "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == SQLITE_BUSY
 
 
 def lost_conflict(error: BaseException) -> bool:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, SQLModel
 
@@ -25,6 +26,9 @@ class _Compiled:
         self.names = tuple(compiled.positiontup) if compiled.positional else None
         self.processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                            for name, bind in compiled.binds.items()}
+        # For positional drivers (sqlite3), each place's name and processor in order: rows of a batch of follow-ups
+        # are a few thousand a second, and this is their cost.
+        self.plan = [(name, self.processors.get(name)) for name in self.names] if self.names is not None else None
         # Values written into the statement (a LIMIT, `.values(status="sent")`) and, for the columns an INSERT
         # names but the caller did not pass, their scalar defaults, as Core would fill them.
         self.fixed: dict[str, Any] = {}
@@ -44,11 +48,12 @@ class _Compiled:
     def parameters(self, values: dict[str, Any]):
         """The driver's parameters for one execution, each value through its column's bind processor."""
         row = {**self.fixed, **values} if self.fixed else values
-        processed = {}
-        for name, value in row.items():
-            processor = self.processors.get(name)
-            processed[name] = processor(value) if processor is not None and value is not None else value
-        return tuple(processed[name] for name in self.names) if self.names is not None else processed
+        if self.plan is not None:
+            return tuple([value if (value := row[name]) is None or processor is None else processor(value)
+                          for name, processor in self.plan])
+        processors = self.processors
+        return {name: value if value is None or (processor := processors.get(name)) is None else processor(value)
+                for name, value in row.items()}
 
     def row(self, raw: tuple) -> tuple:
         """One driver row with each value through its column's result processor."""
@@ -102,8 +107,8 @@ class Prepared:
             cursor.close()
 
     def many(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        """Insert many rows with the same columns in one executemany."""
-        cursor, compiled = self._for(session, tuple(rows[0]))
+        """Run once for each of many rows with the same keys (an INSERT, or an UPDATE), in one executemany."""
+        cursor, compiled = self._for(session, tuple(rows[0]) if isinstance(self.statement, Insert) else None)
         try:
             cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
         finally:
@@ -112,6 +117,7 @@ class Prepared:
 
 _INSERT: dict[type, Prepared] = {}
 _INSERT_RETURNING_ID: dict[type, Prepared] = {}
+_UPDATE: dict[tuple[type, tuple[str, ...]], Prepared] = {}
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
@@ -120,6 +126,31 @@ def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, An
     if prepared is None:
         prepared = _INSERT[model] = Prepared(insert(model.__table__))
     prepared.many(session, rows)
+
+
+def save_changes(session: Session, objects: list[SQLModel]) -> None:
+    """Write what changed in many loaded objects of one model: one executemany per set of changed columns.
+
+    The ORM's flush writes one UPDATE per run of rows with the same changed columns, in primary key order: a batch
+    of follow-ups that escalates one request and closes the next would cost a statement per request."""
+    groups: dict[tuple[str, ...], list[SQLModel]] = {}
+    for obj in objects:
+        state = sa_inspect(obj)
+        if state.persistent and state.committed_state:
+            groups.setdefault(tuple(sorted(state.committed_state)), []).append(obj)
+    for keys, changed in groups.items():
+        model = type(changed[0])
+        prepared = _UPDATE.get((model, keys))
+        if prepared is None:
+            table = model.__table__
+            prepared = _UPDATE[model, keys] = Prepared(
+                update(table).where(table.c.id == bindparam("row_id"))
+                .values({key: bindparam(f"new_{key}", type_=table.c[key].type) for key in keys}))
+        prepared.many(session, [{"row_id": obj.id, **{f"new_{key}": obj.__dict__[key] for key in keys}}
+                                for obj in changed])
+        for obj in changed:  # written: the flush has nothing left to write for them
+            for key in keys:
+                set_committed_value(obj, key, obj.__dict__[key])
 
 
 def add(session: Session, obj: SQLModel) -> None:

@@ -1,12 +1,12 @@
 """Residents and staff, and the identities that reach them on each channel."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from storage import fast
 from storage.db import constant
@@ -14,6 +14,7 @@ from storage.fast import Prepared
 from storage.models import Identity, Outbox, Person
 
 SEEN_EVERY = timedelta(minutes=10)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Address(NamedTuple):
@@ -49,6 +50,36 @@ class PeopleRepository:
         # The session holds what it loaded only weakly: a batch of follow-ups names the same few staff hundreds of
         # times, and each would be read again.
         self._known: dict[int, Person] = {}
+        # What preload() read for a batch of follow-ups: staff by config id (None: not there), and each person's
+        # accounts in the order they were made; forgotten when this unit of work changes an account.
+        self._staff: dict[str, Person | None] = {}
+        self._accounts: dict[int, list[Identity]] = {}
+        self._reachable: dict[int, list[Address]] = {}  # private_address's answer from them, once worked out
+
+    def _forget_accounts(self) -> None:
+        self._accounts.clear()
+        self._reachable.clear()
+
+    def preload(self, person_ids: set[int], staff_ids: set[str]) -> None:
+        """Read at once these people, these staff members, and the accounts of all of them (two queries), so that
+        a batch of follow-ups asks nothing more of people while it fires."""
+        wanted = person_ids - self._known.keys()
+        staff = staff_ids - self._staff.keys()
+        if wanted or staff:
+            stmt = select(Person).where(or_(col(Person.id).in_(wanted), col(Person.staff_id).in_(staff)))
+            for person in self.session.exec(stmt):
+                self._known[person.id] = person
+                if person.staff_id in staff:
+                    self._staff[person.staff_id] = person
+            self._staff.update((staff_id, None) for staff_id in staff - self._staff.keys())
+        people = [person_id for person_id in person_ids | {p.id for p in self._staff.values() if p is not None}
+                  if person_id not in self._accounts]
+        if people:
+            accounts: dict[int, list[Identity]] = {person_id: [] for person_id in people}
+            stmt = select(Identity).where(col(Identity.person_id).in_(people)).order_by(col(Identity.id))
+            for identity in self.session.exec(stmt):
+                accounts[identity.person_id].append(identity)
+            self._accounts.update(accounts)
 
     def get(self, person_id: int) -> Person | None:
         """The person with this id."""
@@ -66,6 +97,8 @@ class PeopleRepository:
 
     def by_staff_id(self, staff_id: str) -> Person | None:
         """The staff member with this config id."""
+        if staff_id in self._staff:
+            return self._staff[staff_id]
         row = STAFF.first(self.session, {"staff_id": staff_id})
         return fast.adopt(self.session, Person, dict(zip(_PERSON_COLUMNS, row))) if row else None
 
@@ -73,6 +106,7 @@ class PeopleRepository:
             language: str | None, at: datetime) -> tuple[Person, Identity]:
         """The person behind an account and the account, created on first meeting (speaking `language` if known);
         remembers where to reach them."""
+        self._forget_accounts()
         row = ACCOUNT.first(self.session, {"channel": channel, "external_id": external_id})
         if row is None:
             person = Person(name=name, language=language or "zh-CN", created_at=at)
@@ -96,6 +130,8 @@ class PeopleRepository:
     def ensure_staff(self, staff_id: str, name: str, role: str, language: str,
                      contacts: dict[str, str], private_chats: dict[str, str | None], at: datetime) -> Person:
         """Create or update a staff member from config, with an identity per configured contact."""
+        self._staff.pop(staff_id, None)
+        self._forget_accounts()
         person = self.by_staff_id(staff_id)
         if person is None:
             person = Person(name=name, staff_id=staff_id, role=role, language=language, created_at=at)
@@ -115,6 +151,7 @@ class PeopleRepository:
 
     def link(self, person: Person, channel: str, external_id: str, private_chat: str | None, at: datetime) -> None:
         """Make an account on a channel belong to this person (a staff member binding their account)."""
+        self._forget_accounts()
         identity = (self._account(channel, external_id)
                     or Identity(channel=channel, external_id=external_id, person_id=person.id))
         identity.person_id, identity.last_seen_at = person.id, at
@@ -129,6 +166,15 @@ class PeopleRepository:
     def private_address(self, person_id: int, running: frozenset[str] | None = None) -> Address | None:
         """Where a private message to this person should go: among the channels running (all if None), the
         reachable account they used last, else the first configured (accounts are made in config's order)."""
+        accounts = self._accounts.get(person_id)
+        if accounts is not None:  # as PRIVATE_ADDRESS orders them: the last seen first, never seen last
+            reachable = self._reachable.get(person_id)
+            if reachable is None:
+                reachable = self._reachable[person_id] = [
+                    Address(a.channel, a.private_chat) for a in sorted(
+                        (a for a in accounts if a.private_chat is not None and not a.unreachable),
+                        key=lambda a: (a.last_seen_at is None, -(a.last_seen_at or EPOCH).timestamp()))]
+            return next((a for a in reachable if running is None or a.channel in running), None)
         rows = PRIVATE_ADDRESS.rows(self.session, {"person_id": person_id})
         return next((Address(*row) for row in rows if running is None or row[0] in running), None)
 
@@ -145,5 +191,8 @@ class PeopleRepository:
 
     def identity_on(self, person_id: int, channel: str) -> Identity | None:
         """This person's account on one channel, if any."""
+        accounts = self._accounts.get(person_id)
+        if accounts is not None:
+            return next((a for a in accounts if a.channel == channel), None)
         stmt = select(Identity).where(Identity.person_id == person_id, Identity.channel == channel)
         return self.session.exec(stmt).first()

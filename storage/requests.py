@@ -44,6 +44,37 @@ class RequestRepository:
 
     def __init__(self, session: Session, appends: Appends) -> None:
         self.session, self.appends = session, appends
+        # What a batch of follow-ups will ask of its requests, read at once by preload_*; empty otherwise, and
+        # forgotten for a request the moment this unit of work changes it.
+        self._followers: dict[int, list[int]] = {}
+        self._rated: dict[int, set[tuple[int, int]]] = {}
+        self._timelines: dict[int, list[Event]] = {}
+
+    def preload_raters(self, numbers: list[int]) -> None:
+        """Read at once who follows these requests and who rated them, for asking each one's raters (two queries)."""
+        if not numbers:
+            return
+        followers: dict[int, list[int]] = {number: [] for number in numbers}
+        stmt = (select(Follower.request_id, Follower.person_id).where(col(Follower.request_id).in_(numbers))
+                .order_by(col(Follower.created_at)))
+        for number, person_id in self.session.exec(stmt):
+            followers[number].append(person_id)
+        rated: dict[int, set[tuple[int, int]]] = {number: set() for number in numbers}
+        stmt = select(Rating.request_id, Rating.person_id, Rating.round).where(col(Rating.request_id).in_(numbers))
+        for number, person_id, rating_round in self.session.exec(stmt):
+            rated[number].add((person_id, rating_round))
+        self._followers.update(followers)
+        self._rated.update(rated)
+
+    def preload_timelines(self, numbers: list[int]) -> None:
+        """Read the timelines of these requests at once (one query)."""
+        if not numbers:
+            return
+        timelines: dict[int, list[Event]] = {number: [] for number in numbers}
+        stmt = select(Event).where(col(Event.request_id).in_(numbers)).order_by(col(Event.at), col(Event.id))
+        for event in self.session.exec(stmt):
+            timelines[event.request_id].append(event)
+        self._timelines.update(timelines)
 
     def new(self, **fields: Any) -> Request:
         """A request not stored yet: give it its assignee, then add() it."""
@@ -53,6 +84,10 @@ class RequestRepository:
         """Store a new request and give it its number."""
         fast.add(self.session, request)  # one INSERT … RETURNING rather than the ORM's flush: every report pays
         return request
+
+    def save(self, requests: list[Request]) -> None:
+        """Write the changes of many requests now, one statement for all changed alike (a batch of follow-ups)."""
+        fast.save_changes(self.session, requests)
 
     def get(self, number: int) -> Request | None:
         """The request with this number, locked for update where the backend can; None for a number no id can be
@@ -150,6 +185,8 @@ class RequestRepository:
 
     def follower_ids(self, number: int) -> list[int]:
         """Who follows a request, in the order they joined."""
+        if number in self._followers:
+            return list(self._followers[number])
         stmt = select(Follower.person_id).where(Follower.request_id == number).order_by(col(Follower.created_at))
         return list(self.session.exec(stmt))
 
@@ -157,6 +194,7 @@ class RequestRepository:
         """Make a person a follower; False when they already were."""
         if self.session.get(Follower, (number, person_id)):
             return False
+        self._followers.pop(number, None)
         self.session.add(Follower(request_id=number, person_id=person_id, created_at=at))
         return True
 
@@ -165,11 +203,15 @@ class RequestRepository:
         """Append an entry to the request's timeline and touch the request."""
         if request.updated_at != at:  # an unchanged request stays clean, so the next query needs no flush
             request.updated_at = at
-        self.session.add(request)
+        if request not in self.session:  # add() of one it holds would still walk its cascades: the sweep's hot path
+            self.session.add(request)
+        self._timelines.pop(request.id, None)
         self.appends.add(Event, request_id=request.id, at=at, actor_id=actor_id, action=action, note=note, data=data)
 
     def timeline(self, number: int) -> list[Event]:
         """The request's events, oldest first."""
+        if number in self._timelines:
+            return list(self._timelines[number])
         stmt = select(Event).where(Event.request_id == number).order_by(col(Event.at), col(Event.id))
         return list(self.session.exec(stmt))
 
@@ -180,10 +222,13 @@ class RequestRepository:
 
     def has_rated(self, number: int, person_id: int, rating_round: int) -> bool:
         """Whether this person rated this request in this rating round (since that 办结)."""
+        if number in self._rated:
+            return (person_id, rating_round) in self._rated[number]
         stmt = select(Rating.id).where(Rating.request_id == number, Rating.person_id == person_id,
                                        Rating.round == rating_round)
         return self.session.exec(stmt).first() is not None
 
     def add_rating(self, rating: Rating) -> None:
         """Store one person's score."""
+        self._rated.pop(rating.request_id, None)
         self.session.add(rating)

@@ -3,17 +3,32 @@ cancelled."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, or_, select
 
 from storage.appends import Appends
-from storage.db import constant
+from storage.db import among, constant
+from storage.fast import Prepared
 from storage.models import FollowUp, Request
 
 GIVE_UP_AFTER = 6  # failed attempts; with BACKOFF doubling that is about an hour of trying
 BACKOFF = timedelta(minutes=1)
 PENDING = col(FollowUp.status) == constant("pending")
+_FOLLOWUP = FollowUp.__table__
+FINISH = Prepared(update(_FOLLOWUP).where(_FOLLOWUP.c.id == bindparam("row"))
+                  .values(status=bindparam("to", type_=_FOLLOWUP.c.status.type),
+                          fired_at=bindparam("at", type_=_FOLLOWUP.c.fired_at.type)))
+
+
+@cache  # built once per set of kinds: they are the code's constants (handlers/schedule.py)
+def _cancelling(kinds: tuple[str, ...]) -> Prepared:
+    """The change that cancels a request's pending follow-ups of these kinds, run once per request."""
+    return Prepared(update(_FOLLOWUP).where(_FOLLOWUP.c.request_id == bindparam("request"),
+                                            _FOLLOWUP.c.status == constant("pending"), among(_FOLLOWUP.c.kind, kinds))
+                    .values(status="cancelled"))
 
 
 class FollowUpRepository:
@@ -21,14 +36,24 @@ class FollowUpRepository:
 
     def __init__(self, session: Session, appends: Appends) -> None:
         self.session, self.appends = session, appends
+        # The rows this unit of work read, by request and id, and those it queued, by request: cancel() marks them.
+        self._held: dict[int, dict[int, FollowUp]] = {}
+        self._queued: dict[int, list[dict]] = {}
+
+    def _hold(self, rows: list[FollowUp]) -> list[FollowUp]:
+        for row in rows:
+            self._held.setdefault(row.request_id, {})[row.id] = row
+        return rows
 
     def schedule(self, request_id: int, kind: str, due_at: datetime) -> None:
         """Add a pending follow-up."""
-        self.appends.add(FollowUp, request_id=request_id, kind=kind, due_at=due_at, status="pending")
+        row = self.appends.add(FollowUp, request_id=request_id, kind=kind, due_at=due_at, status="pending")
+        self._queued.setdefault(request_id, []).append(row)
 
     def get(self, followup_id: int) -> FollowUp | None:
         """One follow-up row."""
-        return self.session.get(FollowUp, followup_id)
+        row = self.session.get(FollowUp, followup_id)
+        return self._hold([row])[0] if row is not None else None
 
     def claim_due(self, now: datetime, limit: int, followup_id: int | None = None) -> list[tuple[FollowUp, Request]]:
         """Up to `limit` pending rows due by now and not waiting for a retry (or just the one with this id), soonest
@@ -49,6 +74,7 @@ class FollowUpRepository:
             .with_for_update(skip_locked=True, key_share=True)))
         if not rows:
             return []
+        self._hold(rows)
         requests = {request.id: request for request in self.session.exec(
             select(Request).where(col(Request.id).in_({row.request_id for row in rows}))
             .with_for_update(skip_locked=True, key_share=True))}
@@ -56,8 +82,11 @@ class FollowUpRepository:
 
     def finish(self, row: FollowUp, now: datetime, status: str = "done") -> None:
         """Mark a follow-up as fired (or skipped)."""
-        row.status, row.fired_at = status, now
-        self.session.add(row)
+        # Queued (storage/appends.py): a batch's rows go in one executemany. Whether before or after a cancel of
+        # the same row, the row ends as this says.
+        self.appends.change(FollowUp, FINISH, row=row.id, to=status, at=now)
+        set_committed_value(row, "status", status)
+        set_committed_value(row, "fired_at", now)
 
     def failed(self, row: FollowUp, now: datetime) -> bool:
         """Firing failed: try again later, waiting twice as long each time; False once it is given up (failed)."""
@@ -71,20 +100,19 @@ class FollowUpRepository:
 
     def cancel(self, request_id: int, kinds: tuple[str, ...]) -> None:
         """Cancel pending follow-ups of these kinds: the request has moved past them."""
-        table = FollowUp.__table__
-        cancelled = self.session.execute(
-            table.update()
-            .where(table.c.request_id == request_id, table.c.status == "pending", table.c.kind.in_(kinds))
-            .values(status="cancelled").returning(table.c.id)).scalars()
-        # The rows this session holds (the sweep holds a whole batch) learn it by id; the ORM's own
-        # synchronisation would test every row the session holds.
-        for followup_id in cancelled:
-            row = self.session.identity_map.get(self.session.identity_key(FollowUp, followup_id))
-            if row is not None:
+        # Queued (storage/appends.py): a sweep closing a hundred requests runs one executemany. It will run before
+        # the rows still queued, so those scheduled before now are cancelled here; the rows this unit of work holds
+        # (the sweep holds a whole batch) learn it now.
+        self.appends.change(FollowUp, _cancelling(kinds), request=request_id)
+        for queued in self._queued.get(request_id, ()):
+            if queued["status"] == "pending" and queued["kind"] in kinds:
+                queued["status"] = "cancelled"
+        for row in self._held.get(request_id, {}).values():
+            if row.status == "pending" and row.kind in kinds:
                 set_committed_value(row, "status", "cancelled")
 
     def pending(self, request_id: int) -> list[FollowUp]:
         """Pending follow-ups of one request, soonest first."""
         stmt = (select(FollowUp).where(FollowUp.request_id == request_id, FollowUp.status == "pending")
                 .order_by(col(FollowUp.due_at)))
-        return list(self.session.exec(stmt))
+        return self._hold(list(self.session.exec(stmt)))

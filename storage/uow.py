@@ -19,10 +19,13 @@ from storage.workbench import Workbench
 class UnitOfWork:
     """Use as `with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back.
 
-    `UnitOfWork(db, read_only=True)` is for work that only reads: it never holds up a writer (storage/db.py)."""
+    `UnitOfWork(db, read_only=True)` is for work that only reads: it never holds up a writer (storage/db.py).
+    `background=True` is for a job that steps aside for the others (the sweep): they do not wait for it to see
+    them (Database.writer_began)."""
 
-    def __init__(self, db: Database, *, read_only: bool = False) -> None:
+    def __init__(self, db: Database, *, read_only: bool = False, background: bool = False) -> None:
         self.db, self.read_only = db, read_only
+        self.counted = not (read_only or background)
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.db.session(read_only=self.read_only)
@@ -38,12 +41,18 @@ class UnitOfWork:
         self.workbench = Workbench(self.session)
         self.public = PublicRequests(self.session)
         self.retention = Retention(self.session)
+        if self.counted:
+            self.db.writer_began()
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.appends.discard()
         # close() rolls back whatever was not committed; unlike rollback() it leaves loaded objects readable.
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            if self.counted:
+                self.db.writer_ended()
 
     def commit(self) -> None:
         """Make everything done in this unit of work permanent, at once; then tell who sends what it queued."""
