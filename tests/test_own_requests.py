@@ -76,6 +76,13 @@ def test_status_questions_in_traditional_or_plain_words_get_her_list(console):
     assert count_requests(console) == 2
 
 
+def test_asking_where_it_stands_after_her_low_score_is_answered_not_passed_on_as_her_reason(console):
+    console.run(ELEVATOR_DONE + "\n/in 私聊\n不满意")
+    sent = console.run("修好了嗎")
+    assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求：1 件\n#1 电梯")
+    assert console.seen_by("李建国", sent) == [], "a question is not her reason for the score"
+
+
 def test_a_group_status_question_from_someone_with_a_request_there_gets_numbers_and_states_only(console):
     console.run("#投诉 3号楼2单元电梯又坏了")
     sent = console.run("/as 张大爷\n#投诉 3号楼电梯还是坏的\n/as 王阿姨\n/as 张大爷\n修好了吗")
