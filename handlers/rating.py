@@ -25,9 +25,15 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask", **params) -> 
         if t.uow.requests.has_rated(request.id, person_id, request.rating_round):
             continue
         person = t.uow.people.get(person_id)
-        # With another score owed, a bare 满意 could mean either: the prompt says how to name this one.
-        others = [r for r in t.uow.requests.awaiting_rating_from(person_id) if r.id != request.id]
-        how = t.say.text(person.language, "rating.how_numbered" if others else "rating.how", number=request.id)
+        # With another score owed, a bare 满意 could mean either: the prompt says how to name this one. A re-ask
+        # always does: it comes days later, on its own, and the sweep sends many at once without a query each.
+        if key == "rating.reask":
+            how = "rating.how_reask"
+        elif any(r.id != request.id for r in t.uow.requests.awaiting_rating_from(person_id)):
+            how = "rating.how_numbered"
+        else:
+            how = "rating.how"
+        how = t.say.text(person.language, how, number=request.id)
         t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate", how=how,
                         **about(t, request, person.language), **params)
 
