@@ -200,14 +200,16 @@ class Reader:
                 alarms.append((hit, alarm.category))
                 call = call or alarm.call
         found = {} if norm.isascii() else self._index.find(norm)
-        chatter = found.get(" chatter", [])
-        beside = self._chatter.score(norm, [w for w in chatter if not any(w[1] in hit for hit, _ in alarms)])[0]
+        chatter_words = found.get(" chatter", [])
+        chatter = self._chatter.score(norm, chatter_words)
+        beside = chatter[0] if not alarms else self._chatter.score(
+            norm, [w for w in chatter_words if not any(w[1] in hit for hit, _ in alarms)])[0]
         return _Found(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
                       alarms, {name: table.score(norm, found.get(name, []))
                                for name, table in self._categories.items()},
                       self._problems.score(norm, found.get(" problems", [])),
                       self._wishes.score(norm, found.get(" wishes", [])),
-                      self._chatter.score(norm, found.get(" chatter", [])), any(w in norm for w in self._hurry),
+                      chatter, any(w in norm for w in self._hurry),
                       {name: n for name, patterns in self._cues.items()
                        if (n := sum(bool(p.search(norm)) for p in patterns))}, beside)
 

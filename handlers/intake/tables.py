@@ -62,7 +62,9 @@ class Alarm:
         self.call = tuple(str(c) for c in (call if isinstance(call, list) else [call]) if c)
         self.category = category
         words = [w.lower() for w in words]
-        self.patterns = [re.compile(w[3:]) for w in words if w.startswith("re:")]
+        # All of its patterns as one: one search a message instead of one a pattern (the reader's hot path).
+        patterns = [w[3:] for w in words if w.startswith("re:")]
+        self.patterns = [re.compile("|".join(f"(?:{p})" for p in patterns))] if patterns else []
         self.cjk = [w for w in words if not w.isascii()]
         latin = sorted((w for w in words if w.isascii() and not w.startswith("re:")), key=len, reverse=True)
         self.pattern = re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b") if latin else None
