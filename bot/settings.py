@@ -125,7 +125,7 @@ class Settings(BaseModel):
         env = dict(os.environ if env is None else env)
         catalog = Catalog.load()
         try:
-            data = yaml.safe_load(path.read_text("utf-8")) or {}
+            data = yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader) or {}
         except FileNotFoundError:
             raise _failed(catalog, path, "file_missing") from None
         except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, not UTF-8

@@ -20,7 +20,7 @@ class Catalog:
     @classmethod
     def load(cls, default: str = "zh-CN") -> Catalog:
         """Read every catalog file shipped with the handlers."""
-        texts = {lang: _flatten(yaml.safe_load((CATALOGS / f"{lang}.yaml").read_text("utf-8")))
+        texts = {lang: _flatten(yaml.load((CATALOGS / f"{lang}.yaml").read_text("utf-8"), Loader=yaml.CSafeLoader))
                  for lang in LANGUAGES}
         return cls(texts, default)
 

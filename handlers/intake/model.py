@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -100,27 +102,57 @@ def load_rows(path: Path = CORPUS) -> list[dict]:
 
 
 def trained(reader, path: Path = CORPUS) -> Model:
-    """The model for this reader's rules and this corpus, trained once per process: apps are built often
-    (every test builds one) and importing scikit-learn and training take a second or more.
+    """The model for this reader's rules and this corpus, trained once and then kept, in the process and in the
+    user's cache folder: apps are built often (every test and every `doorstep` command builds one) and importing
+    scikit-learn and training take a second or more.
 
     Trained in a child process (`python -m handlers.intake.model`), which gets the features as JSON and gives back
     the weights in NumPy's own format (no pickle): scikit-learn and training's peak (~150 MB) never enter the bot,
     which only sums weights when reading."""
     raw = path.read_bytes()
-    key = hashlib.sha256(raw + reader.fingerprint.encode()).hexdigest()
+    # What training depends on: the corpus, the lexicon, the code that turns a message into features, the library.
+    code = b"".join(source.read_bytes() for source in sorted(Path(__file__).parent.glob("*.py")))
+    key = hashlib.sha256(raw + reader.fingerprint.encode() + code + version("scikit-learn").encode()).hexdigest()
     if key not in _CACHE:
-        rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-        samples = [reader.features(row["text"]) for row in rows]
-        _CACHE[key] = _trained_elsewhere(samples, rows)
+        kept = _kept_file(key)
+        try:
+            _CACHE[key] = _from_bytes(kept.read_bytes())
+        except (OSError, ValueError, EOFError):  # not kept yet, or kept by another version
+            rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+            samples = [reader.features(row["text"]) for row in rows]
+            data = _trained_elsewhere(samples, rows)
+            _keep(kept, data)
+            _CACHE[key] = _from_bytes(data)
     return _CACHE[key]
 
 
-def _trained_elsewhere(samples: list[dict[str, float]], rows: list[dict]) -> Model:
+def _kept_file(key: str) -> Path:
+    """Where the weights trained for this corpus and lexicon are kept between runs: the user's cache folder.
+    Every `doorstep` command and restart would otherwise train again (a second or two each)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "doorstep" / f"intake-model-{key[:32]}.bin"
+
+
+def _keep(kept: Path, data: bytes) -> None:
+    """Keep trained weights for the next start; a cache that cannot be written is only slower, never wrong."""
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        part = kept.with_suffix(f".{os.getpid()}.part")
+        part.write_bytes(data)
+        part.replace(kept)  # whole or absent: a start that reads it meanwhile never sees half a file
+        # Each edit of the lexicon or corpus trains anew: keep the few newest (several checkouts may share it).
+        for old in sorted(kept.parent.glob("intake-model-*.bin"), key=lambda f: f.stat().st_mtime)[:-4]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _trained_elsewhere(samples: list[dict[str, float]], rows: list[dict]) -> bytes:
     labels = [{k: row[k] for k in ("kind", "category", "urgent")} for row in rows]
     done = subprocess.run([sys.executable, "-m", "handlers.intake.model"], capture_output=True, check=True,
                           input=json.dumps({"samples": samples, "rows": labels}).encode(),
                           cwd=Path(__file__).resolve().parents[2])
-    return _from_bytes(done.stdout)
+    return done.stdout
 
 
 def _to_bytes(model: Model) -> bytes:

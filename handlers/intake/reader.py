@@ -156,7 +156,7 @@ class Reader:
     def from_file(cls, path: Path = LEXICON, bot_name: str = "小区助手", corpus: Path | None = CORPUS) -> Reader:
         """A reader using the shipped lexicon (or another), with a model trained on the shipped corpus (or
         another; None for the rules alone). Training happens once per process and corpus."""
-        reader = cls(yaml.safe_load(path.read_text("utf-8")), bot_name)
+        reader = cls(yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader), bot_name)
         return reader.with_model(trained(reader, corpus)) if corpus is not None else reader
 
     def with_model(self, model: Model | None) -> Reader:
