@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import multiprocessing
 import statistics
 import sys
@@ -96,6 +97,8 @@ def followups_run(name: str, settings: Settings, n: int, instances: int = 1) -> 
     """n follow-ups due at once, fired by this process's sweep (watched) and, for two instances, another's."""
     app = build_app(settings, clock=FakeClock(NOW), channels={})
     fill(app, n)
+    gc.freeze()  # as `doorstep run` does after start-up (bot/cli.py)
+    sys.setswitchinterval(0.001)
     others = []
     if instances == 2:
         context = multiprocessing.get_context("spawn")

@@ -4,7 +4,7 @@ A batch is claimed along the pending-rows index, its requests with it (SKIP LOCK
 share the work without a double; on SQLite the batch's transaction holds the write lock), and fired in that one
 transaction, each follow-up's messages written to the outbox beside its change: what the batch will read is
 loaded at once beforehand and what it writes goes in one statement per table (handlers.followups.prepare,
-storage/appends.py). A batch stops after HOLD seconds, or at once when a unit of work that may write opens in this
+storage/appends.py). A batch stops after its HOLD seconds, or at once when a unit of work that may write opens in this
 process (a report in the event loop, the sender): the sweep then waits for it to end, so the report neither waits
 for the lock nor competes with the sweep for the interpreter. On SQLite the lock is also left free for a moment
 after each batch, for a writer in another process. If one follow-up of a batch fails, the batch is rolled back and
@@ -25,9 +25,13 @@ from storage.db import LOCK_GAP, Database, is_busy, is_transient, retry_conflict
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-BATCH = 200  # the most follow-ups claimed at once
+BATCH = 500  # the most follow-ups claimed at once
 FIRST = 50  # claimed by a sweep's first batch, before it knows how long one takes
-HOLD = 0.05  # seconds a batch may take; SQLite's busy timeout, which a writer elsewhere waits, is 0.25 s
+# Seconds a batch may take. On SQLite it holds the one write lock, which a writer in another process waits for
+# at most the busy timeout (0.25 s). On PostgreSQL it holds only its own requests' rows, which another
+# instance skips and a staff command on one of them waits out; longer batches there pay a batch's few reads and
+# its round trips for more follow-ups (5,000 fired in 2.0 s instead of 3.6).
+HOLD = {"sqlite": 0.05, "postgresql": 0.2}
 STEP_ASIDE = 1.0  # seconds the sweep waits at most for this process's other writers before going on
 BUSY_TRIES = 5  # batches in a row that found SQLite's lock taken past the busy timeout before the sweep gives up
 
@@ -36,8 +40,9 @@ class Sweep:
     """Fires what is due, batch by batch."""
 
     def __init__(self, db: Database, clock: Clock, turn: Callable[[UnitOfWork], Turn], *, batch: int = BATCH,
-                 hold: float = HOLD) -> None:
-        self.db, self.clock, self.turn, self.batch, self.hold = db, clock, turn, batch, hold
+                 hold: float | None = None) -> None:
+        self.db, self.clock, self.turn, self.batch = db, clock, turn, batch
+        self.hold = hold if hold is not None else HOLD[db.engine.dialect.name]
 
     def __call__(self, limit: int | None = None) -> int:
         """Fire every follow-up due now (at most `limit`); return how many were fired.

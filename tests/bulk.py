@@ -67,6 +67,9 @@ def fill(app: App, n: int, *, old: int = 0) -> None:
         if app.db.engine.dialect.name == "postgresql":  # ids given here: the sequences go on after them
             for table in ("person", "request"):
                 connection.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
+        # Statistics, as a database in service has them: on PostgreSQL without them the planner crossed the whole
+        # pending-rows index to cancel one request's follow-ups (5 ms each, 35 of the 68 s 100k follow-ups took).
+        connection.execute(text("ANALYZE"))
 
 
 def _all(app: App, model) -> list:

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from bot.app import build_app
 from handlers.messages import Inbound
+from storage.schedule import _cancelling, pending_of
 from storage.uow import UnitOfWork
 from tests.bulk import NOW, fill
 from tests.conftest import PG_URL, fresh_postgres, pg_available
@@ -131,3 +132,46 @@ def test_hot_queries_keep_their_index_plans_with_statistics_on_sqlite(settings, 
 @pytest.mark.skipif(not pg_available(), reason=f"PostgreSQL not reachable at {PG_URL}")
 def test_hot_queries_keep_their_index_plans_with_statistics_on_postgres(settings, clock):
     _check(fresh_postgres(settings), clock, old=12000)  # enough rows that an index beats reading the table
+
+
+def _backlog_after_statistics(app) -> int:
+    """Statistics taken at a quiet moment (nothing pending among many fired follow-ups), then a backlog falls due
+    before the planner learns it; returns a request with pending follow-ups."""
+    fill(app, 200, old=12000)
+    with app.db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE followup SET status = 'quiet' WHERE status = 'pending'")
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("UPDATE followup SET status = 'pending' WHERE status IN ('quiet', 'done')")
+    return 1
+
+
+def _plan_of(app, statement, values: dict) -> str:
+    compiled = statement.compile(dialect=app.db.engine.dialect)
+    params = compiled.construct_params(values)
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    with app.db.engine.connect() as connection:
+        if app.db.is_sqlite:
+            return "\n".join(row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string,
+                                                                            params))
+        return "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + compiled.string, params))
+
+
+def _check_one_requests_followups(settings, clock) -> None:
+    clock.now_is(NOW)
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    request = _backlog_after_statistics(app)
+    for statement in (_cancelling(("remind", "escalate")).statement, pending_of(request)):
+        plan = _plan_of(app, statement, {"request": request})
+        assert "ix_followup_request_id" in plan and "ix_followup_due" not in plan, plan
+    app.db.dispose()
+
+
+def test_one_requests_follow_ups_are_found_by_its_index_when_a_backlog_falls_due_on_sqlite(settings, clock):
+    _check_one_requests_followups(settings, clock)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not pg_available(), reason=f"PostgreSQL not reachable at {PG_URL}")
+def test_one_requests_follow_ups_are_found_by_its_index_when_a_backlog_falls_due_on_postgres(settings, clock):
+    _check_one_requests_followups(fresh_postgres(settings), clock)
