@@ -19,8 +19,8 @@ from storage.models import Request
 from storage.requests import OPEN_STATES
 
 OWN_WINDOW = timedelta(days=60)  # a request she chases is one of this season, not one from years ago
-# "+1", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
-_ME_TOO = re.compile(r"^\s*[+]\s*1\s*$|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
+# "+1", "+1 我家老人也在等电梯", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
+_ME_TOO = re.compile(r"^\s*[+]\s*1(?![\d.])|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
                      r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))")
 _BARE = re.compile(r"^\s*([+]\s*1|同(上|问|样)?|我也是)\s*$")  # says what only next to what it answers
 

@@ -5,6 +5,7 @@ from handlers.context import Turn
 from handlers.filing import claim_choice
 from handlers.lifecycle import WORKING
 from handlers.routing import ladder
+from handlers.telling import LATE, tell_late
 from handlers.views import about, member_title
 from storage.models import Request
 
@@ -35,4 +36,6 @@ def escalate(t: Turn, request: Request, reason: str, *, actor_id: int | None = N
                         choices=claim_choice(request) if unclaimed else (), to=member_title(t, staff_id, lang),
                         reason=cat.text(lang, f"escalation.{reason}"),
                         then=cat.text(lang, then, number=request.id) if then else "", **about(t, request, lang))
+    if reason in LATE:
+        tell_late(t, request, reason, staff_id)
     return True

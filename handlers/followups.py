@@ -8,8 +8,12 @@ from handlers.context import Turn
 from handlers.escalation import escalate
 from handlers.rating import ask_rating
 from handlers.schedule import RATING
+from handlers.telling import tell_residents
 from handlers.views import about
 from storage.models import FollowUp, Request
+
+
+TELLS_RESIDENTS = ("rate_reask", "escalate_respond", "escalate_resolve", "close_unrated")
 
 
 def prepare(t: Turn, rows: list[tuple[FollowUp, Request]]) -> None:
@@ -21,10 +25,11 @@ def prepare(t: Turn, rows: list[tuple[FollowUp, Request]]) -> None:
     for row, request in rows:
         kinds.setdefault(row.kind, set()).add(request.id)
     people = {request.assignee_id for request in requests.values() if request.assignee_id is not None}
-    if raters := sorted(kinds.get("rate_reask", ())):
-        t.uow.requests.preload_raters(raters)
-        people.update(requests[number].reporter_id for number in raters)
-        people.update(person_id for number in raters for person_id in t.uow.requests.follower_ids(number))
+    # Re-asks ask the reporter and followers to rate; escalations for lateness and closing unrated tell them.
+    if told := sorted({number for kind in TELLS_RESIDENTS for number in kinds.get(kind, ())}):
+        t.uow.requests.preload_raters(told)
+        people.update(requests[number].reporter_id for number in told)
+        people.update(person_id for number in told for person_id in t.uow.requests.follower_ids(number))
     if held := sorted(kinds.get(news.KIND, ())):
         t.uow.requests.preload_timelines(held)
         people.update(event.actor_id for number in held for event in t.uow.requests.timeline(number)
@@ -87,6 +92,7 @@ def _close_unrated(t: Turn, request: Request) -> None:
     t.uow.followups.cancel(request.id, RATING)
     assignee = t.uow.people.get(request.assignee_id)
     t.say.to_person(assignee, "notice.closed_unrated", request=request, **about(t, request, assignee.language))
+    tell_residents(t, request, "resident.closed_unrated")
 
 
 _FIRE: dict[str, Callable[[Turn, Request], None]] = {

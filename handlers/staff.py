@@ -10,6 +10,7 @@ from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
 from handlers.digest import overdue
 from handlers.routing import ladder
+from handlers.telling import tell_residents
 from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref, whose
 from storage.models import Request
 
@@ -29,14 +30,6 @@ def _managed(t: Turn, cmd: Command) -> Request:
     request = load(t, cmd.number, cmd.verb)
     permissions.check(t, cmd.verb, request)
     return request
-
-
-def _tell_residents(t: Turn, request: Request, key: str, **params) -> None:
-    """Tell the reporter and every follower, with the photo staff sent (privately only); quiet hours hold it."""
-    for person_id in dict.fromkeys([request.reporter_id, *t.uow.requests.follower_ids(request.id)]):
-        person = t.uow.people.get(person_id)
-        t.say.to_person(person, key, request=request, attachments=t.msg.attachments, whose=whose(t, request, person),
-                        **about(t, request, person.language), **params)
 
 
 def claim(t: Turn, cmd: Command) -> None:
@@ -61,7 +54,7 @@ def claim(t: Turn, cmd: Command) -> None:
     t.reply("staff.claimed", **about(t, request, t.lang))
     if volunteer:
         _award(t, request, "claim")
-    _tell_residents(t, request, "resident.claimed", name=t.person.name)
+    tell_residents(t, request, "resident.claimed", attachments=t.msg.attachments, name=t.person.name)
 
 
 def progress(t: Turn, cmd: Command) -> None:
@@ -75,7 +68,7 @@ def progress(t: Turn, cmd: Command) -> None:
     t.uow.requests.record(request, "progress", t.now, actor_id=t.person.id, note=cmd.rest,
                           attachments=list(t.msg.attachments))
     t.reply("staff.progress_noted", ref=ref(t, request, t.lang))
-    _tell_residents(t, request, "resident.progress", note=cmd.rest)
+    tell_residents(t, request, "resident.progress", attachments=t.msg.attachments, note=cmd.rest)
 
 
 def done(t: Turn, cmd: Command) -> None:
@@ -108,7 +101,8 @@ def transfer(t: Turn, cmd: Command) -> None:
     t.reply("staff.transferred", ref=ref(t, request, t.lang), name=target.name)
     t.say.to_person(target, "notice.transferred", urgent=True, request=request, by=t.person.name,
                     choices=claim_choice(request), **about(t, request, target.language))
-    _tell_residents(t, request, "resident.transferred")  # she was told who had it; she calls that person
+    # She was told who had it, and would call that person.
+    tell_residents(t, request, "resident.transferred", attachments=t.msg.attachments)
 
 
 def escalate(t: Turn, cmd: Command) -> None:
@@ -145,7 +139,7 @@ def merge(t: Turn, cmd: Command) -> None:
         if person_id != target.reporter_id and t.uow.requests.follow(target.id, person_id, t.now):
             t.uow.requests.record(target, "followed", t.now, actor_id=person_id, merged_from=request.id)
     t.reply("staff.merged", ref=ref(t, request, t.lang), into=target.id)
-    _tell_residents(t, request, "resident.merged", into=target.id)
+    tell_residents(t, request, "resident.merged", attachments=t.msg.attachments, into=target.id)
 
 
 def _check_alike(t: Turn, request: Request, target: Request) -> None:
@@ -169,7 +163,7 @@ def reject(t: Turn, cmd: Command) -> None:
     t.uow.followups.cancel(request.id, schedule.ENDED)
     t.uow.requests.record(request, "rejected", t.now, actor_id=t.person.id, note=cmd.rest)
     t.reply("staff.rejected", ref=ref(t, request, t.lang))
-    _tell_residents(t, request, "resident.rejected", note=cmd.rest)
+    tell_residents(t, request, "resident.rejected", attachments=t.msg.attachments, note=cmd.rest)
 
 
 def show(t: Turn, cmd: Command) -> None:

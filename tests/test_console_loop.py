@@ -110,10 +110,14 @@ def test_unclaimed_request_is_reminded_then_escalated_up_the_ladder(console, clo
     assert "已上报到您：超过响应时限无人接单" in console.seen_by("王强", sent)[0]
     assert console.seen_by("李建国", sent) == [
         "诉求#1（电梯·3号楼）超过响应时限无人接单，已上报给网格长王强。仍请您尽快接单：回复「接单 1」。"]
+    assert console.seen_by("王阿姨", sent) == [  # she is not left wondering
+        "您的 诉求#1（电梯）暂时还没有工作人员接单，已上报网格长王强督办，会尽快给您答复。"]
     assert request(console, 1).level == 1
 
     sent = console.run("/advance 1d")
     assert any("已上报到您" in text for text in console.seen_by("赵书记", sent))
+    assert console.seen_by("王阿姨", sent) == [
+        "您的 诉求#1（电梯）没能在约定的时间内办好，已上报书记赵红梅督办，会尽快给您答复。"]
     assert request(console, 1).level == 2
     sent = console.run("/advance 3d")
     assert not any("已上报到您" in text for text in console.seen_by("赵书记", sent)), "no rung above the secretary"
@@ -124,8 +128,9 @@ def test_unrated_request_is_asked_again_then_closed_unrated(console):
     asks = []
     for step in ("1d", "2d", "4d"):
         asks.append(console.seen_by("王阿姨", console.run(f"/advance {step}")))
-    assert [len(a) for a in asks] == [1, 1, 0]
+    assert [len(a) for a in asks] == [1, 1, 1]
     assert asks[0][0].startswith("诉求#1（环境卫生）还等您评价")
+    assert asks[2] == ["您的 诉求#1（环境卫生）办结后一直没有收到评价，已自动关闭。如果问题还在，直接告诉我就行，会重新交给负责人。"]
     assert request(console, 1).state == "closed" and request(console, 1).rating is None
     with UnitOfWork(console.app.db) as uow:
         assert [e.action for e in uow.requests.timeline(1)][-1] == "closed_unrated"
@@ -444,3 +449,24 @@ def test_a_claim_by_someone_else_tells_whom_it_was_sent_to_and_a_second_claim_sa
     assert console.seen_by("张伟", sent) == ["诉求#1（电力照明·5号楼）已由网格长王强接单，您不用再处理。"]
     again = console.seen_by("王强", console.run("接单 1"))
     assert again == ["诉求#1 已由您接单，正在处理。办好后回复「办结 1 说明」。"]
+
+
+def test_an_emergency_nobody_claims_goes_up_and_its_reporter_and_a_neighbour_hear_which_number_to_call(console):
+    console.run("#投诉 3号楼2单元电梯坏了，有人被困在里面")
+    sent = console.run("/as 张三\n+1 我家老人也在等电梯")  # a "+1" with words after it: the same lift
+    assert console.seen_by("张三", sent) == ["已记下您也遇到这个问题，诉求#1（电梯）的进展和办结评价会私信告诉您。"]
+    sent = console.run("/advance 20m")
+    call = "如仍有危险，请立即拨打 119 或 96333（电梯应急电话）！"
+    assert console.seen_by("王阿姨", sent) == [
+        f"您的 诉求#1（电梯）暂时还没有工作人员接单，已上报网格长王强督办，会尽快给您答复。{call}"]
+    assert console.seen_by("张三", sent) == [
+        f"您也反映过的 诉求#1（电梯）暂时还没有工作人员接单，已上报网格长王强督办，会尽快给您答复。{call}"]
+    sent = console.run("/as 李建国\n/in 私聊\n接单 1\n/advance 3d")
+    assert console.seen_by("王阿姨", sent)[-1] == (
+        "您的 诉求#1（电梯）没能在约定的时间内办好，已上报书记赵红梅督办，会尽快给您答复。")
+
+
+def test_a_resident_is_not_told_of_an_escalation_staff_made_by_hand(console):
+    console.run("#投诉 3号楼楼道灯不亮\n/as 李建国\n/in 私聊\n接单 1")
+    sent = console.run("上报 1 需要供电公司到场")
+    assert console.seen_by("王阿姨", sent) == []

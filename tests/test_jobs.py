@@ -20,8 +20,9 @@ from tests.conftest import PG_URL, fresh_postgres, pg_available
 from tests.test_reliability import Recorder
 
 # What firing each kind leaves in the outbox (fill() gives every request one due follow-up, kinds in turn): an
-# escalation tells the leader and the assignee, a re-ask asks the reporter, closing unrated tells the assignee.
-MESSAGES = {"escalate_respond": 2, "escalate_resolve": 2, "rate_reask": 1, "close_unrated": 1}
+# escalation for lateness tells the leader, the assignee and the reporter, a re-ask asks the reporter, closing
+# unrated tells the assignee and the reporter.
+MESSAGES = {"escalate_respond": 3, "escalate_resolve": 3, "rate_reask": 1, "close_unrated": 2}
 
 
 def _app(settings, clock):
@@ -83,7 +84,7 @@ def test_a_follow_up_that_fails_is_retried_later_and_its_batch_goes_out(settings
     assert app.sweep() == 1
     assert _scalars(app, "select status, level from followup join request on request.id = request_id "
                          "where followup.id = 5") == [("done", 1)]
-    assert _scalars(app, "select count(*) from outbox where request_id = 5") == [(2,)]
+    assert _scalars(app, "select count(*) from outbox where request_id = 5") == [(MESSAGES["escalate_respond"],)]
     app.db.dispose()
 
 

@@ -1,0 +1,39 @@
+"""What a request's residents (its reporter and every follower) are told as it moves: claimed, progress, handed
+on, merged, rejected, late and passed up, closed without a score."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.context import Turn
+from handlers.views import about, member_title, whose
+from storage.models import Request
+
+# Escalations a resident hears of: her request went up because it waited too long. Those staff start (上报) or
+# she caused (不满意) she needs no word of: the first is staff's business, the second she was answered at once.
+LATE = ("not_claimed", "overdue")
+
+
+def tell_residents(t: Turn, request: Request, key: str, *, urgent: bool = False, attachments: tuple = (),
+                   per_language: Callable[[str], dict] | None = None, **params) -> None:
+    """Tell the reporter and every follower, each in her language (with a photo staff sent, privately only); quiet
+    hours hold it unless urgent."""
+    for person_id in dict.fromkeys([request.reporter_id, *t.uow.requests.follower_ids(request.id)]):
+        person = t.uow.people.get(person_id)
+        lang = person.language
+        t.say.to_person(person, key, urgent=urgent, request=request, attachments=attachments,
+                        whose=whose(t, request, person), **about(t, request, lang),
+                        **(per_language(lang) if per_language else {}), **params)
+
+
+def tell_late(t: Turn, request: Request, reason: str, staff_id: str) -> None:
+    """Her request waited past a deadline and went up the ladder: she hears so, and, for an emergency nobody has
+    claimed yet, which number to call while she waits."""
+    cat = t.svc.catalog
+    numbers = t.svc.reader.read(request.text).call if request.urgent and reason == "not_claimed" else ()
+
+    def words(lang: str) -> dict:
+        call = cat.text(lang, "ack.call_or").join(cat.label(lang, "call", n) for n in numbers)
+        return {"reason": cat.text(lang, f"resident.late.{reason}"), "to": member_title(t, staff_id, lang),
+                "call": cat.text(lang, "resident.call_still", call=call) if numbers else ""}
+
+    tell_residents(t, request, "resident.escalated_late", urgent=request.urgent, per_language=words)
