@@ -2,11 +2,17 @@
 on, merged, rejected, late and passed up, closed without a score."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from handlers.context import Turn
+from handlers.say import PHONE
 from handlers.views import about, member_title, whose
 from storage.models import Request
+
+# A flat or a phone number in what staff wrote about a request ("联系了楼上602 家里没人", "3-2-502") is the
+# reporter's or her neighbours' business: a neighbour who follows the request reads it without them.
+_FLAT = re.compile(r"(?<![\d#])\d+(?:[-－]\d+){1,2}(?!\d)|(?<![\d#])\d{3,4}(?!\d)")
 
 # Escalations a resident hears of: her request went up because it waited too long. Those staff start (上报) or
 # she caused (不满意) she needs no word of: the first is staff's business, the second she was answered at once.
@@ -19,10 +25,19 @@ def tell_residents(t: Turn, request: Request, key: str, *, urgent: bool = False,
     hours hold it unless urgent."""
     for person_id in dict.fromkeys([request.reporter_id, *t.uow.requests.follower_ids(request.id)]):
         person = t.uow.people.get(person_id)
-        lang = person.language
-        t.say.to_person(person, key, urgent=urgent, request=request, attachments=attachments,
+        lang, theirs = person.language, person_id == request.reporter_id
+        said = dict(params)
+        if not theirs and "note" in said:
+            said["note"] = for_neighbour(said["note"])
+        # A photo staff took may show her home: hers to see, not a neighbour's.
+        t.say.to_person(person, key, urgent=urgent, request=request, attachments=attachments if theirs else (),
                         whose=whose(t, request, person), **about(t, request, lang),
-                        **(per_language(lang) if per_language else {}), **params)
+                        **(per_language(lang) if per_language else {}), **said)
+
+
+def for_neighbour(text: str) -> str:
+    """What staff wrote, as a neighbour who follows the request may read it: flats and phone numbers left out."""
+    return _FLAT.sub("***", PHONE.sub("***", text))
 
 
 def tell_late(t: Turn, request: Request, reason: str, staff_id: str) -> None:

@@ -470,3 +470,14 @@ def test_a_resident_is_not_told_of_an_escalation_staff_made_by_hand(console):
     console.run("#投诉 3号楼楼道灯不亮\n/as 李建国\n/in 私聊\n接单 1")
     sent = console.run("上报 1 需要供电公司到场")
     assert console.seen_by("王阿姨", sent) == []
+
+
+def test_a_neighbour_who_follows_hears_progress_without_flats_phones_or_photos_staff_gave_the_reporter(console):
+    console.run("#投诉 3号楼2单元楼上漏水，天花板一直滴\n/as 张三\n+1 我家也被淹了")
+    sent = console.run("/as 李建国\n/in 私聊\n接单 1\n进展 1 联系了楼上602 家里没人，明天再来，有事打13812345678")
+    assert console.seen_by("王阿姨", sent)[-1] == (
+        "诉求#1 有新进展：联系了楼上602 家里没人，明天再来，有事打13812345678")
+    assert console.seen_by("张三", sent)[-1] == "诉求#1 有新进展：联系了楼上*** 家里没人，明天再来，有事打***"
+    sent = console.run("办结 1 楼上602的进水阀已换")
+    assert "楼上602的进水阀已换" in console.seen_by("王阿姨", sent)[-1]
+    assert "楼上***的进水阀已换" in console.seen_by("张三", sent)[-1]
