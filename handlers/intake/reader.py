@@ -237,6 +237,8 @@ class Reader:
                 kind == "wish" and found.wish[0] + scores["help"][0] >= 5 and found.chatter[0] < 3))
         else:
             kind, category, urgent, confident = self._by_model(found, urgent)
+        if found.says_nothing and kind != "none":  # "#投诉" alone: no word says what it is about
+            category = "other"
         mentioned = mentioned or found.mentioned
         if kind == "none" and mentioned and _names_a_problem(found):
             kind, category, confident = "complaint", rule_category("complaint", scores), True
