@@ -3,7 +3,9 @@
 Sets: handlers/intake/corpus/intake.jsonl (cross-validated: the model is trained on k-1 folds and reads the
 held-out fold, rules + model as shipped; and the rules alone), the shared dev corpus and tests/intake_own.jsonl
 (whose `chat` field gives the chat a message was sent in, and so its building), which the model never trains on.
-Run: .venv/bin/python bench/reader.py [ROUNDS] [K]
+A fresh batch (a .jsonl file in the corpus format, not yet added) is read by the reader trained on the corpus as it
+is: the honest figure for lines nobody tuned for (corpus/README.md).
+Run: .venv/bin/python bench/reader.py [ROUNDS] [K] [FRESH.jsonl]
 """
 from __future__ import annotations
 
@@ -45,16 +47,33 @@ def table(rows: list[dict], reader: Reader, k: int) -> None:
           " ≤1%, chatter offered ≤1%, untagged requests not offered ≤8%)")
     print(f"  {'':14}" + " | ".join(COLUMNS))
     for label, with_model in (("rules + model", True), ("rules alone", False)):
-        found = figures(cross_validate(reader, rows, k=k, with_model=with_model))
-        print(f"  {label:14}" + " | ".join(
-            (f"{found[c]:.0f}" if c in ("urgent missed", "false alarms") else f"{found[c]:.1%}").rjust(len(c))
-            for c in COLUMNS))
+        row(label, figures(cross_validate(reader, rows, k=k, with_model=with_model)))
+
+
+def row(label: str, found: dict[str, float]) -> None:
+    """One line of the figures table."""
+    print(f"  {label:14}" + " | ".join(
+        (f"{found[c]:.0f}" if c in ("urgent missed", "false alarms") else f"{found[c]:.1%}").rjust(len(c))
+        for c in COLUMNS))
+
+
+def fresh(path: Path, reader: Reader) -> None:
+    """A batch not yet in the corpus, read by the reader trained on the corpus as it is."""
+    rows = load_rows(path)
+    print(f"fresh batch {path.name} ({len(rows)} messages; {sum(r['kind'] == 'none' for r in rows)} chatter), "
+          "read by the reader trained on the corpus:")
+    print(f"  {'':14}" + " | ".join(COLUMNS))
+    for label, used in (("rules + model", reader), ("rules alone", reader.with_model(None))):
+        row(label, figures([(r, used.read(r["text"])) for r in rows]))
 
 
 def main() -> None:
     """Time the reader over every labelled message, then print cross-validated and dev-set figures."""
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     k = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    if len(sys.argv) > 3:
+        fresh(Path(sys.argv[3]), Reader.from_file())
+        return
     started = time.perf_counter()
     reader = Reader.from_file()
     print(f"start-up (import scikit-learn, train on the corpus): {time.perf_counter() - started:.2f} s")
