@@ -10,6 +10,7 @@ from handlers.context import Turn
 from handlers.errors import UserError
 from handlers.intake import Reading
 from handlers.messages import Inbound
+from handlers.telling import advice
 from handlers.views import call_numbers, content
 from storage.models import Offer
 
@@ -110,7 +111,7 @@ def unbound_report(t: Turn, reading: Reading) -> None:
                                  message_id=msg.message_id, status="failed", created_at=t.now, expires_at=t.now))
     call = call_numbers(t, reading.call) if reading.urgent and reading.call else None
     if call:
-        t.reply("ack.call_first", call=call)
+        t.reply("ack.call_first", call=call, more=tuple(advice(t, t.lang, reading)))
         for role in ("leader", "secretary"):
             member = t.community.first_with_role(role)
             if member is not None:

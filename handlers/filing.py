@@ -6,7 +6,8 @@ from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.intake import Reading
 from handlers.routing import route
-from handlers.views import about, call_numbers, content
+from handlers.telling import first_steps
+from handlers.views import about, content
 from storage.models import Offer, Person, Request
 
 CLAIM_CHOICE = (("choice.claim", "接单 {number}"),)
@@ -56,7 +57,7 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     # A wish with no place reaches no volunteers: the reporter hears who has it instead, like any request.
     ack = "ack.urgent" if request.urgent else "ack.wish" if volunteers else "ack.complaint"
     # One message, not several: a group takes only 20 a minute on Telegram, and each one pings everybody.
-    more = [t.say.text(t.lang, "ack.call_first", call=call_numbers(t, reading.call))] if reading.call else []
+    more = first_steps(t, t.lang, reading) if request.urgent else []
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
         more.append(t.say.text(t.lang, "ack.ask_place", number=request.id))
     account = t.account
@@ -96,7 +97,7 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     else:
         news.tell(t, existing, action, text, urgent=reading.urgent, message_id=t.msg.message_id)
     ack = "ack.already_yours" if mine else "ack.followed"
-    more = (t.say.text(t.lang, "ack.call_first", call=call_numbers(t, reading.call)),) if reading.call else ()
+    more = tuple(first_steps(t, t.lang, reading)) if reading.urgent else ()
     t.say.reply(t.msg, t.lang, "ack.turned_urgent" if turned_urgent else ack, more=more,
                 and_leader=_and_leader(t, existing), **about(t, existing, t.lang))
     return existing

@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable
 
 from handlers.context import Turn
+from handlers.intake import Reading
 from handlers.say import PHONE
-from handlers.views import about, member_title, whose
+from handlers.views import about, call_numbers, member_title, whose
 from storage.models import Request
 
 # A flat or a phone number in what staff wrote about a request ("联系了楼上602 家里没人", "3-2-502") is the
@@ -40,6 +41,19 @@ def for_neighbour(text: str) -> str:
     return _FLAT.sub("***", PHONE.sub("***", text))
 
 
+def first_steps(t: Turn, lang: str, reading: Reading) -> list[str]:
+    """What someone reporting an emergency is told to do at once: the numbers to call, then what to do meanwhile."""
+    steps = advice(t, lang, reading)
+    if reading.call:
+        steps.insert(0, t.svc.catalog.text(lang, "ack.call_first", call=call_numbers(t, reading.call, lang)))
+    return steps
+
+
+def advice(t: Turn, lang: str, reading: Reading) -> list[str]:
+    """What to do meanwhile in this kind of emergency (gas: no switches, windows open, everyone out), if known."""
+    return [t.svc.catalog.text(lang, f"advice.{reading.advice}")] if reading.urgent and reading.advice else []
+
+
 def tell_late(t: Turn, request: Request, reason: str, staff_id: str) -> None:
     """Her request waited past a deadline and went up the ladder: she hears so, and, for an emergency nobody has
     claimed yet, which number to call while she waits."""
@@ -47,8 +61,7 @@ def tell_late(t: Turn, request: Request, reason: str, staff_id: str) -> None:
     numbers = t.svc.reader.read(request.text).call if request.urgent and reason == "not_claimed" else ()
 
     def words(lang: str) -> dict:
-        call = cat.text(lang, "ack.call_or").join(cat.label(lang, "call", n) for n in numbers)
         return {"reason": cat.text(lang, f"resident.late.{reason}"), "to": member_title(t, staff_id, lang),
-                "call": cat.text(lang, "resident.call_still", call=call) if numbers else ""}
+                "call": cat.text(lang, "resident.call_still", call=call_numbers(t, numbers, lang)) if numbers else ""}
 
     tell_residents(t, request, "resident.escalated_late", urgent=request.urgent, per_language=words)

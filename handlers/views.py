@@ -146,7 +146,7 @@ def listing(turn: Turn, lang: str, head: str, lines: list[str], total: int, page
     return "\n".join([cat.text(lang, head, count=total), *lines, *tail])
 
 
-def call_numbers(t: Turn, numbers: tuple[str, ...]) -> str:
+def call_numbers(t: Turn, numbers: tuple[str, ...], lang: str | None = None) -> str:
     """Emergency numbers as a resident reads them: 119 或 96333（电梯应急电话）."""
-    cat = t.svc.catalog
-    return cat.text(t.lang, "ack.call_or").join(cat.label(t.lang, "call", n) for n in numbers)
+    cat, lang = t.svc.catalog, lang or t.lang
+    return cat.text(lang, "ack.call_or").join(cat.label(lang, "call", n) for n in numbers)

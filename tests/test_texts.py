@@ -116,9 +116,27 @@ def test_a_volunteer_is_told_the_points_she_earned_and_her_total(console):
 
 def test_someone_trapped_in_a_lift_is_told_the_lift_emergency_line_beside_119(console):
     sent = console.run("3号楼2单元电梯里有人被困住了")
-    assert "\n如有生命危险，请先拨打 119 或 96333（电梯应急电话）！" in console.in_chat("3号楼业主群", sent)[0]
-    sent = console.run("3号楼楼道里着火了，好多烟")
-    assert console.in_chat("3号楼业主群", sent)[0].endswith("\n如有生命危险，请先拨打 119！")
+    assert console.in_chat("3号楼业主群", sent)[0].endswith(
+        "\n请立即拨打 119 或 96333（电梯应急电话）！\n被困的人不要扒门、不要强行爬出，按电梯里的警铃，等待救援。")
+    sent = console.run("3号楼楼道里着火了，好多烟")  # a fire is a call, whether or not she thinks a life is at risk
+    assert console.in_chat("3号楼业主群", sent)[0].endswith(
+        "\n请立即拨打 119！\n远离起火或冒火花的地方，能断电先断电；有烟就用湿毛巾捂住口鼻，走楼梯撤离，不要坐电梯。")
+
+
+def test_a_gas_smell_is_told_what_to_do_before_help_comes_and_a_burst_pipe_too_though_no_number_to_call(console):
+    sent = console.run("楼道里一股煤气味 好冲")
+    assert console.in_chat("3号楼业主群", sent)[0].endswith(
+        "\n请立即拨打 119！\n不要开关电灯电器、不要点火，也不要在屋里打电话；打开门窗，人先撤到室外，再拨打燃气抢修电话。")
+    sent = console.run("/as 李四\n5号楼302水管爆了 家里全是水")
+    said = console.in_chat("3号楼业主群", sent)[0]
+    assert "拨打" not in said.split("\n")[1] and said.endswith("\n先关掉总水阀，进水的房间先断电，贵重物品挪到高处。")
+
+
+def test_an_english_emergency_is_told_its_steps_in_english(console):
+    sent = console.run("/as Tom\nThere is a gas leak in building 3, smells of gas everywhere")
+    assert console.in_chat("3号楼业主群", sent)[0].endswith(
+        "\nCall 119 now!\nDo not switch lights or appliances on or off, make no flame and do not phone from inside; "
+        "open the windows, get everyone outside, then call the gas company's emergency line.")
 
 
 def test_the_digest_counts_lateness_from_the_missed_deadline_and_names_the_unplaced_row(console):

@@ -49,6 +49,7 @@ class Reading:
     room: str | None
     urgent: bool
     call: tuple[str, ...] = ()     # the emergency numbers to call first, where life is at risk
+    advice: str | None = None      # what to do meanwhile: a catalog key under advice.
     tagged: bool = False
     confident: bool = False        # sure enough to offer filing an untagged message
     evidence: tuple[str, ...] = field(default_factory=tuple)
@@ -82,6 +83,7 @@ class _Found:
     # The chatter score without the words an emergency was named in: 走失 is lost-and-found talk, but in
     # "小孩走失了" it is the emergency itself, and cannot also make it chatter.
     chatter_beside_alarms: int = 0
+    advice: str | None = None  # the first emergency named: what to do meanwhile
 
     @property
     def best(self) -> int:
@@ -130,7 +132,8 @@ class Reader:
         self._simplify = str.maketrans(pairs[0::2], pairs[1::2])
         self._t2s = opencc.OpenCC("t2s")  # every traditional character, not only the lexicon's pairs
         self._tags = {kind: [t.lower() for t in tags] for kind, tags in lexicon["tags"].items()}
-        self._urgent = [Alarm(rule["words"], rule.get("call"), rule.get("category")) for rule in lexicon["urgent"]]
+        self._urgent = [Alarm(rule["words"], rule.get("call"), rule.get("category"), rule.get("advice"))
+                        for rule in lexicon["urgent"]]
         calm = [p.lower() for p in lexicon.get("not_urgent", [])]
         self._not_urgent = [re.compile(p[3:] if p.startswith("re:") else re.escape(p))
                             for p in sorted(calm, key=len, reverse=True)]
@@ -200,11 +203,11 @@ class Reader:
         calm = norm
         for phrase in self._not_urgent:
             calm = phrase.sub(" ", calm)
-        alarms, call = [], ()
+        alarms, call, advice = [], (), None
         for alarm in self._urgent:
             if hit := alarm.find(calm):
                 alarms.append((hit, alarm.category))
-                call = call or alarm.call
+                call, advice = call or alarm.call, advice or alarm.advice
         found = {} if norm.isascii() else self._index.find(norm)
         chatter_words = found.get(" chatter", [])
         chatter = self._chatter.score(norm, chatter_words)
@@ -217,7 +220,7 @@ class Reader:
                       self._wishes.score(norm, found.get(" wishes", [])),
                       chatter, any(w in norm for w in self._hurry),
                       {name: n for name, patterns in self._cues.items()
-                       if (n := sum(bool(p.search(norm)) for p in patterns))}, beside)
+                       if (n := sum(bool(p.search(norm)) for p in patterns))}, beside, advice)
 
     def read(self, text: str, chat_building: str | None = None, mentioned: bool = False) -> Reading:
         """Read one message; `chat_building` fills the building when the message names none."""
@@ -256,6 +259,7 @@ class Reader:
             building, source = chat_building, "chat"
         return Reading(kind=kind, category=category, building=building, unit=found.place.unit,
                        room=found.place.room, urgent=urgent, call=found.call if urgent else (),
+                       advice=found.advice if urgent else None,
                        tagged=bool(found.tag) or mentioned, confident=confident,
                        evidence=tuple(dict.fromkeys(evidence)), building_source=source,
                        says_nothing=found.says_nothing)

@@ -56,11 +56,13 @@ class Index:
 
 
 class Alarm:
-    """One kind of emergency: its words (Chinese as substrings, English as whole words), whom to call."""
+    """One kind of emergency: its words (Chinese as substrings, English as whole words), whom to call, what to do
+    meanwhile (a catalog key under `advice.`)."""
 
-    def __init__(self, words: list[str], call: str | list[str] | None, category: str | None) -> None:
+    def __init__(self, words: list[str], call: str | list[str] | None, category: str | None,
+                 advice: str | None = None) -> None:
         self.call = tuple(str(c) for c in (call if isinstance(call, list) else [call]) if c)
-        self.category = category
+        self.category, self.advice = category, advice
         words = [w.lower() for w in words]
         # All of its patterns as one: one search a message instead of one a pattern (the reader's hot path).
         patterns = [w[3:] for w in words if w.startswith("re:")]
