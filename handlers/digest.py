@@ -29,6 +29,7 @@ SHOWN = PAGE  # overdue requests listed in the digest; `超时` lists them all, 
 TABLE_ROWS = 8  # rows of each table: the grids and people with the most overdue, then the most open
 HOTSPOTS_SHOWN = 3
 KEPT_SHOWN = 3
+URGENT_SHOWN = 5
 LINES_AT_MOST = 60  # what a secretary reads in a minute; tests hold the digest to it
 
 
@@ -45,6 +46,8 @@ class Figures:
     open: int = 0
     overdue: int = 0
     most_overdue: list[Request] = field(default_factory=list)  # at most SHOWN, the longest overdue first
+    urgent: list[Request] = field(default_factory=list)  # filed since yesterday began, to now: at most URGENT_SHOWN
+    urgent_count: int = 0
     response_rate: float | None = None
     resolution_rate: float | None = None
     satisfaction_rate: float | None = None
@@ -93,6 +96,8 @@ def compute(t: Turn) -> Figures:
     fig.rated, _ = q.scores_between(day_start, day_end, SATISFIED_FROM)
     fig.open, fig.overdue = q.backlog(t.now)
     fig.most_overdue = q.most_overdue(t.now, SHOWN)
+    # Yesterday's and this night's: a person trapped at 02:00 is news in the 08:00 digest, not tomorrow's.
+    fig.urgent, fig.urgent_count = q.urgent_since(day_start, URGENT_SHOWN)
 
     tallies = q.tallies(window_start, day_end, t.now, NOT_COUNTED)
     filed = sum(x.filed for x in tallies)
@@ -123,6 +128,11 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
                       claimed=fig.claimed, done=fig.done, rated=fig.rated, followers=fig.followers),
              cat.text(lang, "digest.rates", response=pct(fig.response_rate), resolution=pct(fig.resolution_rate),
                       satisfaction=pct(fig.satisfaction_rate))]
+    if fig.urgent_count:
+        parts.append(cat.text(lang, "digest.urgent", n=fig.urgent_count))
+        parts.extend(cat.text(lang, "digest.urgent_line", line=line(t, r, lang)) for r in fig.urgent)
+        if fig.urgent_count > len(fig.urgent):
+            parts.append(cat.text(lang, "digest.more_rows", n=fig.urgent_count - len(fig.urgent)))
     parts.append(cat.text(lang, "digest.open" if fig.overdue else "digest.open_in_time", open=fig.open,
                           overdue=fig.overdue))
     for r in fig.most_overdue:

@@ -10,6 +10,7 @@ Public functions and what they return:
   scores_between(start, end, satisfied) -> (given, satisfied): scores given in [start, end), and those >= satisfied
   backlog(now)                          -> (open, overdue): requests someone must act on, and those past a deadline
   most_overdue(now, limit, offset)      -> list[Request]: open and overdue, the longest overdue first (a page)
+  urgent_since(start, limit)            -> (list[Request], int): urgent requests filed since start, newest first
   tallies(start, end, now, not_counted) -> list[Tally]: per (grid, assignee), requests filed in [start, end)
   reports_by_place(start, end)          -> dict[(building, category), int]: reports and second reports (followers)
 The row-level readers `filed_since`, `still_open`, `events_between`, `ratings_between` and `followers_since` are
@@ -90,6 +91,15 @@ class Figures:
                 .where(among(col(Request.state), OPEN_STATES)))
         open_, overdue = self.session.exec(stmt).one()
         return open_, overdue
+
+    def urgent_since(self, start: datetime, limit: int) -> tuple[list[Request], int]:
+        """Urgent requests filed since then, the newest first (at most limit), and how many in all: along the
+        filing-time index, a day's requests."""
+        since = (col(Request.created_at) >= start, col(Request.urgent))
+        total = self.session.exec(select(func.count()).select_from(Request).where(*since)).one()
+        # Newest by filing time, not by number: ordered by number SQLite walks every request from the newest.
+        rows = self.session.exec(select(Request).where(*since).order_by(col(Request.created_at).desc()).limit(limit))
+        return list(rows), total
 
     def most_overdue(self, now: datetime, limit: int, offset: int = 0) -> list[Request]:
         """One page of the open requests past a deadline, the longest overdue first (then the oldest number)."""

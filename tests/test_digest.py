@@ -148,3 +148,13 @@ async def test_the_daily_digest_job_runs_in_a_worker_thread_not_the_event_loop(c
     assert seen["thread"] is not threading.main_thread()
     with UnitOfWork(app.db) as uow:
         assert uow.ledger.digest_sent("幸福里社区", "2026-11-23"), "it went out from there"
+
+
+def test_an_emergency_of_the_night_is_in_the_morning_digest(console):
+    """The digest counts yesterday; a person trapped at 02:00 today is still the first thing the secretary reads."""
+    console.run("/advance 16h")  # Monday 10:00 → Tuesday 02:00
+    console.run("#投诉 3号楼2单元电梯困人了\n/as 李建国\n/in 私聊\n接单 1")
+    console.run("/advance 6h")  # 08:00: the digest of Monday
+    lines = digest_for(console, "赵书记")[-1].splitlines()
+    assert lines[1] == "昨日：新增 0，接单 0，办结 0，评价 0，同类反映 0"
+    assert lines[3] == "🚨 紧急诉求（昨日至今）1 件：" and lines[4].startswith("  #1 电梯·3号楼2单元·处理中·")
