@@ -47,6 +47,7 @@ TABLE: dict[str, frozenset[str]] = {
     "web": frozenset({"grid_member", "leader", "secretary"}),  # 网页: the web workbench (handlers/signin.py)
 }
 REFUSED = {"withdraw": "error.not_yours", "add": "error.not_yours", "rate": "error.not_yours",
+           "show": "error.not_yours_to_see",
            "bindchat": "bind.chat_secretary_only", "settle": "kept.leaders_only",
            "web": "web.staff_only", "overdue": "overdue.ladder_only",
            "digest": "digest.ladder_only"}  # every other refusal: error.not_allowed

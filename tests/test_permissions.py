@@ -101,3 +101,9 @@ def test_a_follower_sees_where_the_request_stands_but_not_the_reporters_words(co
     console.run("/as 张伟\n/in 私聊\n接单 1")
     seen = console.seen_by("李大爷", console.run("/as 李大爷\n/in 私聊\n详情 1"))[-1]
     assert "#1" in seen and "处理中" in seen and "402" not in seen and "王阿姨" not in seen
+
+
+def test_a_resident_not_involved_is_told_whose_details_these_are_not_that_she_may_not_act(console):
+    console.run("#投诉 3号楼电梯又坏了")
+    seen = console.seen_by("周叔", console.run("/as 周叔\n/in 私聊\n详情 1"))
+    assert seen == ["抱歉，诉求#1 的详情只有反映人、也反映过的邻居和处理它的工作人员能看。"]
