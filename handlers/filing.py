@@ -92,8 +92,9 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     # A new neighbour follows; what the reporter or a follower writes again is a detail. The assignee hears of
     # it (coalesced); the urgent alert carries it already, and the timeline keeps it either way.
     action = "followed" if not mine and t.uow.requests.follow(existing.id, t.person.id, t.now) else "detail"
-    if turned_urgent:
-        t.uow.requests.record(existing, action, t.now, actor_id=t.person.id, note=text, message_id=t.msg.message_id)
+    if turned_urgent:  # the timeline has her words once, in 转为紧急; a new neighbour is recorded as following
+        if action == "followed":
+            t.uow.requests.record(existing, action, t.now, actor_id=t.person.id)
     else:
         news.tell(t, existing, action, text, urgent=reading.urgent, message_id=t.msg.message_id)
     ack = "ack.already_yours" if mine else "ack.followed"
@@ -114,7 +115,8 @@ def _turn_urgent(t: Turn, request: Request, text: str) -> None:
         request.respond_by = min(request.respond_by, respond_by)
         t.uow.followups.cancel(request.id, schedule.RESPONSE)
         schedule.for_response(t, request)
-    t.uow.requests.record(request, "turned_urgent", t.now, actor_id=t.person.id, note=text)
+    t.uow.requests.record(request, "turned_urgent", t.now, actor_id=t.person.id, note=text,
+                          message_id=t.msg.message_id)
     assignee = t.uow.people.get(request.assignee_id)
     if assignee is not None:
         t.say.to_person(assignee, "notice.turned_urgent", urgent=True, request=request,

@@ -171,6 +171,9 @@ def test_a_later_report_of_someone_trapped_makes_the_open_request_urgent(console
     urgent = request(console, 1)
     assert urgent.urgent and urgent.respond_by < routine.respond_by and urgent.resolve_by < routine.resolve_by
     assert request(console, 2) is None  # still one problem, now with a follower
+    with UnitOfWork(console.app.db) as uow:  # her words once in the timeline, as it turned urgent
+        assert [(e.action, e.note) for e in uow.requests.timeline(1)][-2:] == [
+            ("turned_urgent", "3号楼电梯困人了，有人被困在里面"), ("followed", None)]
 
 
 def test_second_report_of_the_same_problem_follows_the_first(console):
