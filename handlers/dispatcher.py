@@ -157,8 +157,8 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
     "不满意", then "还是一闪一闪的" reads like a new report but answers "哪里不满意？"; she is told how to file it
     as a new one if it was.
     """
-    if not is_status_question(text) and residents.reason_after_score(t, text, new_problem=reading.kind != "none"):
-        return  # "修好了吗" after her 不满意 asks where it stands: her list answers it, not her assignee
+    if residents.reason_after_score(t, reading, text):
+        return
     if chasing.about_own(t, reading, text):  # "灯还是不亮", "到底什么时候修", "…给个3分吧": not a new request
         return
     if reading.kind != "none":

@@ -7,6 +7,7 @@ from storage.models import Request
 RESPONSE = ("remind_respond", "escalate_respond")
 RESOLUTION = ("remind_resolve", "escalate_resolve")
 RATING = ("rate_reask", "close_unrated")
+REASON = ("reason_asked",)  # "哪里不满意？" waits for her next private words, a short while (handlers/residents.py)
 NEWS = ("news",)  # what residents added, held for one summary to the assignee (handlers/news.py)
 ENDED = RESPONSE + RESOLUTION + NEWS  # withdrawn, merged or rejected: nobody is chased or told any more
 
@@ -25,6 +26,11 @@ def for_resolution(t: Turn, request: Request) -> None:
     if remind_at > t.now:
         t.uow.followups.schedule(request.id, "remind_resolve", remind_at)
     t.uow.followups.schedule(request.id, "escalate_resolve", request.resolve_by)
+
+
+def for_reason(t: Turn, request: Request, window) -> None:
+    """Her next private words within the window answer "哪里不满意？"; after it the question lapses."""
+    t.uow.followups.schedule(request.id, REASON[0], t.now + window)
 
 
 def for_rating(t: Turn, request: Request) -> None:

@@ -164,3 +164,15 @@ def test_group_chatter_with_chase_words_is_not_added_to_her_request(console):
     assert sent == [], "chatter stays chatter"
     with UnitOfWork(console.app.db) as uow:
         assert [e.action for e in uow.requests.timeline(1)] == ["filed", "assigned"]
+
+
+def test_asked_in_the_group_about_the_lift_she_hears_of_the_lift_and_nothing_else_of_hers(console):
+    """"电梯修好了吗" after her lift was fixed and closed: the group hears the lift is done, and none of her other
+    requests; asked with no category, with several, her list goes privately."""
+    console.run(ELEVATOR_DONE + "\n/in 私聊\n满意\n#投诉 3号楼3单元水管漏水\n#微心愿 3号楼2单元 想请人帮忙买菜\n/in 3号楼业主群")
+    sent = console.run("电梯修好了吗")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "诉求#1（电梯）已办结，已关闭。如果问题又出现了，请告诉我。\n详情请私聊我发「我的诉求」。"]
+    sent = console.run("修好了吗")
+    assert console.in_chat("3号楼业主群", sent) == ["您有 3 件诉求，清单已私信发给您。"]
+    assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求：3 件")
