@@ -89,10 +89,14 @@ def _chased(t: Turn, reading: Reading, text: str) -> bool:
     category = named_category(t, reading, text)
     if is_status_question(text) and not is_chase(text):  # in private her list answers it, each with its state
         return not t.msg.is_private and _where_it_stands(t, reading, category)
-    own = [r for r in t.uow.requests.open_own_since(t.person.id, t.now - OWN_WINDOW) if _here(t, r)]
-    if not own:
+    anywhere = t.uow.requests.open_own_since(t.person.id, t.now - OWN_WINDOW)
+    own = [r for r in anywhere if _here(t, r)]
+    # Named by its category, her request is hers wherever she asks: her late leak at her mother's in building 5,
+    # chased in her own building's group, reaches its grid member too.
+    same = [r for r in own if _same_problem(reading, r, category)] or [
+        r for r in anywhere if _same_problem(reading, r, category) and is_chase(text)]
+    if not own and not same:
         return False
-    same = [r for r in own if _same_problem(reading, r, category)]
     unnamed = category in (None, "other") and not reading.building
     # Her only request and words that press about it: in private they are said to the bot; in a group only
     # "still broken" counts ("我还没吃饭" is chatter, and a status question there is answered below).

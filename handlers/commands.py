@@ -195,7 +195,9 @@ _NOT_FIXED = re.compile(r"还是(不|没|坏|漏|老样子|一样|有)|还没(�
                         r"|没(人|有人)来|骗人|又坏|又不(亮|动|出|通)|依然|仍然|照样|一点没变"
                         r"|still (broken|not|doesn'?t|leaking|no)|not (fixed|done|repaired)|nobody came")
 # Chasing a request: how long it is taking.
-_CHASE = re.compile(r"(什么|啥|几)时候|到底|到现在|怎么还|还没|都(第?[一二三四五六七八九十两\d]+)(天|周|个星期)|催|多久|how long")
+_CHASE = re.compile(r"(什么|啥|几)时候|到底|到现在|怎么还|还没|都(第?[一二三四五六七八九十两\d]+)(天|周|个星期)|催|多久"
+                    r"|有没有人(管|来|修|弄|处理)|how long|still waiting|\b(is|has) (any|some)(one|body)\b"
+                    r"|\b(any|some)(one|body) (fixing|coming|looking|working|doing)|when (is|will)")
 
 
 def says_not_fixed(text: str) -> bool:

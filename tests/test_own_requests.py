@@ -24,6 +24,11 @@ def ratings(console, number: int) -> list[tuple[str, int, str | None]]:
         return [(uow.people.get(r.person_id).name, r.score, r.comment) for r in rows]
 
 
+def timeline(console, number: int):
+    with UnitOfWork(console.app.db) as uow:
+        return uow.requests.timeline(number)
+
+
 def followers(console, number: int) -> list[str]:
     with UnitOfWork(console.app.db) as uow:
         rows = uow.session.exec(select(Follower).where(Follower.request_id == number))
@@ -176,3 +181,23 @@ def test_asked_in_the_group_about_the_lift_she_hears_of_the_lift_and_nothing_els
     sent = console.run("修好了吗")
     assert console.in_chat("3号楼业主群", sent) == ["您有 3 件诉求，清单已私信发给您。"]
     assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求：3 件")
+
+
+def test_her_chase_in_the_group_reaches_her_late_request_though_the_reader_files_nothing(console):
+    """"漏水的事到底有没有人管啊" names no category the reader would file, and her leak is at her mother's in
+    building 5: it was dropped in the group, though the same words privately reached the grid member."""
+    console.run("/in 私聊\n#投诉 5号楼3单元卫生间水管漏水\n/advance 1d\n/in 3号楼业主群")
+    sent = console.run("漏水的事到底有没有人管啊 天花板都鼓包了")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "您反映的 诉求#1（水管）目前待接单，由网格员张伟负责；已把您的话转给负责人。"]
+    assert console.seen_by("张伟", sent) == ["诉求#1 居民补充：漏水的事到底有没有人管啊 天花板都鼓包了"]
+    assert [e.note for e in timeline(console, 1) if e.action == "detail"] == ["漏水的事到底有没有人管啊 天花板都鼓包了"]
+    assert count_requests(console) == 1
+
+
+def test_an_english_chase_reaches_the_request_he_follows(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n/as Tom\n/in 私聊\n#complaint the lift in building 3 is broken again")
+    sent = console.run("is anyone fixing the lift??")
+    assert console.seen_by("Tom", sent)[0].startswith("request #1 (lift)")
+    assert "passed your words on" in console.seen_by("Tom", sent)[0]
+    assert [e.note for e in timeline(console, 1) if e.action == "detail"] == ["is anyone fixing the lift??"]
