@@ -18,10 +18,12 @@ from handlers.views import about, ref
 from storage.models import Request
 from storage.requests import OPEN_STATES
 
+URGENT_FRESH = timedelta(hours=3)  # "+1", "我也闻到了" just after an emergency in the building are about it
 OWN_WINDOW = timedelta(days=60)  # a request she chases is one of this season, not one from years ago
 # "+1", "+1 我家老人也在等电梯", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
 _ME_TOO = re.compile(r"^\s*[+]\s*1(?![\d.])|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
-                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))")
+                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))|我也(闻|听|看|感觉|发现|觉得|遇)"
+                     r"|\bme too\b|same here|\b(i|we) (smell|hear|see|have) it too")
 _BARE = re.compile(r"^\s*([+]\s*1|同(上|问|样)?|我也是)\s*$")  # says what only next to what it answers
 
 
@@ -138,7 +140,7 @@ def _joined(t: Turn, reading: Reading, text: str) -> bool:
     complaint is open in the building: he follows it (told privately; the group hears nothing more)."""
     if t.msg.is_private or not says_me_too(text) or not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
         return False
-    request = _answered(t)
+    request = _answered(t) or _urgent_nearby(t, reading)
     if request is None and not _BARE.match(unicodedata.normalize("NFKC", text)):
         buildings = (reading.building,) if reading.building else binding.chat_buildings(t, t.msg.channel,
                                                                                          t.msg.chat_id)
@@ -152,12 +154,20 @@ def _joined(t: Turn, reading: Reading, text: str) -> bool:
     return True
 
 
+def _urgent_nearby(t: Turn, reading: Reading) -> Request | None:
+    """The newest emergency reported in the chat's buildings within the last hours, open: a "me too" said then
+    confirms it, however many other complaints are open there."""
+    buildings = (reading.building,) if reading.building else binding.chat_buildings(t, t.msg.channel, t.msg.chat_id)
+    found = [r for b in buildings for r in t.uow.requests.open_complaints_in(b, t.now - URGENT_FRESH) if r.urgent]
+    return max(found, key=lambda r: r.created_at, default=None)
+
+
 def follow(t: Turn, request: Request, text: str | None) -> None:
-    """Make the sender a follower of a neighbour's complaint: the assignee hears it, he is told privately."""
-    if t.person.id == request.reporter_id or not t.uow.requests.follow(request.id, t.person.id, t.now):
-        news.tell(t, request, "detail", text, attachments=list(t.msg.attachments))
-    else:
-        news.tell(t, request, "followed", text, attachments=list(t.msg.attachments))
+    """Make the sender a follower of a neighbour's complaint: the assignee hears it (at once when urgent), he is
+    told privately."""
+    joined = t.person.id != request.reporter_id and t.uow.requests.follow(request.id, t.person.id, t.now)
+    news.tell(t, request, "followed" if joined else "detail", text, urgent=request.urgent,
+              attachments=list(t.msg.attachments))
     params = about(t, request, t.person.language)
     if t.msg.is_private or t.say.address(t.person) is None:
         t.reply("resident.now_following", **params)

@@ -201,3 +201,26 @@ def test_an_english_chase_reaches_the_request_he_follows(console):
     assert console.seen_by("Tom", sent)[0].startswith("request #1 (lift)")
     assert "passed your words on" in console.seen_by("Tom", sent)[0]
     assert [e.note for e in timeline(console, 1) if e.action == "detail"] == ["is anyone fixing the lift??"]
+
+
+def test_neighbours_confirming_an_emergency_follow_it_and_its_grid_member_hears_at_once(console):
+    """"+1 我家也是" and "我也闻到了" after a fire report were dropped while other complaints were open in the
+    building; a confirmation of an emergency joins it, and the grid member hears it at once, as urgent news."""
+    console.run("#投诉 3号楼2单元电梯又坏了\n/in 私聊\n#投诉 3号楼3单元水管漏水\n/in 3号楼业主群\n"
+                "楼下有股焦糊味 好像哪家着火了")
+    for words in ("+1 我家也是", "我也闻到了"):
+        sent = console.run(f"/as 王五\n{words}")
+        assert console.seen_by("王五", sent) == [
+            "已记下您也遇到这个问题，诉求#3（安全隐患）的进展和办结评价会私信告诉您。"], words
+        assert console.seen_by("李建国", sent)[0].startswith("诉求#3"), words
+    assert followers(console, 3) == ["王五"]
+    assert [e.note for e in timeline(console, 3) if e.action in ("followed", "detail")] == ["+1 我家也是", "我也闻到了"]
+    sent = console.run("我的诉求")
+    assert console.in_chat("3号楼业主群", sent) == ["您有 1 件诉求，清单已私信发给您。"]
+
+
+def test_a_me_too_after_a_gas_report_follows_it(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n#投诉 3号楼垃圾三天没清运了\n/as 李四\n3号楼有煤气味 好浓")
+    sent = console.run("/as 张三\n+1 我家也是")
+    assert followers(console, 3) == ["张三"]
+    assert console.seen_by("李建国", sent)[0].startswith("诉求#3")
