@@ -8,8 +8,8 @@ from functools import partial
 
 from handlers import binding, chasing, digest, kept, language, media, reach, residents, signin, staff
 from handlers.clock import Clock
-from handlers.commands import (Command, is_greeting, is_status_question, is_thanks, is_verdict, parse_command,
-                               parse_offer_answer, parse_rating)
+from handlers.commands import (OFFER_ANSWER_MAX, Command, is_greeting, is_status_question, is_thanks, is_verdict,
+                               parse_command, parse_offer_answer, parse_rating, read_offer_answer)
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
@@ -76,12 +76,12 @@ class Dispatcher:
         if (msg.is_private or mentioned) and is_greeting(text):  # the welcome in private, a short hello in a group
             return partial(_command, Command("help")) if msg.is_private else partial(_answer, "help.greeting", {})
         reading = self.svc.reader.read(text, mentioned=mentioned)
-        short = parse_offer_answer(text) is not None or parse_rating(text) is not None
-        if short and (msg.is_private or msg.reply_to or msg.quoted or len(text) <= 12):
-            return partial(_short_answer, reading, text)
         action = _ordinary(reading, msg, text)
         if not msg.is_private and not reading.tagged and (reading.confident or chasing.may_be_about_own(text)):
-            return partial(_about_own, reading, text, action)  # her own request's business, else as before
+            action = partial(_about_own, reading, text, action)  # her own request's business, else as before
+        short = read_offer_answer(text) is not None or parse_rating(text) is not None
+        if msg.reply_to or msg.quoted or short and (msg.is_private or len(text) <= OFFER_ANSWER_MAX):
+            return partial(_short_answer, reading, text, action)  # an answer to a prompt, else as before
         return action
 
     def act(self, person_id: int, text: str, form_id: str) -> list[str]:
@@ -210,29 +210,42 @@ def _offer(reading: Reading, t: Turn) -> object:
     return offer(t, reading)
 
 
-def _short_answer(reading: Reading, text: str, t: Turn) -> object:
-    """'1' to an offer, '满意' to a rating prompt; when nothing waits for an answer, an ordinary message."""
+def _short_answer(reading: Reading, text: str, otherwise: Action | None, t: Turn) -> object:
+    """'1' or '好的登记吧' to an offer, '满意' to a rating prompt; when nothing waits for an answer, what it was
+    otherwise. An offer's words the bot cannot read are asked again, never met with silence."""
     msg = t.msg
     prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to) if msg.reply_to else None
-    yes = parse_offer_answer(text)
+    yes = read_offer_answer(text)
+    if reading.kind != "none" and parse_offer_answer(text) is None:
+        yes = None  # "3号楼电梯也要修": a report of its own with a 要 in it, not "要" to the offer
     pending = t.uow.ledger.pending_offer(t.person.id, msg.channel, msg.chat_id, t.now)
+    if pending is None and yes:  # "2", then "算了 还是登记一下吧": she changed her mind
+        pending = t.uow.ledger.declined_offer(t.person.id, msg.channel, msg.chat_id, t.now)
     if pending is not None and yes is not None:
         answer_offer(t, pending, yes)
         return None
-    if prompt is not None and prompt.purpose == "offer":
+    to_offer = prompt is not None and prompt.purpose == "offer"
+    if to_offer and pending is None and yes is not None:
         # An answer to an offer that is not waiting for this person: lapsed, or put to someone else. Never a score.
-        if yes is not None and msg.sender_id in prompt.mention_ids:
-            raise UserError("offer.expired")  # 登记 after 不用: refused, so the prompt shows no ✓
+        if msg.sender_id in prompt.mention_ids:
+            raise UserError("offer.expired")  # 登记 two days on: refused, so the prompt shows no ✓
         return IGNORED
-    rating = parse_rating(text)
+    rating = parse_rating(text) if not to_offer else None
     request = _rating_target(t, prompt) if rating else None
     if request is not None:
         rate(t, request, *rating)
         return None
     if rating and _unasked_verdict(t, reading):
         return t.reply("rating.none_waiting")
-    action = _ordinary(reading, msg, text)  # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report
-    return action(t) if action is not None else IGNORED
+    # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report; "我也闻到了" answers no prompt
+    done = otherwise(t) if otherwise is not None else IGNORED
+    if done is IGNORED and pending is not None and (to_offer or yes is not None or len(text) <= OFFER_ANSWER_MAX):
+        return _ask_again(t)
+    return done
+
+
+def _ask_again(t: Turn) -> None:
+    t.say.reply(t.msg, t.lang, "offer.again", purpose="offer", choices=(("choice.file", "1"), ("choice.skip", "2")))
 
 
 def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:
