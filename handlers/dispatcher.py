@@ -163,10 +163,15 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
         return
     if reading.kind != "none":
         _file(reading, t)
-    elif is_status_question(text):  # "电梯修好了吗": her list answers it, with each request's state
+    elif is_status_question(text) or _asks_about(reading, text, t):  # "电梯修好了吗", "电梯？？？": her list
         EVERYONE_VERBS["mine"](t, Command("mine"))
     else:
         t.reply("help.hint")
+
+
+def _asks_about(reading: Reading, text: str, t: Turn) -> bool:
+    """'电梯？？？': a question naming only what it is about, asks how hers of it stands."""
+    return text.rstrip().endswith(("?", "？")) and chasing.named_category(t, reading, text) not in (None, "other")
 
 
 def _command(cmd: Command, t: Turn) -> None:

@@ -203,6 +203,7 @@ def test_after_a_low_score_with_its_reason_her_later_words_are_not_taken_as_one(
     said = console.seen_by("王阿姨", sent)
     assert len(said) == 4 and not any("原因" in line for line in said), said
     assert said[0].startswith("您反映的 诉求#2（电力照明）"), "the lights' words reach the lights' request"
+    assert said[2].startswith("我的诉求：2 件"), "'电梯？？？' asks how hers stand"
     assert console.seen_by("张伟", sent) == [], "the leak's grid member hears none of it"
     assert [e.note for e in timeline(console, 1) if e.action == "detail"] == []
     assert [e.note for e in timeline(console, 2) if e.action == "detail"] == ["楼道灯不用修了 自己又亮了"]
