@@ -18,7 +18,7 @@ from handlers.views import about, ref
 from storage.models import Request
 from storage.requests import OPEN_STATES
 
-URGENT_FRESH = timedelta(hours=3)  # "+1", "我也闻到了" just after an emergency in the building are about it
+URGENT_FRESH = timedelta(hours=1)  # "+1", "我也闻到了" just after an emergency in the building are about it
 OWN_WINDOW = timedelta(days=60)  # a request she chases is one of this season, not one from years ago
 # "+1", "+1 我家老人也在等电梯", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
 _ME_TOO = re.compile(r"^\s*[+]\s*1(?![\d.])|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
@@ -155,11 +155,12 @@ def _joined(t: Turn, reading: Reading, text: str) -> bool:
 
 
 def _urgent_nearby(t: Turn, reading: Reading) -> Request | None:
-    """The newest emergency reported in the chat's buildings within the last hours, open: a "me too" said then
-    confirms it, however many other complaints are open there."""
+    """An emergency reported in the chat's buildings within the hour and still the newest complaint there: a
+    "me too" said then confirms it, however many older complaints are open there."""
     buildings = (reading.building,) if reading.building else binding.chat_buildings(t, t.msg.channel, t.msg.chat_id)
-    found = [r for b in buildings for r in t.uow.requests.open_complaints_in(b, t.now - URGENT_FRESH) if r.urgent]
-    return max(found, key=lambda r: r.created_at, default=None)
+    found = [r for b in buildings for r in t.uow.requests.open_complaints_in(b, t.now - URGENT_FRESH)]
+    newest = max(found, key=lambda r: (r.created_at, r.id), default=None)
+    return newest if newest is not None and newest.urgent else None
 
 
 def follow(t: Turn, request: Request, text: str | None) -> None:
