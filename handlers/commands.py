@@ -158,7 +158,14 @@ def parse_offer_answer(text: str) -> bool | None:
 _CHANGED = re.compile(r"还是(要|得|想|帮我)?(登记|记|要)")
 _NEGATED = re.compile(r"不用|不要|不需要|不必|不登记|先不|别|算了|没事|\bno\b|\bnope\b|don'?t|not now")
 _AFFIRMED = re.compile(r"登记|记一下|记下|要|好|需要|可以|行|嗯|对|麻烦|\byes\b|\byeah\b|\bok\b|\bsure\b|please|\bfile\b")
+_FILING = re.compile(r"登记|记一下|记下|\bfile\b")
 OFFER_ANSWER_MAX = 16  # longer words are a message of their own, not an answer to "登记吗？"
+
+
+def says_file(text: str) -> bool:
+    """Whether short words speak of filing itself ("好的登记吧", "不用登记"), not only say yes or no."""
+    word = unicodedata.normalize("NFKC", text).strip().lower()
+    return len(word) <= OFFER_ANSWER_MAX and _FILING.search(word) is not None
 
 
 def read_offer_answer(text: str) -> bool | None:

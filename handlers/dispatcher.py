@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 
 from handlers import binding, chasing, digest, kept, language, media, reach, residents, signin, staff
 from handlers.clock import Clock
 from handlers.commands import (OFFER_ANSWER_MAX, Command, is_greeting, is_status_question, is_thanks, is_verdict,
-                               parse_command, parse_offer_answer, parse_rating, read_offer_answer)
+                               parse_command, parse_offer_answer, parse_rating, read_offer_answer, says_file)
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
@@ -24,6 +25,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 IGNORED = object()
+OFFER_WORDS_WINDOW = timedelta(minutes=15)  # "好的登记吧" answers an offer made just now, not one of this morning
 
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
@@ -220,16 +222,21 @@ def _short_answer(reading: Reading, text: str, otherwise: Action | None, t: Turn
     otherwise. An offer's words the bot cannot read are asked again, never met with silence."""
     msg = t.msg
     prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to) if msg.reply_to else None
-    yes = read_offer_answer(text)
-    if reading.kind != "none" and parse_offer_answer(text) is None:
-        yes = None  # "3号楼电梯也要修": a report of its own with a 要 in it, not "要" to the offer
+    to_offer = prompt is not None and prompt.purpose == "offer"
+    bare = parse_offer_answer(text)
+    # "3号楼电梯也要修" is a report of its own with a 要 in it, not "要" to the offer
+    yes = read_offer_answer(text) if bare is not None or reading.kind == "none" else None
     pending = t.uow.ledger.pending_offer(t.person.id, msg.channel, msg.chat_id, t.now)
     if pending is None and yes:  # "2", then "算了 还是登记一下吧": she changed her mind
         pending = t.uow.ledger.declined_offer(t.person.id, msg.channel, msg.chat_id, t.now)
-    if pending is not None and yes is not None:
+    # A vague yes ("好", "嗯嗯") answers an offer said to her just now, or one she replies to; words of filing
+    # ("登记吧"), or a bare "1" to one she has not answered yet, answer it all the while it stands. So "好冷啊"
+    # hours later files nothing, and a later score of 1 is not taken for an offer she declined.
+    fresh = pending is not None and (to_offer or t.now - pending.created_at <= OFFER_WORDS_WINDOW)
+    sure = pending is not None and (says_file(text) or bare is not None and pending.status == "pending")
+    if pending is not None and yes is not None and (fresh or sure):
         answer_offer(t, pending, yes)
         return None
-    to_offer = prompt is not None and prompt.purpose == "offer"
     if to_offer and pending is None and yes is not None:
         # An answer to an offer that is not waiting for this person: lapsed, or put to someone else. Never a score.
         if msg.sender_id in prompt.mention_ids:
@@ -244,7 +251,7 @@ def _short_answer(reading: Reading, text: str, otherwise: Action | None, t: Turn
         return t.reply("rating.none_waiting")
     # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report; "我也闻到了" answers no prompt
     done = otherwise(t) if otherwise is not None else IGNORED
-    if done is IGNORED and pending is not None and (to_offer or yes is not None or len(text) <= OFFER_ANSWER_MAX):
+    if done is IGNORED and fresh and pending.status == "pending":
         return _ask_again(t)
     return done
 

@@ -498,3 +498,14 @@ def test_offer_answers_in_plain_words_are_read_as_yes_or_no():
     assert [read_offer_answer(w) for w in yes] == [True] * len(yes)
     assert [read_offer_answer(w) for w in no] == [False] * len(no)
     assert read_offer_answer("哦") is None and read_offer_answer("3号楼的电梯好像又坏了 要找人来修一下才行") is None
+
+
+def test_a_vague_yes_long_after_an_offer_files_nothing_and_a_later_score_is_no_change_of_mind(console):
+    console.run("3号楼的楼道灯坏了")
+    sent = console.run("/advance 1h\n好冷啊")
+    assert console.in_chat("3号楼业主群", sent) == [] and request(console, 1) is None, "chatter, not an answer"
+    sent = console.run("登记吧")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith("收到，已登记为 诉求#1")
+    console.run("5号楼下水道堵了\n2\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n/in 3号楼业主群\n/advance 1h")
+    console.run("1")  # her score of the lights, not a change of mind about the drain
+    assert request(console, 1).rating == 1 and request(console, 2) is None
