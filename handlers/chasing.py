@@ -155,12 +155,15 @@ def _joined(t: Turn, reading: Reading, text: str) -> bool:
 
 
 def _urgent_nearby(t: Turn, reading: Reading) -> Request | None:
-    """An emergency reported in the chat's buildings within the hour and still the newest complaint there: a
-    "me too" said then confirms it, however many older complaints are open there."""
+    """An emergency reported in the chat's buildings within the hour and still the newest report there (filed or
+    offered): a "me too" said then confirms it, however many older complaints are open there."""
     buildings = (reading.building,) if reading.building else binding.chat_buildings(t, t.msg.channel, t.msg.chat_id)
     found = [r for b in buildings for r in t.uow.requests.open_complaints_in(b, t.now - URGENT_FRESH)]
     newest = max(found, key=lambda r: (r.created_at, r.id), default=None)
-    return newest if newest is not None and newest.urgent else None
+    if newest is None or not newest.urgent:
+        return None
+    # a neighbour's report the bot offered to file since then is what a "+1" now most likely answers
+    return None if t.uow.ledger.offered_in(t.msg.channel, t.msg.chat_id, newest.created_at) else newest
 
 
 def follow(t: Turn, request: Request, text: str | None) -> None:

@@ -89,6 +89,13 @@ class Ledger:
                 .order_by(col(Offer.id).desc()))
         return self.session.exec(stmt).first()
 
+    def offered_in(self, channel: str, chat_id: str, since: datetime) -> bool:
+        """Whether the bot asked anyone in this chat since then (the same moment too) whether to file a message,
+        still unanswered."""
+        stmt = select(Offer.id).where(Offer.status == "pending", Offer.channel == channel, Offer.chat_id == chat_id,
+                                      Offer.created_at >= since).limit(1)
+        return self.session.exec(stmt).first() is not None
+
     def declined_offer(self, person_id: int, channel: str, chat_id: str, now: datetime) -> Offer | None:
         """Her latest unexpired offer in this chat if she declined it (she may still change her mind), else None."""
         stmt = (select(Offer)

@@ -217,6 +217,9 @@ def test_neighbours_confirming_an_emergency_follow_it_and_its_grid_member_hears_
     assert [e.note for e in timeline(console, 3) if e.action in ("followed", "detail")] == ["+1 我家也是", "我也闻到了"]
     sent = console.run("我的诉求")
     assert console.in_chat("3号楼业主群", sent) == ["您有 1 件诉求，清单已私信发给您。"]
+    console.run("/as 王阿姨\n3号楼门口的路灯不亮了")  # offered to her: a "+1" now is about the lights
+    console.run("/as 王六\n+1 我家也是")
+    assert followers(console, 3) == ["王五"]
 
 
 def test_a_me_too_after_a_gas_report_follows_it(console):
