@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from handlers import lifecycle, permissions, schedule
 from handlers.catalog import Catalog
@@ -16,7 +15,6 @@ from storage.models import Rating, Request
 
 RATING_CHOICES = (("choice.rate_5", "满意"), ("choice.rate_3", "基本满意"), ("choice.rate_1", "不满意"))
 KINDS = ("complaint", "wish")
-REASON_WINDOW = timedelta(minutes=30)  # "哪里不满意？" is answered at once, or its question lapses
 SATISFIED_FROM = 3  # 满意 (4–5) and 基本满意 (3) both count as satisfied, as 12345 grades them
 
 
@@ -87,7 +85,7 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     # asked why only in private, where her next words can be taken as the reason (and stay out of the group)
     ask_why = not comment and t.msg.is_private
     if ask_why:
-        schedule.for_reason(t, request, REASON_WINDOW)
+        schedule.for_reason(t, request)
     _confirm(t, "rating.reopened_why" if ask_why else "rating.reopened", ref=ref(t, request, t.lang))
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
                     comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))

@@ -8,12 +8,11 @@ from handlers.errors import BadCommand
 from handlers.filing import place_found
 from handlers.kept import kept_lines
 from handlers.intake import Reading
-from handlers.rating import REASON_WINDOW, check_rateable, named_request, rate
+from handlers.rating import check_rateable, named_request, rate
 from handlers.staff import load, work_list
 from handlers.views import PAGE, about, line, listing, ref
 from storage.models import Request
 from storage.requests import OPEN_STATES
-
 
 
 def mine(t: Turn, cmd: Command) -> None:
@@ -100,7 +99,7 @@ def reason_after_score(t: Turn, reading: Reading, text: str) -> bool:
     """Her first private words after "哪里不满意？" (asked only when her low score came without a reason, and only
     for a short while) are the reason, if they read like one: the assignee hears them. A command, a question, words
     about another problem or request, or anything said later is handled as it would be otherwise."""
-    request = t.uow.requests.reopened_by_score_of(t.person.id, t.now - REASON_WINDOW)
+    request = t.uow.requests.reopened_by_score_of(t.person.id, t.now - schedule.REASON_WINDOW)
     if request is None or not any(f.kind in schedule.REASON and f.due_at > t.now
                                   for f in t.uow.followups.pending(request.id)):
         return False
