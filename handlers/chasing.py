@@ -10,7 +10,7 @@ import unicodedata
 from datetime import timedelta
 
 from handlers import binding, news
-from handlers.commands import find_rating, is_chase, is_status_question, says_not_fixed
+from handlers.commands import Command, find_rating, is_chase, is_status_question, says_not_fixed
 from handlers.context import Turn
 from handlers.intake import Reading
 from handlers.rating import named_request, rate, waiting_for
@@ -18,11 +18,27 @@ from handlers.views import about, ref
 from storage.models import Request
 from storage.requests import OPEN_STATES
 
+URGENT_FRESH = timedelta(hours=1)  # "+1", "我也闻到了" just after an emergency in the building are about it
 OWN_WINDOW = timedelta(days=60)  # a request she chases is one of this season, not one from years ago
 # "+1", "+1 我家老人也在等电梯", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
 _ME_TOO = re.compile(r"^\s*[+]\s*1(?![\d.])|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
-                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))")
+                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))|我也(闻|听|看|感觉|发现|觉得|遇)"
+                     r"|\bme too\b|same here|\b(i|we) (smell|hear|see|have) it too")
 _BARE = re.compile(r"^\s*([+]\s*1|同(上|问|样)?|我也是)\s*$")  # says what only next to what it answers
+
+
+NAMED_FROM = 2 / 1.5  # a category's usual word (weight 2, scaled as the reader scales it): "漏水", "电梯", "灯"
+
+
+def named_category(t: Turn, reading: Reading, text: str) -> str | None:
+    """The category the words are about: the reader's, else the one a usual word of it names, though the words
+    report nothing ("漏水的事到底有没有人管啊", "电梯修好了吗", "is anyone fixing the lift??")."""
+    if reading.category not in (None, "other"):
+        return reading.category
+    scores = {name[4:]: value for name, value in t.svc.reader.features(text).items()
+              if name.startswith("lex:") and name[4:] not in ("problem", "wish", "chatter", "help")}
+    best = max(scores, key=scores.get, default=None)
+    return best if best is not None and scores[best] >= NAMED_FROM else reading.category
 
 
 def may_be_about_own(text: str) -> bool:
@@ -70,13 +86,20 @@ def _scored(t: Turn, reading: Reading, text: str) -> bool:
 
 def _chased(t: Turn, reading: Reading, text: str) -> bool:
     """Her words about an open request of hers (same category, or her only one and a chase): added to it, the
-    assignee hears them (coalesced as any detail), and she hears where it stands. Asked in a group, a status
-    question by someone with requests there is answered with their numbers and states only."""
-    own = [r for r in t.uow.requests.open_own_since(t.person.id, t.now - OWN_WINDOW) if _here(t, r)]
-    if not own:
+    assignee hears them (coalesced as any detail), and she hears where it stands. A question of where it stands
+    is only answered (_where_it_stands)."""
+    category = named_category(t, reading, text)
+    if is_status_question(text) and not is_chase(text):  # in private her list answers it, each with its state
+        return not t.msg.is_private and _where_it_stands(t, reading, category)
+    anywhere = t.uow.requests.open_own_since(t.person.id, t.now - OWN_WINDOW)
+    own = [r for r in anywhere if _here(t, r)]
+    # Named by its category, her request is hers wherever she asks: her late leak at her mother's in building 5,
+    # chased in her own building's group, reaches its grid member too.
+    same = [r for r in own if _same_problem(reading, r, category)] or [
+        r for r in anywhere if _same_problem(reading, r, category) and is_chase(text)]
+    if not own and not same:
         return False
-    same = [r for r in own if _same_problem(reading, r)]
-    unnamed = reading.category in (None, "other") and not reading.building
+    unnamed = category in (None, "other") and not reading.building
     # Her only request and words that press about it: in private they are said to the bot; in a group only
     # "still broken" counts ("我还没吃饭" is chatter, and a status question there is answered below).
     pressing = is_chase(text) if t.msg.is_private else says_not_fixed(text)
@@ -87,11 +110,29 @@ def _chased(t: Turn, reading: Reading, text: str) -> bool:
         news.tell(t, request, "detail", text, attachments=list(t.msg.attachments), message_id=t.msg.message_id)
         t.reply("resident.chased", **about(t, request, t.lang))
         return True
-    if not t.msg.is_private and is_status_question(text):
-        lines = [t.say.text(t.lang, "resident.state_here", **about(t, r, t.lang)) for r in own]
-        t.reply("resident.states_here", lines="\n".join(lines))
-        return True
-    return False
+    return not t.msg.is_private and is_status_question(text) and _where_it_stands(t, reading, category)
+
+
+def _where_it_stands(t: Turn, reading: Reading, category: str | None) -> bool:
+    """'电梯修好了吗' in a group: how her requests of the category asked about stand, a closed one too. No other
+    request of hers is named there: with none of that category, or none named, her list goes privately."""
+    recent = [r for r in t.uow.requests.own_since(t.person.id, t.now - OWN_WINDOW)
+              if _here(t, r) and r.state != "merged"]
+    asked = [r for r in recent if _same_problem(reading, r, category)]
+    if not asked:
+        still_open = [r for r in recent if r.state in OPEN_STATES]
+        if category in (None, "other") and len(still_open) == 1:
+            asked = still_open  # her one request here: the group may hear how it stands
+        elif recent:
+            from handlers.residents import mine  # residents builds on this module
+            mine(t, Command("mine"))
+            return True
+        else:
+            return False
+    lines = [t.say.text(t.lang, "resident.state_closed" if r.state == "closed" else "resident.state_here",
+                        **about(t, r, t.lang)) for r in asked]
+    t.reply("resident.states_here", lines="\n".join(lines))
+    return True
 
 
 def _joined(t: Turn, reading: Reading, text: str) -> bool:
@@ -99,7 +140,7 @@ def _joined(t: Turn, reading: Reading, text: str) -> bool:
     complaint is open in the building: he follows it (told privately; the group hears nothing more)."""
     if t.msg.is_private or not says_me_too(text) or not binding.known_chat(t, t.msg.channel, t.msg.chat_id):
         return False
-    request = _answered(t)
+    request = _answered(t) or _urgent_nearby(t, reading)
     if request is None and not _BARE.match(unicodedata.normalize("NFKC", text)):
         buildings = (reading.building,) if reading.building else binding.chat_buildings(t, t.msg.channel,
                                                                                          t.msg.chat_id)
@@ -113,12 +154,24 @@ def _joined(t: Turn, reading: Reading, text: str) -> bool:
     return True
 
 
+def _urgent_nearby(t: Turn, reading: Reading) -> Request | None:
+    """An emergency reported in the chat's buildings within the hour and still the newest report there (filed or
+    offered): a "me too" said then confirms it, however many older complaints are open there."""
+    buildings = (reading.building,) if reading.building else binding.chat_buildings(t, t.msg.channel, t.msg.chat_id)
+    found = [r for b in buildings for r in t.uow.requests.open_complaints_in(b, t.now - URGENT_FRESH)]
+    newest = max(found, key=lambda r: (r.created_at, r.id), default=None)
+    if newest is None or not newest.urgent:
+        return None
+    # a neighbour's report the bot offered to file since then is what a "+1" now most likely answers
+    return None if t.uow.ledger.offered_in(t.msg.channel, t.msg.chat_id, newest.created_at) else newest
+
+
 def follow(t: Turn, request: Request, text: str | None) -> None:
-    """Make the sender a follower of a neighbour's complaint: the assignee hears it, he is told privately."""
-    if t.person.id == request.reporter_id or not t.uow.requests.follow(request.id, t.person.id, t.now):
-        news.tell(t, request, "detail", text, attachments=list(t.msg.attachments))
-    else:
-        news.tell(t, request, "followed", text, attachments=list(t.msg.attachments))
+    """Make the sender a follower of a neighbour's complaint: the assignee hears it (at once when urgent), he is
+    told privately."""
+    joined = t.person.id != request.reporter_id and t.uow.requests.follow(request.id, t.person.id, t.now)
+    news.tell(t, request, "followed" if joined else "detail", text, urgent=request.urgent,
+              attachments=list(t.msg.attachments))
     params = about(t, request, t.person.language)
     if t.msg.is_private or t.say.address(t.person) is None:
         t.reply("resident.now_following", **params)
@@ -134,11 +187,12 @@ def _answered(t: Turn) -> Request | None:
     return t.uow.requests.get(number) if number else None
 
 
-def _same_problem(reading: Reading, request: Request) -> bool:
-    """Same category (when the words name one) and no other building named."""
+def _same_problem(reading: Reading, request: Request, category: str | None = None) -> bool:
+    """Same category (the words' own, when they name one) and no other building named."""
     if reading.building and request.building and reading.building != request.building:
         return False
-    return reading.category not in (None, "other") and reading.category == request.category
+    category = category or reading.category
+    return category not in (None, "other") and category == request.category
 
 
 def _here(t: Turn, request: Request) -> bool:

@@ -153,6 +153,35 @@ def parse_offer_answer(text: str) -> bool | None:
     return True if word in _YES else False if word in _NO else None
 
 
+# "算了 还是登记一下吧": changed her mind, to yes. Then a negation anywhere says no ("不用登记", "别记了", "算了");
+# else a yes-word anywhere says yes ("好的登记吧", "嗯嗯 帮我登记", "要").
+_CHANGED = re.compile(r"还是(要|得|想|帮我)?(登记|记|要)")
+_NEGATED = re.compile(r"不用|不要|不需要|不必|不登记|先不|别|算了|没事|\bno\b|\bnope\b|don'?t|not now")
+_AFFIRMED = re.compile(r"登记|记一下|记下|要|好|需要|可以|行|嗯|对|麻烦|\byes\b|\byeah\b|\bok\b|\bsure\b|please|\bfile\b")
+_FILING = re.compile(r"登记|记一下|记下|\bfile\b")
+OFFER_ANSWER_MAX = 16  # longer words are a message of their own, not an answer to "登记吗？"
+
+
+def says_file(text: str) -> bool:
+    """Whether short words speak of filing itself ("好的登记吧", "不用登记"), not only say yes or no."""
+    word = unicodedata.normalize("NFKC", text).strip().lower()
+    return len(word) <= OFFER_ANSWER_MAX and _FILING.search(word) is not None
+
+
+def read_offer_answer(text: str) -> bool | None:
+    """The answer to "需要登记为诉求吗？" in a resident's own words: the bare ones parse_offer_answer reads, and
+    short sentences with a yes or a no in them; None when it holds neither (or is too long to be an answer)."""
+    bare = parse_offer_answer(text)
+    word = unicodedata.normalize("NFKC", text).strip().lower()
+    if bare is not None or len(word) > OFFER_ANSWER_MAX:
+        return bare
+    if _CHANGED.search(word):
+        return True
+    if _NEGATED.search(word):
+        return False
+    return True if _AFFIRMED.search(word) else None
+
+
 _GREETINGS = {"你好", "您好", "你好呀", "你好啊", "您好呀", "在吗", "在不在", "有人吗", "嗨", "哈喽", "早", "早上好",
               "下午好", "晚上好", "大家好", "hi", "hello", "hey", "good morning"}
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦", "thank", "thx", "👍", "🙏")
@@ -195,7 +224,9 @@ _NOT_FIXED = re.compile(r"还是(不|没|坏|漏|老样子|一样|有)|还没(�
                         r"|没(人|有人)来|骗人|又坏|又不(亮|动|出|通)|依然|仍然|照样|一点没变"
                         r"|still (broken|not|doesn'?t|leaking|no)|not (fixed|done|repaired)|nobody came")
 # Chasing a request: how long it is taking.
-_CHASE = re.compile(r"(什么|啥|几)时候|到底|到现在|怎么还|还没|都(第?[一二三四五六七八九十两\d]+)(天|周|个星期)|催|多久|how long")
+_CHASE = re.compile(r"(什么|啥|几)时候|到底|到现在|怎么还|还没|都(第?[一二三四五六七八九十两\d]+)(天|周|个星期)|催|多久"
+                    r"|有没有人(管|来|修|弄|处理)|how long|still waiting|\b(is|has) (any|some)(one|body)\b"
+                    r"|\b(any|some)(one|body) (fixing|coming|looking|working|doing)|when (is|will)")
 
 
 def says_not_fixed(text: str) -> bool:

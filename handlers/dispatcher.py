@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 
 from handlers import binding, chasing, digest, kept, language, media, reach, residents, signin, staff
 from handlers.clock import Clock
-from handlers.commands import (Command, is_greeting, is_status_question, is_thanks, is_verdict, parse_command,
-                               parse_offer_answer, parse_rating)
+from handlers.commands import (OFFER_ANSWER_MAX, Command, is_greeting, is_status_question, is_thanks, is_verdict,
+                               parse_command, parse_offer_answer, parse_rating, read_offer_answer, says_file)
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import answer_offer, file_request, offer
@@ -24,6 +25,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 IGNORED = object()
+OFFER_WORDS_WINDOW = timedelta(minutes=15)  # "好的登记吧" answers an offer made just now, not one of this morning
 
 STAFF_VERBS = {"claim": staff.claim, "progress": staff.progress, "done": staff.done, "transfer": staff.transfer,
                "escalate": staff.escalate, "merge": staff.merge, "reject": staff.reject,
@@ -76,12 +78,12 @@ class Dispatcher:
         if (msg.is_private or mentioned) and is_greeting(text):  # the welcome in private, a short hello in a group
             return partial(_command, Command("help")) if msg.is_private else partial(_answer, "help.greeting", {})
         reading = self.svc.reader.read(text, mentioned=mentioned)
-        short = parse_offer_answer(text) is not None or parse_rating(text) is not None
-        if short and (msg.is_private or msg.reply_to or msg.quoted or len(text) <= 12):
-            return partial(_short_answer, reading, text)
         action = _ordinary(reading, msg, text)
         if not msg.is_private and not reading.tagged and (reading.confident or chasing.may_be_about_own(text)):
-            return partial(_about_own, reading, text, action)  # her own request's business, else as before
+            action = partial(_about_own, reading, text, action)  # her own request's business, else as before
+        short = read_offer_answer(text) is not None or parse_rating(text) is not None
+        if msg.reply_to or msg.quoted or short and (msg.is_private or len(text) <= OFFER_ANSWER_MAX):
+            return partial(_short_answer, reading, text, action)  # an answer to a prompt, else as before
         return action
 
     def act(self, person_id: int, text: str, form_id: str) -> list[str]:
@@ -157,16 +159,21 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
     "不满意", then "还是一闪一闪的" reads like a new report but answers "哪里不满意？"; she is told how to file it
     as a new one if it was.
     """
-    if not is_status_question(text) and residents.reason_after_score(t, text, new_problem=reading.kind != "none"):
-        return  # "修好了吗" after her 不满意 asks where it stands: her list answers it, not her assignee
+    if residents.reason_after_score(t, reading, text):
+        return
     if chasing.about_own(t, reading, text):  # "灯还是不亮", "到底什么时候修", "…给个3分吧": not a new request
         return
     if reading.kind != "none":
         _file(reading, t)
-    elif is_status_question(text):  # "电梯修好了吗": her list answers it, with each request's state
+    elif is_status_question(text) or _asks_about(reading, text, t):  # "电梯修好了吗", "电梯？？？": her list
         EVERYONE_VERBS["mine"](t, Command("mine"))
     else:
         t.reply("help.hint")
+
+
+def _asks_about(reading: Reading, text: str, t: Turn) -> bool:
+    """'电梯？？？': a question naming only what it is about, asks how hers of it stands."""
+    return text.rstrip().endswith(("?", "？")) and chasing.named_category(t, reading, text) not in (None, "other")
 
 
 def _command(cmd: Command, t: Turn) -> None:
@@ -210,29 +217,47 @@ def _offer(reading: Reading, t: Turn) -> object:
     return offer(t, reading)
 
 
-def _short_answer(reading: Reading, text: str, t: Turn) -> object:
-    """'1' to an offer, '满意' to a rating prompt; when nothing waits for an answer, an ordinary message."""
+def _short_answer(reading: Reading, text: str, otherwise: Action | None, t: Turn) -> object:
+    """'1' or '好的登记吧' to an offer, '满意' to a rating prompt; when nothing waits for an answer, what it was
+    otherwise. An offer's words the bot cannot read are asked again, never met with silence."""
     msg = t.msg
     prompt = t.uow.outbox.sent_as(msg.channel, msg.chat_id, msg.reply_to) if msg.reply_to else None
-    yes = parse_offer_answer(text)
+    to_offer = prompt is not None and prompt.purpose == "offer"
+    bare = parse_offer_answer(text)
+    # "3号楼电梯也要修" is a report of its own with a 要 in it, not "要" to the offer
+    yes = read_offer_answer(text) if bare is not None or reading.kind == "none" else None
     pending = t.uow.ledger.pending_offer(t.person.id, msg.channel, msg.chat_id, t.now)
-    if pending is not None and yes is not None:
+    if pending is None and yes:  # "2", then "算了 还是登记一下吧": she changed her mind
+        pending = t.uow.ledger.declined_offer(t.person.id, msg.channel, msg.chat_id, t.now)
+    # A vague yes ("好", "嗯嗯") answers an offer said to her just now, or one she replies to; words of filing
+    # ("登记吧"), or a bare "1" to one she has not answered yet, answer it all the while it stands. So "好冷啊"
+    # hours later files nothing, and a later score of 1 is not taken for an offer she declined.
+    fresh = pending is not None and (to_offer or t.now - pending.created_at <= OFFER_WORDS_WINDOW)
+    sure = pending is not None and (says_file(text) or bare is not None and pending.status == "pending")
+    if pending is not None and yes is not None and (fresh or sure):
         answer_offer(t, pending, yes)
         return None
-    if prompt is not None and prompt.purpose == "offer":
+    if to_offer and pending is None and yes is not None:
         # An answer to an offer that is not waiting for this person: lapsed, or put to someone else. Never a score.
-        if yes is not None and msg.sender_id in prompt.mention_ids:
-            raise UserError("offer.expired")  # 登记 after 不用: refused, so the prompt shows no ✓
+        if msg.sender_id in prompt.mention_ids:
+            raise UserError("offer.expired")  # 登记 two days on: refused, so the prompt shows no ✓
         return IGNORED
-    rating = parse_rating(text)
+    rating = parse_rating(text) if not to_offer else None
     request = _rating_target(t, prompt) if rating else None
     if request is not None:
         rate(t, request, *rating)
         return None
     if rating and _unasked_verdict(t, reading):
         return t.reply("rating.none_waiting")
-    action = _ordinary(reading, msg, text)  # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report
-    return action(t) if action is not None else IGNORED
+    # "一般楼道灯都不亮" reads like 一般 (a 3) but is a report; "我也闻到了" answers no prompt
+    done = otherwise(t) if otherwise is not None else IGNORED
+    if done is IGNORED and fresh and pending.status == "pending":
+        return _ask_again(t)
+    return done
+
+
+def _ask_again(t: Turn) -> None:
+    t.say.reply(t.msg, t.lang, "offer.again", purpose="offer", choices=(("choice.file", "1"), ("choice.skip", "2")))
 
 
 def _rating_target(t: Turn, prompt: Outbox | None) -> Request | None:

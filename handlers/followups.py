@@ -99,4 +99,5 @@ _FIRE: dict[str, Callable[[Turn, Request], None]] = {
     "remind_respond": _remind_respond, "escalate_respond": _escalate_respond,
     "remind_resolve": _remind_resolve, "escalate_resolve": _escalate_resolve,
     "rate_reask": _rate_reask, "close_unrated": _close_unrated,
+    "reason_asked": lambda t, request: None,  # unanswered, "哪里不满意？" lapses: nothing to do
 }

@@ -90,6 +90,8 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     schedule.for_resolution(t, request)
     # asked why only in private, where her next words can be taken as the reason (and stay out of the group)
     ask_why = not comment and t.msg.is_private
+    if ask_why:
+        schedule.for_reason(t, request)
     _confirm(t, "rating.reopened_why" if ask_why else "rating.reopened", ref=ref(t, request, t.lang))
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
                     comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))

@@ -1,21 +1,18 @@
 """What residents can do with their own requests: list them, withdraw, add detail, rate."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from handlers import binding, chasing, lifecycle, news, permissions, schedule
-from handlers.commands import Command, parse_rating
+from handlers.commands import Command, is_greeting, is_status_question, is_thanks, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand
 from handlers.filing import place_found
 from handlers.kept import kept_lines
-from handlers.rating import check_rateable, rate
+from handlers.intake import Reading
+from handlers.rating import check_rateable, named_request, rate
 from handlers.staff import load, work_list
 from handlers.views import PAGE, about, line, listing, ref
 from storage.models import Request
 from storage.requests import OPEN_STATES
-
-REASON_WINDOW = timedelta(hours=12)  # "哪里不满意？" is answered within the day, or not at all
 
 
 def mine(t: Turn, cmd: Command) -> None:
@@ -98,17 +95,33 @@ def _neighbour(t: Turn, request: Request) -> bool:
     return here and request.state in OPEN_STATES
 
 
-def reason_after_score(t: Turn, text: str, *, new_problem: bool = False) -> bool:
-    """Words said privately soon after a low score, with nothing else in them, are the reason: the assignee hears them.
-
-    The bot asked "哪里不满意？" (rating.reopened_why); a reply that is no command and no report answers it.
-    """
-    request = t.uow.requests.reopened_by_score_of(t.person.id, t.now - REASON_WINDOW)
-    if request is None:
+def reason_after_score(t: Turn, reading: Reading, text: str) -> bool:
+    """Her first private words after "哪里不满意？" (asked only when her low score came without a reason, and only
+    for a short while) are the reason, if they read like one: the assignee hears them. A command, a question, words
+    about another problem or request, or anything said later is handled as it would be otherwise."""
+    request = t.uow.requests.reopened_by_score_of(t.person.id, t.now - schedule.REASON_WINDOW)
+    if request is None or not any(f.kind in schedule.REASON and f.due_at > t.now
+                                  for f in t.uow.followups.pending(request.id)):
         return False
+    t.uow.followups.cancel(request.id, schedule.REASON)  # asked once: her next words answer it, or never
+    if not _reads_like_reason(t, reading, text, request):
+        return False
+    new_problem = reading.kind != "none"
     t.reply("resident.reason_added_or_new" if new_problem else "resident.reason_added", ref=ref(t, request, t.lang))
     news.tell(t, request, "detail", text, attachments=list(t.msg.attachments))
     return True
+
+
+def _reads_like_reason(t: Turn, reading: Reading, text: str, request: Request) -> bool:
+    """'还在滴水', '师傅根本没来': no command ("/foo"), no question, no other category, place or request named."""
+    line = text.strip()
+    if line[:1] in "/／#＃" or is_status_question(line) or is_greeting(line) or is_thanks(line):
+        return False
+    named = named_request(t.svc.catalog, line)
+    category = chasing.named_category(t, reading, line)
+    elsewhere = reading.building and request.building and reading.building != request.building
+    return (named in (None, request.id) and category in (None, "other", request.category) and not elsewhere
+            and not reading.urgent)
 
 
 def rate_command(t: Turn, cmd: Command) -> None:

@@ -1,12 +1,16 @@
 """The one place follow-ups are scheduled: reminders and escalations before deadlines, rating re-asks."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from handlers.context import Turn
 from storage.models import Request
 
 RESPONSE = ("remind_respond", "escalate_respond")
 RESOLUTION = ("remind_resolve", "escalate_resolve")
 RATING = ("rate_reask", "close_unrated")
+REASON = ("reason_asked",)  # "哪里不满意？" waits for her next private words, a short while (handlers/residents.py)
+REASON_WINDOW = timedelta(minutes=30)  # answered at once, or the question lapses
 NEWS = ("news",)  # what residents added, held for one summary to the assignee (handlers/news.py)
 ENDED = RESPONSE + RESOLUTION + NEWS  # withdrawn, merged or rejected: nobody is chased or told any more
 
@@ -25,6 +29,11 @@ def for_resolution(t: Turn, request: Request) -> None:
     if remind_at > t.now:
         t.uow.followups.schedule(request.id, "remind_resolve", remind_at)
     t.uow.followups.schedule(request.id, "escalate_resolve", request.resolve_by)
+
+
+def for_reason(t: Turn, request: Request) -> None:
+    """Her next private words within REASON_WINDOW answer "哪里不满意？"; after it the question lapses."""
+    t.uow.followups.schedule(request.id, REASON[0], t.now + REASON_WINDOW)
 
 
 def for_rating(t: Turn, request: Request) -> None:

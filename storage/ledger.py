@@ -89,6 +89,22 @@ class Ledger:
                 .order_by(col(Offer.id).desc()))
         return self.session.exec(stmt).first()
 
+    def offered_in(self, channel: str, chat_id: str, since: datetime) -> bool:
+        """Whether the bot asked anyone in this chat since then (the same moment too) whether to file a message,
+        still unanswered."""
+        stmt = select(Offer.id).where(Offer.status == "pending", Offer.channel == channel, Offer.chat_id == chat_id,
+                                      Offer.created_at >= since).limit(1)
+        return self.session.exec(stmt).first() is not None
+
+    def declined_offer(self, person_id: int, channel: str, chat_id: str, now: datetime) -> Offer | None:
+        """Her latest unexpired offer in this chat if she declined it (she may still change her mind), else None."""
+        stmt = (select(Offer)
+                .where(Offer.person_id == person_id, Offer.channel == channel, Offer.chat_id == chat_id,
+                       col(Offer.status).in_(("pending", "declined", "filed")), Offer.expires_at > now)
+                .order_by(col(Offer.id).desc()).limit(1))
+        latest = self.session.exec(stmt).first()
+        return latest if latest is not None and latest.status == "declined" else None
+
     def kept_messages(self, limit: int) -> tuple[list[Offer], int]:
         """Messages kept after their handling failed and not yet handled by staff: the oldest `limit`, and how
         many there are in all."""

@@ -114,11 +114,14 @@ class RequestRepository:
 
     def open_own_since(self, person_id: int, since: datetime) -> list[Request]:
         """Her open requests (reported or followed) filed since then, newest first; two index lookups, as own_page."""
-        mine = _own_ids(person_id)
-        stmt = (select(Request).where(col(Request.id).in_(mine), among(col(Request.state), OPEN_STATES),
-                                      Request.created_at >= since)
-                .order_by(col(Request.created_at).desc()))
-        return list(self.session.exec(stmt))
+        return self.own_since(person_id, since, OPEN_STATES)
+
+    def own_since(self, person_id: int, since: datetime, states: tuple[str, ...] | None = None) -> list[Request]:
+        """Her requests (reported or followed) filed since then, in these states (any when None), newest first."""
+        stmt = select(Request).where(col(Request.id).in_(_own_ids(person_id)), Request.created_at >= since)
+        if states is not None:
+            stmt = stmt.where(among(col(Request.state), states))
+        return list(self.session.exec(stmt.order_by(col(Request.created_at).desc(), col(Request.id).desc())))
 
     def own_page(self, person_id: int, now: datetime, *, page: int = 1, size: int = 10) -> tuple[list[Request], int]:
         """One page of a resident's own requests and those she follows, overdue first, then the newest; and how

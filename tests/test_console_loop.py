@@ -147,7 +147,7 @@ def test_an_untagged_report_is_offered_and_filed_only_when_the_resident_says_so(
     assert console.in_chat("3号楼业主群", sent)[-1] == "好的，不登记。需要时发「#投诉 内容」或「#微心愿 内容」即可。"
     assert request(console, 2) is None
 
-    sent = console.run("一般楼道灯晚上都不亮")  # 一般 could be a rating of 3, but nothing waits for one
+    sent = console.run("一般6号楼楼道灯晚上都不亮")  # 一般 could be a rating of 3, but nothing waits for one
     assert console.in_chat("3号楼业主群", sent) == ["这条消息像是一个电力照明问题，需要登记为诉求吗？回复 1 登记，回复 2 不用。"]
 
 
@@ -484,3 +484,42 @@ def test_a_neighbour_who_follows_hears_progress_without_flats_phones_or_photos_s
     sent = console.run("办结 1 楼上602的进水阀已换")
     assert "楼上602的进水阀已换" in console.seen_by("王阿姨", sent)[-1]
     assert "楼上***的进水阀已换" in console.seen_by("张三", sent)[-1]
+
+
+def test_an_offer_is_answered_in_her_own_words_and_what_cannot_be_read_is_asked_again(console):
+    """"好的登记吧", "嗯嗯 帮我登记" and, after "2", "算了 还是登记一下吧" were met with silence."""
+    for number, (report, words) in enumerate((("3号楼的楼道灯坏了", "好的登记吧"), ("5号楼下水道堵了", "嗯嗯 帮我登记")),
+                                             start=1):
+        console.run(report)
+        sent = console.run(words)
+        assert console.in_chat("3号楼业主群", sent)[0].startswith(f"收到，已登记为 诉求#{number}"), words
+    console.run("6号楼门口垃圾没人清\n2")
+    sent = console.run("算了 还是登记一下吧")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith("收到，已登记为 诉求#3（环境卫生·6号楼）")
+    console.run("7号楼门口路灯不亮了")
+    offer = console.message_id("需要登记为诉求吗")
+    sent = console.run(f"/reply {offer} 哦")
+    assert console.in_chat("3号楼业主群", sent) == ["抱歉，没看明白您的意思。需要登记为诉求吗？回复 1 登记，回复 2 不用。"]
+    sent = console.run("不用登记了 谢谢")
+    assert console.in_chat("3号楼业主群", sent) == ["好的，不登记。需要时发「#投诉 内容」或「#微心愿 内容」即可。"]
+    assert request(console, 4) is None
+
+
+def test_offer_answers_in_plain_words_are_read_as_yes_or_no():
+    from handlers.commands import read_offer_answer
+    yes = ("好的登记吧", "嗯嗯 帮我登记", "算了 还是登记一下吧", "登记", "好的 登记一下", "1", "yes", "要", "yes please")
+    no = ("2", "不用", "不用了 谢谢", "不要登记", "别登记了", "算了", "no thanks")
+    assert [read_offer_answer(w) for w in yes] == [True] * len(yes)
+    assert [read_offer_answer(w) for w in no] == [False] * len(no)
+    assert read_offer_answer("哦") is None and read_offer_answer("3号楼的电梯好像又坏了 要找人来修一下才行") is None
+
+
+def test_a_vague_yes_long_after_an_offer_files_nothing_and_a_later_score_is_no_change_of_mind(console):
+    console.run("3号楼的楼道灯坏了")
+    sent = console.run("/advance 1h\n好冷啊")
+    assert console.in_chat("3号楼业主群", sent) == [] and request(console, 1) is None, "chatter, not an answer"
+    sent = console.run("登记吧")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith("收到，已登记为 诉求#1")
+    console.run("5号楼下水道堵了\n2\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n/in 3号楼业主群\n/advance 1h")
+    console.run("1")  # her score of the lights, not a change of mind about the drain
+    assert request(console, 1).rating == 1 and request(console, 2) is None

@@ -24,6 +24,11 @@ def ratings(console, number: int) -> list[tuple[str, int, str | None]]:
         return [(uow.people.get(r.person_id).name, r.score, r.comment) for r in rows]
 
 
+def timeline(console, number: int):
+    with UnitOfWork(console.app.db) as uow:
+        return uow.requests.timeline(number)
+
+
 def followers(console, number: int) -> list[str]:
     with UnitOfWork(console.app.db) as uow:
         rows = uow.session.exec(select(Follower).where(Follower.request_id == number))
@@ -164,3 +169,61 @@ def test_group_chatter_with_chase_words_is_not_added_to_her_request(console):
     assert sent == [], "chatter stays chatter"
     with UnitOfWork(console.app.db) as uow:
         assert [e.action for e in uow.requests.timeline(1)] == ["filed", "assigned"]
+
+
+def test_asked_in_the_group_about_the_lift_she_hears_of_the_lift_and_nothing_else_of_hers(console):
+    """"电梯修好了吗" after her lift was fixed and closed: the group hears the lift is done, and none of her other
+    requests; asked with no category, with several, her list goes privately."""
+    console.run(ELEVATOR_DONE + "\n/in 私聊\n满意\n#投诉 3号楼3单元水管漏水\n#微心愿 3号楼2单元 想请人帮忙买菜\n/in 3号楼业主群")
+    sent = console.run("电梯修好了吗")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "诉求#1（电梯）已办结，已关闭。如果问题又出现了，请告诉我。\n详情请私聊我发「我的诉求」。"]
+    sent = console.run("修好了吗")
+    assert console.in_chat("3号楼业主群", sent) == ["您有 3 件诉求，清单已私信发给您。"]
+    assert console.seen_by("王阿姨", sent)[0].startswith("我的诉求：3 件")
+
+
+def test_her_chase_in_the_group_reaches_her_late_request_though_the_reader_files_nothing(console):
+    """"漏水的事到底有没有人管啊" names no category the reader would file, and her leak is at her mother's in
+    building 5: it was dropped in the group, though the same words privately reached the grid member."""
+    console.run("/in 私聊\n#投诉 5号楼3单元卫生间水管漏水\n/advance 1d\n/in 3号楼业主群")
+    sent = console.run("漏水的事到底有没有人管啊 天花板都鼓包了")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "您反映的 诉求#1（水管）目前待接单，由网格员张伟负责；已把您的话转给负责人。"]
+    assert console.seen_by("张伟", sent) == ["诉求#1 居民补充：漏水的事到底有没有人管啊 天花板都鼓包了"]
+    assert [e.note for e in timeline(console, 1) if e.action == "detail"] == ["漏水的事到底有没有人管啊 天花板都鼓包了"]
+    assert count_requests(console) == 1
+
+
+def test_an_english_chase_reaches_the_request_he_follows(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n/as Tom\n/in 私聊\n#complaint the lift in building 3 is broken again")
+    sent = console.run("is anyone fixing the lift??")
+    assert console.seen_by("Tom", sent)[0].startswith("request #1 (lift)")
+    assert "passed your words on" in console.seen_by("Tom", sent)[0]
+    assert [e.note for e in timeline(console, 1) if e.action == "detail"] == ["is anyone fixing the lift??"]
+
+
+def test_neighbours_confirming_an_emergency_follow_it_and_its_grid_member_hears_at_once(console):
+    """"+1 我家也是" and "我也闻到了" after a fire report were dropped while other complaints were open in the
+    building; a confirmation of an emergency joins it, and the grid member hears it at once, as urgent news."""
+    console.run("#投诉 3号楼2单元电梯又坏了\n/in 私聊\n#投诉 3号楼3单元水管漏水\n/in 3号楼业主群\n"
+                "楼下有股焦糊味 好像哪家着火了")
+    for words in ("+1 我家也是", "我也闻到了"):
+        sent = console.run(f"/as 王五\n{words}")
+        assert console.seen_by("王五", sent) == [
+            "已记下您也遇到这个问题，诉求#3（安全隐患）的进展和办结评价会私信告诉您。"], words
+        assert console.seen_by("李建国", sent)[0].startswith("诉求#3"), words
+    assert followers(console, 3) == ["王五"]
+    assert [e.note for e in timeline(console, 3) if e.action in ("followed", "detail")] == ["+1 我家也是", "我也闻到了"]
+    sent = console.run("我的诉求")
+    assert console.in_chat("3号楼业主群", sent) == ["您有 1 件诉求，清单已私信发给您。"]
+    console.run("/as 王阿姨\n3号楼门口的路灯不亮了")  # offered to her: a "+1" now is about the lights
+    console.run("/as 王六\n+1 我家也是")
+    assert followers(console, 3) == ["王五"]
+
+
+def test_a_me_too_after_a_gas_report_follows_it(console):
+    console.run("#投诉 3号楼2单元电梯又坏了\n#投诉 3号楼垃圾三天没清运了\n/as 李四\n3号楼有煤气味 好浓")
+    sent = console.run("/as 张三\n+1 我家也是")
+    assert followers(console, 3) == ["张三"]
+    assert console.seen_by("李建国", sent)[0].startswith("诉求#3")

@@ -192,3 +192,29 @@ def test_a_reason_is_taken_only_from_the_resident_who_gave_the_low_score(console
     sent = console.run("/as 张三\n/in 私聊\n还是一闪一闪的")
     assert console.seen_by("张三", sent)[0].startswith("我没有看懂这条消息")
     assert console.seen_by("李建国", sent) == []
+
+
+def test_after_a_low_score_with_its_reason_her_later_words_are_not_taken_as_one(console):
+    """She gave her reason with the score: nothing more is asked, so nothing she says next is forwarded as one;
+    a command, another problem, a question or chatter is answered as it would be on any day."""
+    console.run("/in 私聊\n#投诉 5号楼3单元卫生间水管漏水\n#投诉 7号楼1单元楼道灯不亮了\n"
+                "/as 张伟\n/in 私聊\n接单 1\n办结 1 已换水管\n/as 王阿姨\n/in 私聊\n不满意 还在滴水 天花板也没人给修")
+    sent = console.run("楼道灯不用修了 自己又亮了\n/foo\n电梯？？？\n/advance 1h\n今天天气不错")
+    said = console.seen_by("王阿姨", sent)
+    assert len(said) == 4 and not any("原因" in line for line in said), said
+    assert said[0].startswith("您反映的 诉求#2（电力照明）"), "the lights' words reach the lights' request"
+    assert said[2].startswith("我的诉求：2 件"), "'电梯？？？' asks how hers stand"
+    assert console.seen_by("张伟", sent) == [], "the leak's grid member hears none of it"
+    assert [e.note for e in timeline(console, 1) if e.action == "detail"] == []
+    assert [e.note for e in timeline(console, 2) if e.action == "detail"] == ["楼道灯不用修了 自己又亮了"]
+
+
+def test_only_her_first_words_right_after_a_bare_low_score_are_its_reason(console):
+    console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n/in 私聊\n不满意")
+    sent = console.run("/foo")  # asked why, she typed something else: answered as such, and the question lapses
+    assert console.seen_by("李建国", sent) == [] and "原因" not in console.seen_by("王阿姨", sent)[0]
+    sent = console.run("师傅根本没来看")  # still heard: as what it is, a chase, not as the reason asked for
+    assert console.seen_by("王阿姨", sent) == ["您反映的 诉求#1（电力照明）目前重新打开，由网格员李建国负责；已把您的话转给负责人。"]
+    console.run("/as 李建国\n办结 1 又换了一次\n/as 王阿姨\n不满意")
+    sent = console.run("/advance 31m\n还是一闪一闪的")  # the question lapsed: not forwarded as her reason
+    assert not any("原因" in line for line in console.seen_by("王阿姨", sent))
