@@ -28,7 +28,7 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
     if building and kind == "complaint":
         since = t.now - community.schedule.duplicate_window
         existing = t.uow.requests.open_like(category, building, reading.unit, since)
-        if existing is not None:
+        if existing is not None and _same_danger(t, existing, reading):
             return _join(t, existing, text, reading)
     way = route(community, building, category, kind, chat_buildings)
     assignee = t.uow.people.by_staff_id(way.assignee)
@@ -77,6 +77,16 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
         _tell_staff(t, staff_id, "notice.inform", request)
     for staff_id in volunteers:
         _tell_staff(t, staff_id, "notice.wish_offer", request, choices=choice)
+
+
+def _same_danger(t: Turn, existing: Request, reading: Reading) -> bool:
+    """Whether a report of the same category and place is the same problem. 安全隐患 holds dangers that have
+    nothing to do with each other: a fire is not the gas smell reported before it, nor the clutter in the
+    stairwell, and each needs its own alert and its own advice; other categories name one thing (the lift)."""
+    if existing.category != "safety":
+        return True
+    before = t.svc.reader.read(existing.text)
+    return (before.urgent, before.advice) == (reading.urgent, reading.advice)
 
 
 def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
