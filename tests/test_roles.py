@@ -10,7 +10,7 @@ from tests.conftest import ROOT, Console
 
 def refused(texts: list[str]) -> bool:
     """One reply, and it is the refusal of someone it is not for."""
-    return len(texts) == 1 and texts[0].startswith("抱歉，只有") and "可以这样操作" in texts[0]
+    return len(texts) == 1 and texts[0].startswith("抱歉，") and ("可以这样操作" in texts[0] or "能看" in texts[0])
 
 
 def test_the_grid_member_sees_and_acts_on_a_wish_in_his_grid_a_volunteer_claimed(console):
