@@ -37,9 +37,9 @@ def test_still_broken_after_done_reopens_the_request_she_was_asked_to_rate(conso
     console.run(LIGHT_DONE)
     sent = console.run("灯还是不亮啊 骗人😡 根本没人来换")
     assert count_requests(console) == 1, "no new request without a place"
-    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开，已上报网格长王强督办，会尽快再处理。"]
     assert console.seen_by("李建国", sent)[0].startswith(
-        "诉求#1 居民不满意（1 分），已重新打开并上报。留言：灯还是不亮啊 骗人😡 根本没人来换")
+        "诉求#1 居民不满意（1 分），已重新打开并上报网格长王强。留言：灯还是不亮啊 骗人😡 根本没人来换")
     assert (request(console, 1).state, request(console, 1).rating) == ("reopened", 1)
 
 
