@@ -65,7 +65,8 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
     nobody has claimed it), `dues` every deadline still binding, each said as ahead or as overdue."""
     cat = turn.svc.catalog
     assignee = turn.uow.people.get(request.assignee_id) if request.assignee_id else None
-    respond_due, resolve_due = _due(turn, "respond", request.respond_by, lang), _due(turn, "resolve", request.resolve_by, lang)
+    respond_due = _due(turn, "respond", request.respond_by, lang)
+    resolve_due = _due(turn, "resolve", request.resolve_by, lang)
     unclaimed = request.responded_at is None
     return {
         "mark": cat.text(lang, "notice.urgent_mark") if request.urgent and request.state in WORKING else "",
@@ -112,11 +113,14 @@ def contact(turn: Turn, person: Person | None, lang: str) -> str:
 
 def line(turn: Turn, request: Request, lang: str) -> str:
     """One line of a list: #37 电梯·3号楼·处理中·11-23 08:00 前办结 (no deadline once it is done); while nobody
-    has claimed it, the deadline that binds is the claim's: ·11-22 11:00 前接单."""
+    has claimed it, the deadline that binds is the claim's: ·11-22 11:00 前接单; once passed, how late
+    (·接单已超时 5 小时). An open urgent line starts ⚠️紧急, an overdue one ⚠️."""
     params, cat, working = about(turn, request, lang), turn.svc.catalog, request.state in WORKING
     due = cat.text(lang, "list.due", **params) if working else ""
-    lead = "list.urgent" if working and request.urgent else "list.late" if working and overdue(request, turn.now) else ""
-    return cat.text(lang, "list.line", **{**params, "due": due, "lead": cat.text(lang, lead) if lead else ""})
+    lead = ""
+    if working and (request.urgent or overdue(request, turn.now)):
+        lead = cat.text(lang, "list.urgent" if request.urgent else "list.late")
+    return cat.text(lang, "list.line", **{**params, "due": due, "lead": lead})
 
 
 def overdue(request: Request, now: datetime) -> bool:
