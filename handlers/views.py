@@ -129,9 +129,13 @@ def overdue(request: Request, now: datetime) -> bool:
 
 
 def detail_head(turn: Turn, request: Request, lang: str) -> str:
-    """The top of 详情: what, where, state, who; deadlines only while they still bind; to whom it was escalated."""
+    """The top of 详情: what, where, state, who; deadlines only while they still bind, and how late once missed;
+    to whom it was escalated."""
     cat, params = turn.svc.catalog, about(turn, request, lang)
-    deadlines = cat.text(lang, "show.deadlines", **params) if request.state in WORKING else ""
+    deadlines = ""
+    if request.state in WORKING:
+        late = cat.text(lang, "show.late", due=params["due"]) if overdue(request, turn.now) else ""
+        deadlines = cat.text(lang, "show.deadlines", late=late, **params)
     staff_id = ladder(turn.community, request.level)
     escalated = cat.text(lang, "show.escalated", to=member_title(turn, staff_id, lang)) if staff_id else ""
     return cat.text(lang, "show.head", deadlines=deadlines, escalated=escalated, **params)

@@ -17,13 +17,16 @@ def test_a_transferred_urgent_request_tells_its_new_assignee_the_urgency_the_dea
                                 "（接单已超时不到 1 小时，11-23 14:00 前办结）。")
     leader = next(t for t in console.seen_by("王强", sent) if t.startswith("⬆️"))
     assert leader.startswith("⬆️ ⚠️ 紧急 诉求#1") and "另有 1 位邻居也反映了此问题" in leader
+    sent = console.run("/as 王阿姨\n/in 私聊\n补充 1 水已经漫到楼道了\n/advance 30m")
+    assert [t for t in console.seen_by("张伟", sent) if "水已经漫到楼道了" in t][0].startswith("⚠️ 紧急 诉求#1")
 
 
 def test_a_deadline_gone_by_is_said_to_be_overdue_never_shown_as_if_still_ahead(console):
     console.run(LEAK + "/as Tom\n/in 私聊\nlanguage English\n#repair building 5 the heating is off\n/advance 5h")
-    sent = console.run("/as 李建国\n/in 私聊\n接单 1\n我的\n/as 王阿姨\n/in 私聊\n我的诉求\n/as Tom\n/my")
+    sent = console.run("/as 李建国\n/in 私聊\n接单 1\n我的\n详情 1\n/as 王阿姨\n/in 私聊\n我的诉求\n/as Tom\n/my")
     assert console.seen_by("李建国", sent)[0] == "已接单 ⚠️ 紧急 诉求#1（水管·3号楼2单元），办结已超时 1 小时。"
     assert "⚠️紧急 #1 水管·3号楼2单元·处理中·办结已超时 1 小时" in console.seen_by("李建国", sent)[1]
+    assert "办结时限 11-23 14:00（办结已超时 1 小时）" in console.seen_by("李建国", sent)[2]
     assert "⚠️紧急 #1 水管·3号楼2单元·处理中·办结已超时 1 小时" in console.seen_by("王阿姨", sent)[-1]
     assert "claim 3 h overdue" in console.seen_by("Tom", sent)[0] and "claim by" not in console.seen_by("Tom", sent)[0]
 
