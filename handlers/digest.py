@@ -19,7 +19,7 @@ from handlers.context import Turn
 from handlers.deadlines import digest_due, local_day_start
 from handlers.kept import kept_lines
 from handlers.rating import SATISFIED_FROM
-from handlers.views import PAGE, line, listing
+from handlers.views import PAGE, late_by, line, listing
 from storage.models import Request
 
 WINDOW_DAYS = 30
@@ -61,11 +61,6 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def overdue(request: Request, now) -> bool:
-    """Past respond-by without a claim, or past resolve-by without being done (storage.requests.overdue_at)."""
-    return (request.responded_at is None and request.respond_by < now) or request.resolve_by < now
-
-
 def overdue_since(request: Request, now):
     """When the first deadline it has missed passed: respond-by if still unclaimed, else resolve-by."""
     missed = [request.resolve_by]
@@ -75,13 +70,8 @@ def overdue_since(request: Request, now):
 
 
 def how_late(t: Turn, request: Request, lang: str) -> str:
-    """How long past its deadline, as the secretary reads it: 超时 5 小时, 超时 3 天."""
-    hours = (t.now - overdue_since(request, t.now)).total_seconds() / 3600
-    if hours < 1:
-        return t.svc.catalog.text(lang, "digest.late_minutes")
-    if hours < 48:
-        return t.svc.catalog.text(lang, "digest.late_hours", n=f"{hours:.0f}")
-    return t.svc.catalog.text(lang, "digest.late_days", n=f"{hours / 24:.0f}")
+    """How long past the first deadline it missed, as the secretary reads it: 超时 5 小时, 超时 3 天."""
+    return late_by(t, overdue_since(request, t.now), lang)
 
 
 def compute(t: Turn) -> Figures:
@@ -136,7 +126,7 @@ def render(t: Turn, fig: Figures, lang: str) -> str:
     parts.append(cat.text(lang, "digest.open" if fig.overdue else "digest.open_in_time", open=fig.open,
                           overdue=fig.overdue))
     for r in fig.most_overdue:
-        parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang), late=how_late(t, r, lang)))
+        parts.append(cat.text(lang, "digest.overdue_line", line=line(t, r, lang)))
     if fig.overdue > len(fig.most_overdue):
         parts.append(cat.text(lang, "digest.more_overdue", n=fig.overdue - len(fig.most_overdue)))
     grid_names = {g.id: g.name for g in t.community.grids}
@@ -182,8 +172,7 @@ def overdue_page(t: Turn, page: int) -> tuple[str, int]:
     """One page of every overdue request, the longest overdue first, for `超时 N`; and how many there are."""
     _, total = t.uow.figures.backlog(t.now)
     requests = t.uow.figures.most_overdue(t.now, PAGE, (page - 1) * PAGE)
-    lines = [t.svc.catalog.text(t.lang, "digest.overdue_line", line=line(t, r, t.lang), late=how_late(t, r, t.lang))
-             for r in requests]
+    lines = [t.svc.catalog.text(t.lang, "digest.overdue_line", line=line(t, r, t.lang)) for r in requests]
     return listing(t, t.lang, "overdue.head", lines, total, page, more="overdue.more"), total
 
 

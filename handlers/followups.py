@@ -7,7 +7,7 @@ from handlers import lifecycle, news
 from handlers.context import Turn
 from handlers.escalation import escalate
 from handlers.rating import ask_rating
-from handlers.schedule import RATING
+from handlers.schedule import RATING, escalate_again
 from handlers.telling import tell_residents
 from handlers.views import about
 from storage.models import FollowUp, Request
@@ -71,12 +71,12 @@ def _remind(t: Turn, request: Request, key: str) -> None:
 
 def _escalate_respond(t: Turn, request: Request) -> None:
     if request.state in ("new", "assigned") and escalate(t, request, "not_claimed"):
-        t.uow.followups.schedule(request.id, "escalate_respond", t.now + t.community.schedule.escalate_again_after)
+        escalate_again(t, request, "escalate_respond")
 
 
 def _escalate_resolve(t: Turn, request: Request) -> None:
     if request.state in lifecycle.WORKING and escalate(t, request, "overdue"):
-        t.uow.followups.schedule(request.id, "escalate_resolve", t.now + t.community.schedule.escalate_again_after)
+        escalate_again(t, request, "escalate_resolve")
 
 
 def _rate_reask(t: Turn, request: Request) -> None:

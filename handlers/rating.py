@@ -6,12 +6,12 @@ import re
 from handlers import lifecycle, permissions, schedule
 from handlers.catalog import Catalog
 from handlers.context import Turn
-from handlers.deadlines import deadlines
 from handlers.errors import IllegalTransition
 from handlers.escalation import escalate
 from handlers.lifecycle import TERMINAL
+from handlers.routing import ladder
 from handlers.telling import for_neighbour
-from handlers.views import about, ref
+from handlers.views import about, member_title, ref, staff_about
 from storage.models import Rating, Request
 
 RATING_CHOICES = (("choice.rate_5", "满意"), ("choice.rate_3", "基本满意"), ("choice.rate_1", "不满意"))
@@ -84,18 +84,36 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
                         comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
         _tell_followers_closed(t, request)
         return
+    _reopen(t, request, assignee, score, comment)
+
+
+def _reopen(t: Turn, request: Request, assignee, score: int, comment: str | None) -> None:
+    """Not satisfied: open again with new deadlines and their follow-ups, one rung up where there is one; she,
+    the assignee and the followers asked to rate are each told what happened, and only that."""
     lifecycle.apply(request, "unsatisfied", t.now)
-    request.resolve_by = deadlines(t.community, request.category, request.urgent, t.now)[1]
     t.uow.requests.record(request, "reopened", t.now, actor_id=t.person.id, note=comment, score=score)
-    schedule.for_resolution(t, request)
+    schedule.for_reopened(t, request)
+    escalated = escalate(t, request, "unsatisfied", note=comment)
+
+    def how(section: str, lang: str, params: dict) -> str:
+        to = member_title(t, ladder(t.community, request.level), lang) if escalated else ""
+        return t.svc.catalog.text(lang, f"{section}.reopened_how.{'escalated' if escalated else 'top'}", to=to,
+                                  **params)
+
     # asked why only in private, where her next words can be taken as the reason (and stay out of the group)
     ask_why = not comment and t.msg.is_private
     if ask_why:
         schedule.for_reason(t, request)
-    _confirm(t, "rating.reopened_why" if ask_why else "rating.reopened", ref=ref(t, request, t.lang))
+    mine = about(t, request, t.lang)
+    _confirm(t, "rating.reopened_why" if ask_why else "rating.reopened", ref=mine["ref"],
+             how=how("rating", t.lang, mine))
+    params = staff_about(t, request, assignee.language)
     t.say.to_person(assignee, "notice.reopened", urgent=True, request=request, score=score,
-                    comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
-    escalate(t, request, "unsatisfied", note=comment)
+                    how=how("notice", assignee.language, params),
+                    comment=_comment(t, comment, assignee.language), **params)
+    for person_id in t.uow.requests.follower_ids(request.id):  # each was asked to rate: nothing to rate now
+        person = t.uow.people.get(person_id)
+        t.say.to_person(person, "rating.reopened_follower", request=request, **about(t, request, person.language))
 
 
 def waiting_for(t: Turn) -> list[Request]:

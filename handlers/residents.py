@@ -49,8 +49,12 @@ def _own(t: Turn, cmd: Command):
 
 
 def withdraw(t: Turn, cmd: Command) -> None:
-    """撤回 N: the reporter no longer needs it; the assignee is told."""
+    """撤回 N: the reporter no longer needs it; the assignee is told. Neighbours who said they have the same problem
+    still have it: the request stays open, the first of them its reporter (see _hand_on)."""
     request = _own(t, cmd)
+    lifecycle.check(request, "withdraw")
+    if followers := t.uow.requests.follower_ids(request.id):
+        return _hand_on(t, request, cmd.rest or None, followers)
     lifecycle.apply(request, "withdraw", t.now)
     t.uow.followups.cancel(request.id, schedule.ENDED)
     t.uow.requests.record(request, "withdrawn", t.now, actor_id=t.person.id, note=cmd.rest or None)
@@ -58,6 +62,26 @@ def withdraw(t: Turn, cmd: Command) -> None:
     assignee = t.uow.people.get(request.assignee_id)
     if assignee is not None:
         t.say.to_person(assignee, "notice.withdrawn", request=request, **about(t, request, assignee.language))
+
+
+def _hand_on(t: Turn, request: Request, note: str | None, followers: list[int]) -> None:
+    """Her problem is gone (or she gave up on it), theirs is not: withdrawing would silently drop their report.
+    The first neighbour who followed becomes its reporter, in his own words where he gave any (hers, and her
+    flat, are hers); he hears that it goes on with him, and the assignee that it is still wanted."""
+    heir = t.uow.people.get(followers[0])
+    words = [e.note for e in t.uow.requests.timeline(request.id)
+             if e.actor_id == heir.id and e.action in ("followed", "detail") and e.note]
+    t.uow.requests.record(request, "withdrawn", t.now, actor_id=t.person.id, note=note, handed_to=heir.id)
+    t.uow.requests.hand_to(request, heir.id)
+    request.room = None
+    if words:
+        request.text = words[-1]
+    t.reply("resident.withdrawn_kept", ref=ref(t, request, t.lang))
+    t.say.to_person(heir, "resident.handed_on", urgent=True, request=request, **about(t, request, heir.language))
+    assignee = t.uow.people.get(request.assignee_id) if request.assignee_id else None
+    if assignee is not None:
+        t.say.to_person(assignee, "notice.withdrawn_kept", request=request, name=heir.name, count=len(followers),
+                        **about(t, request, assignee.language))
 
 
 def add_detail(t: Turn, cmd: Command) -> None:

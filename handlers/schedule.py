@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.context import Turn
+from handlers.deadlines import deadlines
 from storage.models import Request
 
 RESPONSE = ("remind_respond", "escalate_respond")
@@ -34,6 +35,19 @@ def for_resolution(t: Turn, request: Request) -> None:
 def for_reason(t: Turn, request: Request) -> None:
     """Her next private words within REASON_WINDOW answer "哪里不满意？"; after it the question lapses."""
     t.uow.followups.schedule(request.id, REASON[0], t.now + REASON_WINDOW)
+
+
+def for_reopened(t: Turn, request: Request) -> None:
+    """Reopened (not satisfied): a new resolve-by, counted from now as for a new request, with its reminder and
+    escalation; whatever was still pending for the old one is dropped."""
+    request.resolve_by = deadlines(t.community, request.category, request.urgent, t.now)[1]
+    t.uow.followups.cancel(request.id, RESOLUTION)
+    for_resolution(t, request)
+
+
+def escalate_again(t: Turn, request: Request, kind: str) -> None:
+    """Still late after an escalation: one rung higher after escalate_again_after, unless it moves on by then."""
+    t.uow.followups.schedule(request.id, kind, t.now + t.community.schedule.escalate_again_after)
 
 
 def for_rating(t: Turn, request: Request) -> None:

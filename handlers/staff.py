@@ -8,10 +8,9 @@ from handlers.errors import BadCommand, NotAllowed, NotFound, UserError
 from handlers.filing import claim_choice
 from handlers.escalation import escalate as raise_level
 from handlers.rating import ask_rating
-from handlers.digest import overdue
 from handlers.routing import ladder
 from handlers.telling import tell_residents
-from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref, whose
+from handlers.views import PAGE, about, detail_head, event_line, line, listing, member_title, ref, staff_about
 from storage.models import Request
 
 
@@ -100,7 +99,7 @@ def transfer(t: Turn, cmd: Command) -> None:
     t.uow.requests.record(request, "transferred", t.now, actor_id=t.person.id, to=target.staff_id)
     t.reply("staff.transferred", ref=ref(t, request, t.lang), name=target.name)
     t.say.to_person(target, "notice.transferred", urgent=True, request=request, by=t.person.name,
-                    choices=claim_choice(request), **about(t, request, target.language))
+                    choices=claim_choice(request), **staff_about(t, request, target.language))
     # She was told who had it, and would call that person.
     tell_residents(t, request, "resident.transferred", attachments=t.msg.attachments)
 
@@ -217,10 +216,4 @@ def work_list(t: Turn, page: int) -> tuple[str, int]:
     requests, total = t.uow.requests.work_of(t.person.id, t.now, escalated_from=rung, unplaced=role == "leader",
                                              overdue=role == "secretary", page=page, size=PAGE)
     head = {"leader": "mine.work_leader", "secretary": "mine.work_secretary"}.get(role, "mine.work")
-    return listing(t, t.lang, head, [_work_line(t, r) for r in requests], total, page), total
-
-
-def _work_line(t: Turn, request: Request) -> str:
-    text = line(t, request, t.lang)
-    late = request.state in lifecycle.WORKING and overdue(request, t.now)
-    return t.say.text(t.lang, "list.overdue", line=text) if late else text
+    return listing(t, t.lang, head, [line(t, r, t.lang) for r in requests], total, page), total

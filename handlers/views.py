@@ -1,7 +1,7 @@
 """How a request is described to people: the parameters catalog texts are filled with."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.community import Member
 from handlers.context import Turn
@@ -42,11 +42,38 @@ def content(turn: Turn, text: str) -> str:
     return turn.svc.reader.without_tags(text)
 
 
+def late_by(turn: Turn, since: datetime, lang: str) -> str:
+    """How long past a deadline, rounded down as people count it: 超时 5 小时, 超时 7 天 (at 7 days 14 hours)."""
+    cat, hours = turn.svc.catalog, (turn.now - since) // timedelta(hours=1)
+    if hours < 1:
+        return cat.text(lang, "digest.late_minutes")
+    if hours < 48:
+        return cat.text(lang, "digest.late_hours", n=hours)
+    return cat.text(lang, "digest.late_days", n=hours // 24)
+
+
+def _due(turn: Turn, which: str, at: datetime, lang: str) -> str:
+    """「12-08 06:25 前办结」 while that moment is ahead; once it has passed, 「办结已超时 2 小时」: never a time gone
+    by as if it were still to come."""
+    if at > turn.now:
+        return turn.svc.catalog.text(lang, f"due.{which}", at=local_time(turn, at))
+    return turn.svc.catalog.text(lang, f"due.{which}_late", late=late_by(turn, at, lang), at=local_time(turn, at))
+
+
 def about(turn: Turn, request: Request, lang: str) -> dict:
-    """The parameters most texts about a request use."""
+    """The parameters most texts about a request use; `due` is the deadline that binds now (the claim's while
+    nobody has claimed it), `dues` every deadline still binding, each said as ahead or as overdue."""
     cat = turn.svc.catalog
     assignee = turn.uow.people.get(request.assignee_id) if request.assignee_id else None
+    respond_due = _due(turn, "respond", request.respond_by, lang)
+    resolve_due = _due(turn, "resolve", request.resolve_by, lang)
+    unclaimed = request.responded_at is None
     return {
+        "mark": cat.text(lang, "notice.urgent_mark") if request.urgent and request.state in WORKING else "",
+        "respond_due": respond_due,
+        "resolve_due": resolve_due,
+        "due": respond_due if unclaimed else resolve_due,
+        "dues": cat.text(lang, "due.both", respond=respond_due, resolve=resolve_due) if unclaimed else resolve_due,
         "number": request.id,
         "ref": ref(turn, request, lang),
         "kind": cat.label(lang, "kind", request.kind),
@@ -60,6 +87,14 @@ def about(turn: Turn, request: Request, lang: str) -> dict:
         "role": cat.role_before(lang, assignee.role, assignee.name) if assignee else cat.label(lang, "role", None),
         "text": content(turn, request.text),
     }
+
+
+def staff_about(turn: Turn, request: Request, lang: str) -> dict:
+    """about(), and for staff also how many neighbours reported the same problem (`neighbours`, empty if none):
+    whoever is handed the request or has it passed up to them should weigh it as its first notice did."""
+    count = len(turn.uow.requests.follower_ids(request.id))
+    neighbours = turn.svc.catalog.text(lang, "notice.neighbours", count=count, number=request.id) if count else ""
+    return {**about(turn, request, lang), "neighbours": neighbours}
 
 
 def whose(turn: Turn, request: Request, person: Person) -> str:
@@ -78,18 +113,29 @@ def contact(turn: Turn, person: Person | None, lang: str) -> str:
 
 def line(turn: Turn, request: Request, lang: str) -> str:
     """One line of a list: #37 电梯·3号楼·处理中·11-23 08:00 前办结 (no deadline once it is done); while nobody
-    has claimed it, the deadline that binds is the claim's: ·11-22 11:00 前接单."""
-    params = about(turn, request, lang)
-    due = ""
-    if request.state in WORKING:
-        due = turn.svc.catalog.text(lang, "list.due_claim" if request.responded_at is None else "list.due", **params)
-    return turn.svc.catalog.text(lang, "list.line", due=due, **params)
+    has claimed it, the deadline that binds is the claim's: ·11-22 11:00 前接单; once passed, how late
+    (·接单已超时 5 小时). An open urgent line starts ⚠️紧急, an overdue one ⚠️."""
+    params, cat, working = about(turn, request, lang), turn.svc.catalog, request.state in WORKING
+    due = cat.text(lang, "list.due", **params) if working else ""
+    lead = ""
+    if working and (request.urgent or overdue(request, turn.now)):
+        lead = cat.text(lang, "list.urgent" if request.urgent else "list.late")
+    return cat.text(lang, "list.line", **{**params, "due": due, "lead": lead})
+
+
+def overdue(request: Request, now: datetime) -> bool:
+    """Past respond-by without a claim, or past resolve-by without being done (storage.requests.overdue_at)."""
+    return (request.responded_at is None and request.respond_by < now) or request.resolve_by < now
 
 
 def detail_head(turn: Turn, request: Request, lang: str) -> str:
-    """The top of 详情: what, where, state, who; deadlines only while they still bind; to whom it was escalated."""
+    """The top of 详情: what, where, state, who; deadlines only while they still bind, and how late once missed;
+    to whom it was escalated."""
     cat, params = turn.svc.catalog, about(turn, request, lang)
-    deadlines = cat.text(lang, "show.deadlines", **params) if request.state in WORKING else ""
+    deadlines = ""
+    if request.state in WORKING:
+        late = cat.text(lang, "show.late", due=params["due"]) if overdue(request, turn.now) else ""
+        deadlines = cat.text(lang, "show.deadlines", late=late, **params)
     staff_id = ladder(turn.community, request.level)
     escalated = cat.text(lang, "show.escalated", to=member_title(turn, staff_id, lang)) if staff_id else ""
     return cat.text(lang, "show.head", deadlines=deadlines, escalated=escalated, **params)

@@ -26,15 +26,9 @@ from sqlmodel import Session, col, select
 
 from storage.db import among
 from storage.models import Event, Follower, Rating, Request
-from storage.requests import OPEN_STATES, overdue_at
+from storage.requests import OPEN_STATES, overdue_at, overdue_since
 
 RESOLVED = ("done", "closed")
-
-
-def overdue_since():
-    """handlers.digest.overdue_since in SQL, for an overdue request: the earlier deadline it missed."""
-    return case((and_(col(Request.responded_at).is_(None), Request.respond_by < Request.resolve_by),
-                 Request.respond_by), else_=Request.resolve_by)
 
 
 def _count(condition):

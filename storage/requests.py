@@ -32,6 +32,12 @@ def overdue_at(now: datetime):
                 or_(and_(col(Request.responded_at).is_(None), Request.respond_by < now), Request.resolve_by < now))
 
 
+def overdue_since():
+    """handlers.digest.overdue_since in SQL, for an overdue request: the earlier deadline it missed."""
+    return case((and_(col(Request.responded_at).is_(None), Request.respond_by < Request.resolve_by),
+                 Request.respond_by), else_=Request.resolve_by)
+
+
 def _own_ids(person_id: int):
     """The numbers of the requests a person reported or follows: two index lookups (reporter, follower), never a
     scan of requests."""
@@ -137,13 +143,17 @@ class RequestRepository:
                 overdue: bool = False, page: int = 1, size: int = 10) -> tuple[list[Request], int]:
         """One page of a staff member's work list, and how many it holds in all: what is assigned to them, and
         open requests escalated to level `escalated_from` or higher, with no place yet, or past a deadline.
-        Overdue ones first, then the newest.
+        Open urgent ones first (a person trapped in a lift before a light bulb due tomorrow), then the overdue,
+        the longest overdue first (as 超时 lists them), then the newest.
 
         Each part is its own index search giving numbers and whether each is late (a UNION, not an OR, which
         SQLite answers with a scan of every request); only the page's rows are read whole."""
         working = among(col(Request.state), OPEN_STATES)
         late = overdue_at(now)
-        flag = case((late, 0), else_=1).label("late")
+        rank = case((and_(working, col(Request.urgent)), 0), (late, 1), else_=2).label("rank")
+        since = case((late, overdue_since()), else_=bindparam("now", now)).label("since")
+        # ties among the overdue as 超时 breaks them (the oldest number first); the rest, the newest first
+        tie = case((late, Request.id), else_=-Request.id).label("tie")
         parts = [and_(Request.assignee_id == person_id, among(col(Request.state), OPEN_STATES + ("done",)))]
         if escalated_from is not None:
             parts.append(and_(working, Request.level >= escalated_from))
@@ -151,14 +161,16 @@ class RequestRepository:
             parts.append(and_(working, col(Request.building).is_(None)))
         if overdue:
             parts.append(late)
-        work = union(*(select(Request.id, flag).where(part) for part in parts)).subquery()
+        work = union(*(select(Request.id, rank, since, tie).where(part) for part in parts)).subquery()
         # The page's numbers and the count of all in one pass over the index entries (a window count).
-        numbered = self.session.exec(select(work.c.id, func.count().over()).order_by(work.c.late, work.c.id.desc())
+        numbered = self.session.exec(select(work.c.id, func.count().over())
+                                     .order_by(work.c.rank, work.c.since, work.c.tie)
                                      .offset((page - 1) * size).limit(size)).all()
         if not numbered:  # past the end: only the count is wanted
             return [], self.session.exec(select(func.count()).select_from(work)).one()
-        stmt = select(Request).where(col(Request.id).in_([number for number, _ in numbered]))
-        return list(self.session.exec(stmt.order_by(case((late, 0), else_=1), col(Request.id).desc()))), numbered[0][1]
+        order = {number: i for i, (number, _) in enumerate(numbered)}
+        rows = self.session.exec(select(Request).where(col(Request.id).in_(list(order))))
+        return sorted(rows, key=lambda request: order[request.id]), numbered[0][1]
 
     def reopened_by_score_of(self, person_id: int, since: datetime) -> Request | None:
         """The request this person reopened with a low score since then, still reopened; the newest if several."""
@@ -200,6 +212,14 @@ class RequestRepository:
         self._followers.pop(number, None)
         self.session.add(Follower(request_id=number, person_id=person_id, created_at=at))
         return True
+
+    def hand_to(self, request: Request, person_id: int) -> None:
+        """Make a follower the request's reporter (its reporter withdrew): he owns it now, and no longer follows it."""
+        row = self.session.get(Follower, (request.id, person_id))
+        if row is not None:
+            self.session.delete(row)
+        self._followers.pop(request.id, None)
+        request.reporter_id = person_id
 
     def record(self, request: Request, action: str, at: datetime, *, actor_id: int | None = None,
                note: str | None = None, **data: Any) -> None:

@@ -33,7 +33,7 @@ def test_complaint_claimed_progressed_done_rated_and_closed(console):
 办结 1 已更换控制板，恢复运行
 """)
     assert console.seen_by("李建国", sent) == [
-        "已接单 诉求#1（电梯·3号楼2单元），请在 11-24 10:00 前办结。",
+        "已接单 诉求#1（电梯·3号楼2单元），11-24 10:00 前办结。",
         "诉求#1 的进展已记录并告知居民。",
         "诉求#1 已办结，已请居民评价。",
     ]
@@ -69,7 +69,7 @@ def test_micro_wish_goes_to_the_first_volunteer_who_claims_it(console):
         assert len(offer) == 1 and "回复「接单 1」认领" in offer[0]
 
     sent = console.run("/as 孙丽\n/in 私聊\n接单 1\n/as 陈志远\n接单 1")
-    assert console.seen_by("孙丽", sent) == ["已接单 微心愿#1（生活帮扶·3号楼），请在 11-30 10:00 前办结。",
+    assert console.seen_by("孙丽", sent) == ["已接单 微心愿#1（生活帮扶·3号楼），11-30 10:00 前办结。",
                                            "🌟 认领微心愿#1，积分 +5，累计 5 分。"]
     assert console.seen_by("陈志远", sent) == ["微心愿#1 已被其他志愿者认领，谢谢您的热心！"]
     assert console.seen_by("王阿姨", sent)[0].startswith("您的 微心愿#1（生活帮扶）已由志愿者孙丽接单")
@@ -87,9 +87,9 @@ def test_micro_wish_goes_to_the_first_volunteer_who_claims_it(console):
 def test_not_satisfied_reopens_and_escalates_to_the_leader(console):
     console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管")
     sent = console.run("/as 王阿姨\n/in 私聊\n不满意 还是不亮")
-    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开，已上报网格长王强督办，会尽快再处理。"]
     to_member = console.seen_by("李建国", sent)
-    assert to_member[0].startswith("诉求#1 居民不满意（1 分），已重新打开并上报。留言：还是不亮")
+    assert to_member[0].startswith("诉求#1 居民不满意（1 分），已重新打开并上报网格长王强。留言：还是不亮")
     leader = console.seen_by("王强", sent)
     assert len(leader) == 1 and "已上报到您：居民对处理结果不满意" in leader[0]
     reopened = request(console, 1)
@@ -109,7 +109,8 @@ def test_unclaimed_request_is_reminded_then_escalated_up_the_ladder(console, clo
     sent = console.run("/advance 30m")
     assert "已上报到您：超过响应时限无人接单" in console.seen_by("王强", sent)[0]
     assert console.seen_by("李建国", sent) == [
-        "诉求#1（电梯·3号楼）超过响应时限无人接单，已上报给网格长王强。仍请您尽快接单：回复「接单 1」。"]
+        "诉求#1（电梯·3号楼）超过响应时限无人接单，已上报给网格长王强（接单已超时不到 1 小时，11-24 10:00 前办结）。"
+        "仍请您尽快接单：回复「接单 1」。"]
     assert console.seen_by("王阿姨", sent) == [  # she is not left wondering
         "您的 诉求#1（电梯）暂时还没有工作人员接单，已上报网格长王强督办，会尽快给您答复。"]
     assert request(console, 1).level == 1

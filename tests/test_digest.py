@@ -157,4 +157,4 @@ def test_an_emergency_of_the_night_is_in_the_morning_digest(console):
     console.run("/advance 6h")  # 08:00: the digest of Monday
     lines = digest_for(console, "赵书记")[-1].splitlines()
     assert lines[1] == "昨日：新增 0，接单 0，办结 0，评价 0，同类反映 0"
-    assert lines[3] == "🚨 紧急诉求（昨日至今）1 件：" and lines[4].startswith("  #1 电梯·3号楼2单元·处理中·")
+    assert lines[3] == "🚨 紧急诉求（昨日至今）1 件：" and lines[4].startswith("  ⚠️紧急 #1 电梯·3号楼2单元·处理中·办结已超时")

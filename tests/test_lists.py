@@ -16,7 +16,7 @@ def test_a_residents_long_list_shows_ten_overdue_first_then_newest_and_pages_on(
     sent = console.run("/as 王阿姨\n/in 私聊\n我的诉求")
     lines = console.seen_by("王阿姨", sent)[0].split("\n")
     assert lines[0] == "我的诉求：12 件"
-    assert lines[1].startswith("#1 电梯·1号楼") and [x.split()[0] for x in lines[2:11]] == [
+    assert lines[1].startswith("⚠️ #1 电梯·1号楼") and [x.split()[0] for x in lines[2:11]] == [
         f"#{n}" for n in range(12, 3, -1)]
     assert lines[-1] == "更多：我的诉求 2"
     page_two = console.seen_by("王阿姨", console.run("我的诉求 2"))[0].split("\n")
@@ -44,7 +44,7 @@ def test_the_secretary_pages_through_every_overdue_request_and_a_grid_member_may
     lines = console.seen_by("赵书记", sent)[0].split("\n")
     assert lines[0] == "超时诉求：12 件（超时最久的在前）"
     assert [x.split()[1] for x in lines[1:4]] == ["#1", "#5", "#9"], "the lifts were due first"
-    assert all("（超时 " in x for x in lines[1:11]) and len(lines) == 12 and lines[-1] == "更多：超时 2"
+    assert all("已超时 " in x for x in lines[1:11]) and len(lines) == 12 and lines[-1] == "更多：超时 2"
     page_two = console.seen_by("赵书记", console.run("超时 2"))[0].split("\n")
     assert page_two[0] == lines[0] and len(page_two) == 3 and "更多" not in page_two[-1]
     assert console.seen_by("赵书记", console.run("超时 5"))[0].split("\n") == [lines[0], "没有第 5 页了，一共 2 页。"]

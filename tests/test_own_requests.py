@@ -42,9 +42,9 @@ def test_still_broken_after_done_reopens_the_request_she_was_asked_to_rate(conso
     console.run(LIGHT_DONE)
     sent = console.run("灯还是不亮啊 骗人😡 根本没人来换")
     assert count_requests(console) == 1, "no new request without a place"
-    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开，已上报网格长王强督办，会尽快再处理。"]
     assert console.seen_by("李建国", sent)[0].startswith(
-        "诉求#1 居民不满意（1 分），已重新打开并上报。留言：灯还是不亮啊 骗人😡 根本没人来换")
+        "诉求#1 居民不满意（1 分），已重新打开并上报网格长王强。留言：灯还是不亮啊 骗人😡 根本没人来换")
     assert (request(console, 1).state, request(console, 1).rating) == ("reopened", 1)
 
 
@@ -212,7 +212,7 @@ def test_neighbours_confirming_an_emergency_follow_it_and_its_grid_member_hears_
         sent = console.run(f"/as 王五\n{words}")
         assert console.seen_by("王五", sent) == [
             "已记下您也遇到这个问题，诉求#3（安全隐患）的进展和办结评价会私信告诉您。"], words
-        assert console.seen_by("李建国", sent)[0].startswith("诉求#3"), words
+        assert console.seen_by("李建国", sent)[0].startswith("⚠️ 紧急 诉求#3"), words
     assert followers(console, 3) == ["王五"]
     assert [e.note for e in timeline(console, 3) if e.action in ("followed", "detail")] == ["+1 我家也是", "我也闻到了"]
     sent = console.run("我的诉求")
@@ -226,4 +226,4 @@ def test_a_me_too_after_a_gas_report_follows_it(console):
     console.run("#投诉 3号楼2单元电梯又坏了\n#投诉 3号楼垃圾三天没清运了\n/as 李四\n3号楼有煤气味 好浓")
     sent = console.run("/as 张三\n+1 我家也是")
     assert followers(console, 3) == ["张三"]
-    assert console.seen_by("李建国", sent)[0].startswith("诉求#3")
+    assert console.seen_by("李建国", sent)[0].startswith("⚠️ 紧急 诉求#3")

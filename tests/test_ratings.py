@@ -49,7 +49,7 @@ def test_a_followers_satisfied_does_not_close_the_reporters_request(console):
     console.run("/as 李大爷\n/in 私聊\n满意")
     assert request(console, 1).state == "done"
     sent = console.run("/as 王阿姨\n不满意 没修好")
-    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+    assert console.seen_by("王阿姨", sent) == ["抱歉没能让您满意，诉求#1 已重新打开，已上报网格长王强督办，会尽快再处理。"]
     assert (request(console, 1).state, request(console, 1).rating) == ("reopened", 1)
 
 
@@ -138,7 +138,7 @@ def quote(console, text: str, quoted: str) -> list[str]:
 def test_an_answer_quoting_a_rating_prompt_rates_the_request_it_names(console):
     console.run(TWO_DONE)
     assert quote(console, "不满意", "小区助手：@王阿姨 诉求#1（电力照明）已办结：换了灯管\n请您评价") == [
-        "抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。"]
+        "抱歉没能让您满意，诉求#1 已重新打开，已上报网格长王强督办，会尽快再处理。"]
     assert quote(console, "5分", "小区助手：微心愿#3（生活帮扶）还等您评价：回复") == ["谢谢您的评价！微心愿#3 已记录。"]
     assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "closed"]
     assert quote(console, "满意", "诉求#1（电力照明）已办结：换了灯管\n请您评价") == [
@@ -151,7 +151,7 @@ def test_a_reply_to_a_message_about_a_request_rates_that_request(console):
     done_note = console.message_id("诉求#1（电力照明）已办结：换了灯管\n请您评价：回复 1–5 分，或 满意 / 基本满意 / 不满意。")
     sent = console.run(f"/as 王阿姨\n/in 私聊\n/reply {done_note} 不满意")
     assert console.seen_by("王阿姨", sent) == [
-        "抱歉没能让您满意，诉求#1 已重新打开并上报，会尽快再处理。哪里不满意？直接回复我，我会转给负责人。"]
+        "抱歉没能让您满意，诉求#1 已重新打开，已上报网格长王强督办，会尽快再处理。哪里不满意？直接回复我，我会转给负责人。"]
     assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "done"]
 
 

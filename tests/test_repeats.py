@@ -53,7 +53,7 @@ def test_twenty_neighbours_reporting_one_lift_make_two_messages_and_an_emergency
     assert console.seen_by("李建国", sent)[0].startswith("⚠️ 紧急 诉求#1"), "an urgent turn is never held back"
     sent = console.run("/advance 1h")
     [summary] = console.seen_by("李建国", sent)
-    assert summary.startswith("诉求#1（电梯·3号楼）居民新情况汇总（19 条）") and "邻居19" in summary
+    assert summary.startswith("⚠️ 紧急 诉求#1（电梯·3号楼）居民新情况汇总（19 条）") and "邻居19" in summary
     assert "李大爷" not in summary, "the urgent alert told of him already"
     shown = console.run("/as 李建国\n/in 私聊\n详情 1")
     assert all(f"邻居{n} 同类反映" in console.seen_by("李建国", shown)[0] for n in range(20))

@@ -105,7 +105,7 @@ def test_an_urgent_report_the_grid_leader_triages_does_not_name_the_leader_twice
 def test_a_volunteer_is_told_the_points_she_earned_and_her_total(console):
     sent = console.run("#微心愿 想请人帮忙换灯泡\n/as 陈志远\n/in 私聊\n接单 1\n办结 1 已换好")
     assert console.seen_by("陈志远", sent)[1:] == [
-        "已接单 微心愿#1（生活帮扶·3号楼），请在 11-30 10:00 前办结。",
+        "已接单 微心愿#1（生活帮扶·3号楼），11-30 10:00 前办结。",
         "🌟 认领微心愿#1，积分 +5，累计 5 分。",
         "微心愿#1 已办结，已请居民评价。",
         "🌟 完成微心愿#1，积分 +10，累计 15 分。谢谢您！",
@@ -143,8 +143,8 @@ def test_the_digest_counts_lateness_from_the_missed_deadline_and_names_the_unpla
     console.run("#投诉 3号楼2单元电梯又坏了\n/in 幸福里大群\n#投诉 路灯坏了")
     sent = console.run("/advance 22h")  # Tuesday 08:00: the digest
     digest = console.seen_by("赵书记", sent)[-1]
-    assert "#1 电梯·3号楼2单元·待接单·11-23 11:00 前接单（超时 21 小时）" in digest  # respond-by was 11:00
-    assert "#2 电力照明·位置待确认·待接单·11-23 12:00 前接单（超时 20 小时）" in digest  # respond-by was 12:00
+    assert "#1 电梯·3号楼2单元·待接单·接单已超时 21 小时" in digest  # respond-by was 11:00
+    assert "#2 电力照明·位置待确认·待接单·接单已超时 20 小时" in digest  # respond-by was 12:00
     assert "\n  位置待确认：1/0/1/1\n" in digest and "-：" not in digest
 
 
@@ -152,9 +152,11 @@ def test_a_jump_past_the_deadline_skips_the_stale_reminder_and_the_escalation_sa
     console.run("#投诉 3号楼2单元电梯又坏了")  # respond by 11:00; the reminder was due at 10:30
     sent = console.run("/advance 2h")
     assert console.seen_by("李建国", sent) == [
-        "诉求#1（电梯·3号楼2单元）超过响应时限无人接单，已上报给网格长王强。仍请您尽快接单：回复「接单 1」。"]
+        "诉求#1（电梯·3号楼2单元）超过响应时限无人接单，已上报给网格长王强（接单已超时 1 小时，11-24 10:00 前办结）。"
+        "仍请您尽快接单：回复「接单 1」。"]
     leader = console.seen_by("王强", sent)
-    assert leader[0].startswith("⬆️ 诉求#1（电梯·3号楼2单元）已上报到您：超过响应时限无人接单。负责人：李建国，状态：待接单。\n")
+    assert leader[0].startswith("⬆️ 诉求#1（电梯·3号楼2单元）已上报到您：超过响应时限无人接单。负责人：李建国，状态：待接单，"
+                             "接单已超时 1 小时，11-24 10:00 前办结。\n")
     assert "说明" not in leader[0], "an automatic escalation has no note to show, not 说明：-"
 
 
@@ -162,7 +164,7 @@ def test_a_reopened_request_tells_the_grid_member_once_and_the_leader_the_reside
     console.run("#投诉 3号楼楼道灯坏了\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管")
     sent = console.run("/as 王阿姨\n/in 私聊\n不满意 还是不亮")
     assert len(console.seen_by("李建国", sent)) == 1
-    assert "状态：重新打开。说明：还是不亮\n" in console.seen_by("王强", sent)[0]
+    assert "状态：重新打开，11-25 10:00 前办结。说明：还是不亮\n" in console.seen_by("王强", sent)[0]
 
 
 def test_a_wish_with_no_place_says_who_has_it_rather_than_that_volunteers_were_asked(console):

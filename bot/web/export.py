@@ -20,7 +20,8 @@ from bot.web.access import Viewer, bot, reading, viewer
 from bot.web.figures import rates
 from bot.web.pages import chosen_filter
 from handlers.deadlines import local_day_start
-from handlers.digest import overdue, overdue_since
+from handlers.digest import overdue_since
+from handlers.views import overdue
 from storage.requests import OPEN_STATES
 from storage.workbench import RequestFilter
 

@@ -12,8 +12,8 @@ from bot.web.access import Viewer, bot, check_csrf, reading, viewer, viewer_of, 
 from bot.web.photos import attachments_of
 from bot.web.render import page
 from handlers import lifecycle
-from handlers.digest import how_late, overdue
-from handlers.views import about, event_line, place
+from handlers.digest import how_late
+from handlers.views import about, event_line, overdue, place
 from storage.requests import OPEN_STATES
 from storage.uow import UnitOfWork
 from storage.workbench import RequestFilter
