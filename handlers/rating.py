@@ -79,7 +79,7 @@ def rate(t: Turn, request: Request, score: int, comment: str | None) -> None:
     if score >= SATISFIED_FROM:
         lifecycle.apply(request, "satisfied", t.now)
         t.uow.requests.record(request, "closed", t.now, score=score)
-        _confirm(t, "rating.thanks", ref=ref(t, request, t.lang))
+        _confirm(t, "rating.thanks_closed", ref=ref(t, request, t.lang))
         t.say.to_person(assignee, "notice.rated", request=request, score=score,
                         comment=_comment(t, comment, assignee.language), **about(t, request, assignee.language))
         _tell_followers_closed(t, request)

@@ -46,7 +46,7 @@ def test_complaint_claimed_progressed_done_rated_and_closed(console):
     assert [c.reply for c in prompt.choices] == ["满意", "基本满意", "不满意"]
 
     sent = console.run("/as 王阿姨\n/in 私聊\n满意")
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已关闭。有需要随时找我。"]
     assert console.seen_by("李建国", sent) == ["诉求#1 居民评价 5 分，已关闭。"]
     closed = request(console, 1)
     assert (closed.state, closed.rating, closed.level) == ("closed", 5, 0)
@@ -57,7 +57,7 @@ def test_rating_by_replying_to_the_prompt_in_the_group(console, settings):
     # A resident with no private chat would get the prompt in the group; here a group reply to it rates.
     prompt = console.message_id("请您评价")
     sent = console.run(f"/as 王阿姨\n/in 3号楼业主群\n/reply {prompt} 4 很及时")
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已关闭。有需要随时找我。"]
     assert request(console, 1).rating == 4 and request(console, 1).rating_comment == "很及时"
 
 

@@ -103,13 +103,13 @@ def test_a_score_inside_a_sentence_in_the_group_rates_and_its_complaint_reaches_
     assert ratings(console, 1) == [("王阿姨", 3, "修好了是修好了 就是还有异响 咯噔咯噔的 吓人😨")]
     assert console.seen_by("李建国", sent) == ["诉求#1 居民评价 3 分，已关闭。留言：修好了是修好了 就是还有异响 咯噔咯噔的 吓人😨"]
     assert console.in_chat("3号楼业主群", sent) == [], "the confirmation goes privately"
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已关闭。有需要随时找我。"]
 
 
 def test_plain_words_rate_in_private(console):
     console.run(ELEVATOR_DONE)
     sent = console.run("挺好的")
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已关闭。有需要随时找我。"]
     assert ratings(console, 1) == [("王阿姨", 5, None)]
 
 
@@ -120,7 +120,7 @@ def test_with_two_waiting_a_bare_score_rates_the_one_asked_last_and_prompts_name
     assert prompts[0].endswith("请您评价：回复 1–5 分，或 满意 / 基本满意 / 不满意。")
     assert prompts[1].endswith("请您评价：回复「评价 2 满意」（或 基本满意 / 不满意 / 1–5 分）。您还有其他诉求待评价，请带上编号。")
     sent = console.run("/as 王阿姨\n满意")
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#2 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#2 已关闭。有需要随时找我。"]
     assert (request(console, 1).state, request(console, 2).state) == ("done", "closed")
 
 

@@ -24,7 +24,7 @@ def test_closed_loop_on_postgres(pg_settings, clock):
     console = Console(pg_settings, clock)
     console.run("#投诉 3号楼电梯坏了\n/as 李大爷\n#投诉 3号楼电梯又停了")
     sent = console.run("/as 李建国\n/in 私聊\n接单 1\n办结 1 修好了\n/as 王阿姨\n满意")
-    assert console.seen_by("王阿姨", sent)[-1] == "谢谢您的评价！诉求#1 已记录。"
+    assert console.seen_by("王阿姨", sent)[-1] == "谢谢您的评价！诉求#1 已关闭。有需要随时找我。"
     assert any("请您评价" in t for t in console.seen_by("李大爷", sent))
     console.app.handle(Inbound(channel="console", chat_id="3号楼业主群", chat_kind="group", sender_id="王阿姨",
                                sender_name="王阿姨", text="#投诉 3号楼电梯坏了",

@@ -37,7 +37,7 @@ def test_a_followers_score_is_hers_and_the_reporter_still_decides(console):
     assert request(console, 1).state == "done"
 
     sent = console.run("/as 王阿姨\n满意")
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已关闭。有需要随时找我。"]
     assert console.seen_by("李建国", sent) == ["诉求#1 居民评价 5 分，已关闭。"]
     closed = request(console, 1)
     assert (closed.state, closed.rating, closed.level) == ("closed", 5, 0)
@@ -60,7 +60,7 @@ def test_every_done_starts_a_fresh_rating_round(console):
     sent = console.run("/advance 1d")
     assert [t[:18] for t in console.seen_by("王阿姨", sent)] == ["诉求#1（电力照明）还等您评价：回复"]
     sent = console.run("/as 王阿姨\n4")
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已关闭。有需要随时找我。"]
     assert (request(console, 1).state, request(console, 1).rating) == ("closed", 4)
 
 
@@ -69,7 +69,7 @@ def test_a_redone_request_closes_unrated_a_full_week_after_its_last_done(console
     console.run("/advance 2d\n/as 李建国\n办结 1 更换了整条线路\n/advance 6d")
     assert request(console, 1).state == "done", "seven days after the first 办结 is not the end of this round"
     sent = console.run("/as 王阿姨\n评价 1 4")
-    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已记录。"]
+    assert console.seen_by("王阿姨", sent) == ["谢谢您的评价！诉求#1 已关闭。有需要随时找我。"]
     assert request(console, 1).rating == 4
 
 
@@ -139,7 +139,7 @@ def test_an_answer_quoting_a_rating_prompt_rates_the_request_it_names(console):
     console.run(TWO_DONE)
     assert quote(console, "不满意", "小区助手：@王阿姨 诉求#1（电力照明）已办结：换了灯管\n请您评价") == [
         "抱歉没能让您满意，诉求#1 已重新打开，已上报网格长王强督办，会尽快再处理。"]
-    assert quote(console, "5分", "小区助手：微心愿#3（生活帮扶）还等您评价：回复") == ["谢谢您的评价！微心愿#3 已记录。"]
+    assert quote(console, "5分", "小区助手：微心愿#3（生活帮扶）还等您评价：回复") == ["谢谢您的评价！微心愿#3 已关闭。有需要随时找我。"]
     assert [request(console, n).state for n in (1, 2, 3)] == ["reopened", "done", "closed"]
     assert quote(console, "满意", "诉求#1（电力照明）已办结：换了灯管\n请您评价") == [
         "诉求#1 已重新打开，正在再次处理，办结后会再请您评价。"], "never the newest waiting one instead"
