@@ -1,7 +1,7 @@
 """What every handler is given: the long-lived services and the one turn being handled."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from handlers import permissions
@@ -37,6 +37,9 @@ class Turn:
     msg: Inbound | None = None
     person: Person | None = None
     account: Identity | None = None  # the person's account on the message's channel
+    # What views.about() made of a request, for each language and state of it: a batch of escalations says the
+    # same request to five people, and it was the sweep's largest cost in Python.
+    said_about: dict = field(default_factory=dict, repr=False)
 
     @property
     def lang(self) -> str:

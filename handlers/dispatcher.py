@@ -93,7 +93,7 @@ class Dispatcher:
         msg = Inbound(channel="web", chat_id=f"person:{person_id}", chat_kind="private",
                       sender_id=f"person:{person_id}", sender_name="", text=text, message_id=form_id)
         cmd = parse_command(text, private=True)
-        action = partial(_command, cmd) if cmd is not None else partial(_answer, "help.hint", {})
+        action = partial(_command, cmd) if cmd is not None else _hint
         try:
             return retry_conflicts(partial(self._on_page, person_id, msg, action))
         except UserError as error:
@@ -147,7 +147,7 @@ def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
     if reading.tagged and is_status_question(text):  # "@小区助手 电梯修好了吗": her list, privately
         return partial(_command, Command("mine"))
     if reading.tagged or msg.is_private:  # said to the bot, yet no problem: "@小区助手 谢谢" is never filed
-        return partial(_answer, "help.thanks" if is_thanks(text) else "help.hint", {})
+        return partial(_answer, "help.thanks", {}) if is_thanks(text) else _hint
     if reading.confident:
         return partial(_offer, reading)
     return None
@@ -168,7 +168,13 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
     elif is_status_question(text) or _asks_about(reading, text, t):  # "电梯修好了吗", "电梯？？？": her list
         EVERYONE_VERBS["mine"](t, Command("mine"))
     else:
-        t.reply("help.hint")
+        _hint(t)
+
+
+def _hint(t: Turn) -> None:
+    """Words the bot cannot act on: how to say what it can, as a resident or as staff (a volunteer's "她住几楼啊
+    怎么联系" answered with how to file a complaint helped nobody)."""
+    t.reply("help.hint_staff" if t.person.staff_id else "help.hint")
 
 
 def _asks_about(reading: Reading, text: str, t: Turn) -> bool:

@@ -50,10 +50,13 @@ def claim(t: Turn, cmd: Command) -> None:
         t.say.to_person(before, "notice.claimed_by_other", request=request, name=name, **about(t, request, lang))
     t.uow.requests.record(request, "claimed", t.now, actor_id=t.person.id)
     t.uow.followups.cancel(request.id, schedule.RESPONSE)
-    t.reply("staff.claimed", **about(t, request, t.lang))
+    # A volunteer knows neither her flat nor her phone (hers, not his): they agree a visit through the bot.
+    reach = (t.say.text(t.lang, "staff.wish_reach", number=request.id),) if volunteer else ()
+    t.reply("staff.claimed", more=reach, **about(t, request, t.lang))
     if volunteer:
         _award(t, request, "claim")
-    tell_residents(t, request, "resident.claimed", attachments=t.msg.attachments, name=t.person.name)
+    tell_residents(t, request, "resident.claimed_wish" if volunteer else "resident.claimed",
+                   attachments=t.msg.attachments, name=t.person.name)
 
 
 def progress(t: Turn, cmd: Command) -> None:

@@ -63,6 +63,16 @@ def _due(turn: Turn, which: str, at: datetime, lang: str) -> str:
 def about(turn: Turn, request: Request, lang: str) -> dict:
     """The parameters most texts about a request use; `due` is the deadline that binds now (the claim's while
     nobody has claimed it), `dues` every deadline still binding, each said as ahead or as overdue."""
+    # Everything it reads of the request: said again only when one of them changed (the turn's time does not).
+    key = (request.id, lang, request.assignee_id, request.respond_by, request.resolve_by, request.responded_at,
+           request.urgent, request.state, request.kind, request.category, request.building, request.unit,
+           request.text)
+    if (known := turn.said_about.get(key)) is None:
+        known = turn.said_about[key] = _about(turn, request, lang)
+    return dict(known)
+
+
+def _about(turn: Turn, request: Request, lang: str) -> dict:
     cat = turn.svc.catalog
     assignee = turn.uow.people.get(request.assignee_id) if request.assignee_id else None
     respond_due = _due(turn, "respond", request.respond_by, lang)

@@ -69,10 +69,10 @@ def test_micro_wish_goes_to_the_first_volunteer_who_claims_it(console):
         assert len(offer) == 1 and "回复「接单 1」认领" in offer[0]
 
     sent = console.run("/as 孙丽\n/in 私聊\n接单 1\n/as 陈志远\n接单 1")
-    assert console.seen_by("孙丽", sent) == ["已接单 微心愿#1（生活帮扶·3号楼），11-30 10:00 前办结。",
+    assert console.seen_by("孙丽", sent) == ["已接单 微心愿#1（生活帮扶·3号楼），11-30 10:00 前办结。\n上门前请先和心愿人约好：发「进展 1 您想说的话」给 TA 留言，TA 的回复会转给您。",
                                            "🌟 认领微心愿#1，积分 +5，累计 5 分。"]
     assert console.seen_by("陈志远", sent) == ["微心愿#1 已被其他志愿者认领，谢谢您的热心！"]
-    assert console.seen_by("王阿姨", sent)[0].startswith("您的 微心愿#1（生活帮扶）已由志愿者孙丽接单")
+    assert console.seen_by("王阿姨", sent)[0].startswith("您的 微心愿#1 已由志愿者孙丽认领。")
 
     sent = console.run("/as 孙丽\n办结 1 灯泡已换好")
     assert console.seen_by("孙丽", sent) == ["微心愿#1 已办结，已请居民评价。", "🌟 完成微心愿#1，积分 +10，累计 15 分。谢谢您！"]

@@ -130,3 +130,17 @@ def test_a_binding_code_mentioned_in_passing_in_a_group_is_voided_too(tmp_path, 
     sent = console.run("/as 李建国\n/in 私聊\n绑定 1234")
     assert console.seen_by("李建国", sent)[-1] == "这个绑定码已经用过了，请向社区书记要一个新的。"
     console.app.db.dispose()
+
+
+def test_a_volunteer_who_takes_a_wish_is_told_how_to_agree_a_visit_and_the_resident_how_to_answer(console):
+    console.run("#微心愿 家里灯泡坏了，腿脚不方便，想请人帮忙换一下")
+    sent = console.run("/as 陈志远\n/in 私聊\n接单 1")
+    assert console.seen_by("陈志远", sent)[0].endswith(
+        "\n上门前请先和心愿人约好：发「进展 1 您想说的话」给 TA 留言，TA 的回复会转给您。")
+    assert console.seen_by("王阿姨", sent) == [
+        "您的 微心愿#1 已由志愿者陈志远认领。TA 会通过我给您留言约时间；您也可以回复「补充 1 门牌号和方便的时间」告诉 TA。"]
+    sent = console.run("她住几楼啊 怎么联系")  # not a resident's hint about how to file a complaint
+    assert console.seen_by("陈志远", sent) == [
+        "我没有看懂这条消息。给居民留言请发「进展 编号 内容」（TA 的回复会转给您），查看您的事项发「我的」，命令列表发「帮助」。"]
+    sent = console.run("进展 1 阿姨您好，请问您家门牌号？下午三点方便吗\n/as 王阿姨\n补充 1 502室 下午在家")
+    assert console.seen_by("陈志远", sent)[-1] == "微心愿#1 居民补充：502室 下午在家"

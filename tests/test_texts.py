@@ -89,7 +89,7 @@ def test_the_acknowledgement_names_who_handles_it_with_a_work_phone_but_never_a_
         assert "由网格员李建国（电话 13800000001）负责" in console.seen_by("王阿姨", sent)[0]
         console.run("/in 3号楼业主群")
         sent = console.run("/as 陈志远\n/in 私聊\n接单 2")
-        assert console.seen_by("王阿姨", sent) == ["您的 微心愿#2（生活帮扶）已由志愿者陈志远接单，正在处理。"]
+        assert console.seen_by("王阿姨", sent) == ["您的 微心愿#2 已由志愿者陈志远认领。TA 会通过我给您留言约时间；您也可以回复「补充 2 门牌号和方便的时间」告诉 TA。"]
     finally:
         console.app.db.dispose()
 
@@ -105,7 +105,7 @@ def test_an_urgent_report_the_grid_leader_triages_does_not_name_the_leader_twice
 def test_a_volunteer_is_told_the_points_she_earned_and_her_total(console):
     sent = console.run("#微心愿 想请人帮忙换灯泡\n/as 陈志远\n/in 私聊\n接单 1\n办结 1 已换好")
     assert console.seen_by("陈志远", sent)[1:] == [
-        "已接单 微心愿#1（生活帮扶·3号楼），11-30 10:00 前办结。",
+        "已接单 微心愿#1（生活帮扶·3号楼），11-30 10:00 前办结。\n上门前请先和心愿人约好：发「进展 1 您想说的话」给 TA 留言，TA 的回复会转给您。",
         "🌟 认领微心愿#1，积分 +5，累计 5 分。",
         "微心愿#1 已办结，已请居民评价。",
         "🌟 完成微心愿#1，积分 +10，累计 15 分。谢谢您！",
