@@ -34,7 +34,9 @@ BUSY_TIMEOUT = 0.25  # seconds SQLite waits for another writer before the work f
 # second, and would otherwise find it taken again by the job's next transaction every time.
 LOCK_GAP = 0.025
 CONFLICT_TRIES = 5
-CONFLICTS = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+# PostgreSQL: deadlock detected, serialization failure, and a unique key another transaction took meanwhile (two
+# instances meeting one new resident at once, or one redelivered message): run again, the work sees that row.
+CONFLICTS = ("40P01", "40001", "23505")
 SQLITE_BUSY = 5
 READ_ONLY = "doorstep_read_only"  # execution option of the read sessions' connections
 T = TypeVar("T")
@@ -118,8 +120,10 @@ def is_busy(error: BaseException) -> bool:
 
 
 def lost_conflict(error: BaseException) -> bool:
-    """True when PostgreSQL rolled the transaction back to break a deadlock or a serialization conflict."""
-    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in CONFLICTS
+    """True when PostgreSQL rolled the transaction back to break a deadlock or a serialization conflict, or
+    another transaction inserted the same unique key first."""
+    # Raised through SQLAlchemy (DBAPIError) or straight from the driver (storage/fast.py's hot statements).
+    return getattr(getattr(error, "orig", error), "sqlstate", None) in CONFLICTS
 
 
 def retry_conflicts(work: Callable[[], T], tries: int = CONFLICT_TRIES) -> T:
@@ -127,10 +131,10 @@ def retry_conflicts(work: Callable[[], T], tries: int = CONFLICT_TRIES) -> T:
     for attempt in range(1, tries + 1):
         try:
             return work()
-        except DBAPIError as error:
+        except Exception as error:
             if attempt == tries or not lost_conflict(error):
                 raise
-            log.info("transaction lost a conflict (%s), trying again", error.orig.sqlstate)
+            log.info("transaction lost a conflict (%s), trying again", getattr(error, "orig", error).sqlstate)
     raise AssertionError("unreachable")
 
 

@@ -73,3 +73,4 @@ def test_messages_sent_while_the_database_is_down_are_handled_when_it_is_back(pg
     with console.app.db.engine.connect() as connection:
         assert connection.execute(text("select count(*) from request")).scalar() == 2
     console.app.db.dispose()
+
