@@ -50,14 +50,14 @@ class Request(SQLModel, table=True):
 
     # open_place: a report finds an open one like it; state_due: the open backlog, what is overdue and what was
     # escalated, counted from the index alone; assignee_state: a staff member's work list, overdue first, without
-    # reading her finished requests or any row but the page shown. Both carry the number (SQLite's indexes always
+    # reading her finished requests or any row but the page shown (urgent ones first). Both carry the number (SQLite's indexes always
     # do) so that PostgreSQL too answers from the index alone. open_like holds open requests only: finding an open
     # one like a new report stays an index search however many are closed, whatever the statistics say of `state`.
     __table_args__ = (Index("ix_request_open_place", "state", "building", "category"),
                       Index("ix_request_state_due", "state", "level", "responded_at", "respond_by", "resolve_by",
-                            postgresql_include=["id"]),
+                            "urgent", postgresql_include=["id"]),
                       Index("ix_request_assignee_state", "assignee_id", "state", "responded_at", "respond_by",
-                            "resolve_by", postgresql_include=["id"]),
+                            "resolve_by", "urgent", postgresql_include=["id"]),
                       Index("ix_request_open_like", "category", "building", "id", sqlite_where=_OPEN,
                             postgresql_where=_OPEN))
     id: int | None = Field(default=None, primary_key=True)
