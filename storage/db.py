@@ -70,9 +70,8 @@ class Database:
         return AppendingSession(self.reader if read_only else self.engine, expire_on_commit=False)
 
     def writer_began(self) -> None:
-        """A unit of work that may write has begun in this process (a message, a command, the sender): a
-        background job (the sweep) steps aside until it ends, so it neither waits for SQLite's write lock nor
-        for the interpreter behind the job's work."""
+        """A unit of work that may write has begun in this process (a message, a command, the sender): on SQLite
+        a background job (the sweep) steps aside until it ends, so it does not wait for the write lock."""
         with self._writers_changed:
             self._writers += 1
 
