@@ -81,7 +81,11 @@ class Dispatcher:
         action = _ordinary(reading, msg, text)
         if not msg.is_private and not reading.tagged and (reading.confident or chasing.may_be_about_own(text)):
             action = partial(_about_own, reading, text, action)  # her own request's business, else as before
-        short = read_offer_answer(text) is not None or parse_rating(text) is not None
+        # Storage is looked at for an answer to a prompt: in private any words may be one; in a group only those
+        # that answer by themselves ("1", "好的") or speak of filing ("好的登记吧"), not every short line with a
+        # 好 or 要 in it ("好冷啊"): chatter is screened out without touching storage.
+        answer = read_offer_answer(text) if msg.is_private or says_file(text) else parse_offer_answer(text)
+        short = answer is not None or parse_rating(text) is not None
         if msg.reply_to or msg.quoted or short and (msg.is_private or len(text) <= OFFER_ANSWER_MAX):
             return partial(_short_answer, reading, text, action)  # an answer to a prompt, else as before
         return action

@@ -10,7 +10,7 @@ from handlers.errors import IllegalTransition
 from handlers.escalation import escalate
 from handlers.lifecycle import TERMINAL
 from handlers.routing import ladder
-from handlers.telling import for_neighbour
+from handlers.telling import said_to
 from handlers.views import about, member_title, ref, staff_about
 from storage.models import Rating, Request
 
@@ -35,13 +35,8 @@ def ask_rating(t: Turn, request: Request, key: str = "rating.ask", **params) -> 
         else:
             how = "rating.how"
         how = t.say.text(person.language, how, number=request.id)
-        said = dict(params)
-        if person_id != request.reporter_id:  # 办结's note as a neighbour may read it; its photo may show her home
-            said.pop("attachments", None)
-            if "note" in said:
-                said["note"] = for_neighbour(said["note"])
         t.say.to_person(person, key, request=request, choices=RATING_CHOICES, purpose="rate", how=how,
-                        **about(t, request, person.language), **said)
+                        **about(t, request, person.language), **said_to(request, person_id, params))
 
 
 def check_rateable(t: Turn, request: Request) -> None:

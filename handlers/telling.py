@@ -26,19 +26,22 @@ def tell_residents(t: Turn, request: Request, key: str, *, urgent: bool = False,
     hours hold it unless urgent."""
     for person_id in dict.fromkeys([request.reporter_id, *t.uow.requests.follower_ids(request.id)]):
         person = t.uow.people.get(person_id)
-        lang, theirs = person.language, person_id == request.reporter_id
-        said = dict(params)
-        if not theirs and "note" in said:
-            said["note"] = for_neighbour(said["note"])
-        # A photo staff took may show her home: hers to see, not a neighbour's.
-        t.say.to_person(person, key, urgent=urgent, request=request, attachments=attachments if theirs else (),
-                        whose=whose(t, request, person), **about(t, request, lang),
-                        **(per_language(lang) if per_language else {}), **said)
+        lang = person.language
+        t.say.to_person(person, key, urgent=urgent, request=request, whose=whose(t, request, person),
+                        **about(t, request, lang), **(per_language(lang) if per_language else {}),
+                        **said_to(request, person_id, {**params, "attachments": attachments}))
 
 
-def for_neighbour(text: str) -> str:
-    """What staff wrote, as a neighbour who follows the request may read it: flats and phone numbers left out."""
-    return _FLAT.sub("***", PHONE.sub("***", text))
+def said_to(request: Request, person_id: int, params: dict) -> dict:
+    """What staff said about a request (a `note`, `attachments`), as this person may hear it: all of it to its
+    reporter; to a neighbour who follows it, no photo (it may show her home) and the note without flats and
+    phone numbers."""
+    if person_id == request.reporter_id:
+        return params
+    said = {name: value for name, value in params.items() if name != "attachments"}
+    if "note" in said:
+        said["note"] = _FLAT.sub("***", PHONE.sub("***", said["note"]))
+    return said
 
 
 def first_steps(t: Turn, lang: str, reading: Reading) -> list[str]:

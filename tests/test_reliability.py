@@ -76,6 +76,16 @@ def test_chatter_leaves_no_trace(settings, clock):
     assert [p.name for p in rows(app, Person) if p.staff_id is None] == []
 
 
+def test_short_group_chatter_with_a_yes_word_in_it_is_screened_out_without_storage(settings, clock):
+    """"好冷啊" has a 好 in it, "要下雨了" a 要: no answer to a filing offer, so no reason to open a transaction; words
+    of filing ("好的登记吧") and bare answers ("好的") are still looked up, as a pending offer may wait for them."""
+    app = build_app(settings, clock=clock, channels={"console": Recorder()})
+    screen = app.dispatcher.screen
+    assert [screen(group(text, f"s{i}")) for i, text in enumerate(["好冷啊", "要下雨了", "今天天气真好", "对对对"])] == [
+        None] * 4
+    assert all(screen(group(text, f"a{i}")) is not None for i, text in enumerate(["好的登记吧", "好的", "不用登记了"]))
+
+
 def test_crash_between_commit_and_send_loses_nothing(settings, clock):
     first = build_app(settings, clock=clock, channels={"console": Recorder()})
     first.handle(group("#投诉 3号楼电梯坏了", "wx-1"))
