@@ -5,6 +5,7 @@ from collections import Counter
 
 from handlers.intake.model import train
 from handlers.intake.reader import Reader, Reading
+from handlers.intake.swaps import swapped
 
 PLACE = ("building", "unit", "room")
 
@@ -21,7 +22,10 @@ def cross_validate(reader: Reader, rows: list[dict], k: int = 5, seed: int = 0,
     strata = [f"{row['kind']}/{row['urgent']}" for row in rows]
     read: list[Reading | None] = [None] * len(rows)
     for learn, held in StratifiedKFold(k, shuffle=True, random_state=seed).split(samples, strata):
-        fold = reader.with_model(train([samples[i] for i in learn], [rows[i] for i in learn]))
+        # Swapped copies of the training folds' lines only: a copy of a held-out line would be a line seen.
+        copies = swapped([rows[i] for i in learn], reader.topics)
+        fold = reader.with_model(train([samples[i] for i in learn] + [reader.features(c["text"]) for c in copies],
+                                       [rows[i] for i in learn] + copies))
         for i in held:
             read[i] = fold.read(rows[i]["text"])
     return list(zip(rows, read))

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from handlers.intake.swaps import swapped
+
 CORPUS = Path(__file__).with_name("corpus") / "intake.jsonl"
 _DIGITS = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
@@ -74,7 +76,8 @@ class Model:
 
 
 def train(samples: list[dict[str, float]], rows: list[dict]) -> Model:
-    """Fit the three models on feature dicts of labelled rows (the corpus format)."""
+    """Fit the three models on feature dicts of labelled rows (the corpus format); rows marked `copy` (swaps.py)
+    teach the kind model only."""
     # Imported here, not at import time: only training needs scikit-learn, reading does not.
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.svm import LinearSVC
@@ -84,12 +87,14 @@ def train(samples: list[dict[str, float]], rows: list[dict]) -> Model:
     # 32-bit indices: what liblinear takes without copying. A linear SVM fits in a few hundredths of a second
     # here, where logistic regression's solvers took seconds for the same accuracy.
     matrix.indices, matrix.indptr = matrix.indices.astype("int32"), matrix.indptr.astype("int32")
-    requests = [i for i, row in enumerate(rows) if row["kind"] != "none"]
-    # A fixed random_state: liblinear shuffles, and the same corpus must give the same reader every time.
+    own = [i for i, row in enumerate(rows) if not row.get("copy")]
+    requests = [i for i in own if rows[i]["kind"] != "none"]
+    taught = {"kind": range(len(rows)), "category": requests, "urgent": own}
     labels = {"kind": [row["kind"] for row in rows], "category": [rows[i]["category"] for i in requests],
-              "urgent": ["urgent" if row["urgent"] else "calm" for row in rows]}
-    fits = {name: LinearSVC(C=_C[name], random_state=0).fit(matrix[requests] if name == "category" else matrix,
-                                                          labels[name]) for name in labels}
+              "urgent": ["urgent" if rows[i]["urgent"] else "calm" for i in own]}
+    # A fixed random_state: liblinear shuffles, and the same corpus must give the same reader every time.
+    fits = {name: LinearSVC(C=_C[name], random_state=0).fit(matrix[list(taught[name])], labels[name])
+            for name in labels}
     return Model(vocabulary={name: i for i, name in enumerate(vectoriser.get_feature_names_out())},
                  weights=np.hstack([fit.coef_.T for fit in fits.values()]),
                  bias=np.concatenate([fit.intercept_ for fit in fits.values()]),
@@ -119,8 +124,8 @@ def trained(reader, path: Path = CORPUS) -> Model:
             _CACHE[key] = _from_bytes(kept.read_bytes())
         except (OSError, ValueError, EOFError):  # not kept yet, or kept by another version
             rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-            samples = [reader.features(row["text"]) for row in rows]
-            data = _trained_elsewhere(samples, rows)
+            rows += swapped(rows, reader.topics)
+            data = _trained_elsewhere([reader.features(row["text"]) for row in rows], rows)
             _keep(kept, data)
             _CACHE[key] = _from_bytes(data)
     return _CACHE[key]
@@ -148,7 +153,7 @@ def _keep(kept: Path, data: bytes) -> None:
 
 
 def _trained_elsewhere(samples: list[dict[str, float]], rows: list[dict]) -> bytes:
-    labels = [{k: row[k] for k in ("kind", "category", "urgent")} for row in rows]
+    labels = [{k: row.get(k) for k in ("kind", "category", "urgent", "copy")} for row in rows]
     done = subprocess.run([sys.executable, "-m", "handlers.intake.model"], capture_output=True, check=True,
                           input=json.dumps({"samples": samples, "rows": labels}).encode(),
                           cwd=Path(__file__).resolve().parents[2])

@@ -137,6 +137,8 @@ class Reader:
         calm = [p.lower() for p in lexicon.get("not_urgent", [])]
         self._not_urgent = [re.compile(p[3:] if p.startswith("re:") else re.escape(p))
                             for p in sorted(calm, key=len, reverse=True)]
+        self._called_off = re.compile("|".join(p[3:] if p.startswith("re:") else re.escape(p.lower())
+                                                for p in lexicon.get("called_off", [])) or "(?!)")
         self._categories = {name: Table(words) for name, words in lexicon["categories"].items()}
         self._problems = Table(lexicon["problems"])
         self._wishes = Table(lexicon["wishes"])
@@ -144,6 +146,7 @@ class Reader:
         self._index = Index({**self._categories, " problems": self._problems, " wishes": self._wishes,
                              " chatter": self._chatter})
         self._hurry = [w.lower() for w in lexicon.get("hurry", [])]
+        self.topics: list[str] = lexicon.get("topics", [])
         self._cues = {name: [re.compile(p) for p in patterns] for name, patterns in lexicon.get("cues", {}).items()}
         self._mention = "@" + bot_name.lower()
         tags = sorted({t for ts in self._tags.values() for t in ts}, key=len, reverse=True)
@@ -204,7 +207,7 @@ class Reader:
         for phrase in self._not_urgent:
             calm = phrase.sub(" ", calm)
         alarms, call, advice = [], (), None
-        for alarm in self._urgent:
+        for alarm in self._urgent if not self._called_off.search(norm) else ():
             if hit := alarm.find(calm):
                 alarms.append((hit, alarm.category))
                 call, advice = call or alarm.call, advice or alarm.advice
