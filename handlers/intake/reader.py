@@ -73,7 +73,9 @@ class _Found:
     place_words: list[str]
     says_nothing: bool
     call: tuple[str, ...]
-    alarms: list[tuple[str, str | None]]          # (word, category) of each emergency named
+    # (words, category, specific) of each emergency named; specific: a pattern or a phrase of three or more
+    # Chinese characters matched ("出不来", "拿刀追": yes; "窗外": no), which says enough on its own.
+    alarms: list[tuple[str, str | None, bool]]
     scores: dict[str, tuple[int, list[str]]]
     problem: tuple[int, list[str]]
     wish: tuple[int, list[str]]
@@ -93,8 +95,7 @@ class _Found:
     def urgent(self) -> bool:
         # An emergency word alone is no emergency ("我困了", "fire up the grill"): it must describe a problem,
         # and not be told as chatter (thanks for a past rescue, a forwarded article) unless someone says hurry.
-        # A phrase of three or more Chinese characters ("窗外", no; "出不来", yes) says enough on its own.
-        specific = any(len(word) >= 3 and not word.isascii() for word, _ in self.alarms)
+        specific = any(sure for _, _, sure in self.alarms)
         return bool(self.alarms) and (self.best >= 2 or self.problem[0] >= 2 or bool(self.tag) or specific) and (
             not self.told_as_chatter)
 
@@ -114,7 +115,7 @@ class _Found:
         out = {f"lex:{name}": min(score, 9) / 1.5 for name, (score, _) in self.scores.items() if score}
         out.update({"lex:problem": min(self.problem[0], 8) / 2, "lex:wish": min(self.wish[0], 8) / 2,
                     "lex:chatter": min(self.chatter[0], 9) / 3, f"rule:{self.rule_kind()}": 1.0})
-        out.update({f"alarm:{category}": 3.0 for _, category in self.alarms})
+        out.update({f"alarm:{category}": 3.0 for _, category, _ in self.alarms})
         # Each chatter, problem and wish word on its own too: the model learns which of them to trust.
         for table, (_, words) in (("chatter", self.chatter), ("problem", self.problem), ("wish", self.wish)):
             out.update({f"{table}:{word}": 1.0 for word in words})
@@ -209,13 +210,14 @@ class Reader:
         alarms, call, advice = [], (), None
         for alarm in self._urgent if not self._called_off.search(norm) else ():
             if hit := alarm.find(calm):
-                alarms.append((hit, alarm.category))
+                word, by_pattern = hit
+                alarms.append((word, alarm.category, by_pattern or (len(word) >= 3 and not word.isascii())))
                 call, advice = call or alarm.call, advice or alarm.advice
         found = {} if norm.isascii() else self._index.find(norm)
         chatter_words = found.get(" chatter", [])
         chatter = self._chatter.score(norm, chatter_words)
         beside = chatter[0] if not alarms else self._chatter.score(
-            norm, [w for w in chatter_words if not any(w[1] in hit for hit, _ in alarms)])[0]
+            norm, [w for w in chatter_words if not any(w[1] in hit for hit, _, _ in alarms)])[0]
         return _Found(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
                       alarms, {name: table.score(norm, found.get(name, []))
                                for name, table in self._categories.items()},
@@ -232,7 +234,7 @@ class Reader:
         scores = dict(found.scores)
         if urgent:
             # What endangers someone is what the report is about: a fire in the lift is a safety matter.
-            for _, name in found.alarms:
+            for _, name, _ in found.alarms:
                 if name:
                     scores[name] = (scores[name][0] + URGENT_WEIGHT, scores[name][1])
         if self.model is None:
@@ -255,7 +257,7 @@ class Reader:
             evidence += found.problem[1] if kind == "complaint" else found.wish[1]
         else:
             evidence += found.chatter[1]
-        evidence += [word for word, _ in found.alarms] if urgent else []
+        evidence += [word for word, _, _ in found.alarms] if urgent else []
         urgent = urgent and kind != "none"
         building, source = found.place.building, "text" if found.place.building else None
         if building is None and chat_building and kind != "none":

@@ -71,12 +71,14 @@ class Alarm:
         latin = sorted((w for w in words if w.isascii() and not w.startswith("re:")), key=len, reverse=True)
         self.pattern = re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b") if latin else None
 
-    def find(self, text: str) -> str | None:
-        """The first word of this emergency in the text, if any."""
+    def find(self, text: str) -> tuple[str, bool] | None:
+        """The first word of this emergency in the text, if any, and whether a pattern found it (a pattern is
+        written to say enough on its own; a single word may not: 困, 着火)."""
         hit = next((w for w in self.cjk if w in text), None)
         if hit is None and self.pattern is not None and (match := self.pattern.search(text)):
             hit = match.group(1)
-        for pattern in self.patterns if hit is None else ():
+        # A short word alone ("水漫") is looked at again with the patterns, which may say more ("水漫上来").
+        for pattern in self.patterns if hit is None or (len(hit) < 3 and not hit.isascii()) else ():
             if match := pattern.search(text):
-                return match.group(0)
-        return hit
+                return match.group(0), True
+        return (hit, False) if hit is not None else None
