@@ -158,7 +158,8 @@ def _ordinary(reading: Reading, msg: Inbound, text: str) -> Action | None:
 
 
 def _said_privately(reading: Reading, text: str, t: Turn) -> None:
-    """Untagged private words: the reason for a low score she was just asked for, else a report, else a hint.
+    """Untagged private words: the reason for a low score she was just asked for, else a report (asked about first
+    when the reader is not sure it is one), else a hint.
 
     "不满意", then "还是一闪一闪的" reads like a new report but answers "哪里不满意？"; she is told how to file it
     as a new one if it was.
@@ -167,8 +168,10 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
         return
     if chasing.about_own(t, reading, text):  # "灯还是不亮", "到底什么时候修", "…给个3分吧": not a new request
         return
-    if reading.kind != "none":
+    if reading.kind != "none" and (reading.confident or reading.urgent):
         _file(reading, t)
+    elif reading.kind != "none":  # it may be a request, or only talk ("暖气热得猫都不出门了"): asked, not filed
+        offer(t, reading)
     elif is_status_question(text) or _asks_about(reading, text, t):  # "电梯修好了吗", "电梯？？？": her list
         EVERYONE_VERBS["mine"](t, Command("mine"))
     else:

@@ -1,8 +1,10 @@
 """End to end on the console: every participant's view of the closed loop."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
+from handlers.intake.reader import OFFER_MARGIN
 from storage.models import Request
 from storage.uow import UnitOfWork
 
@@ -524,3 +526,28 @@ def test_a_vague_yes_long_after_an_offer_files_nothing_and_a_later_score_is_no_c
     console.run("5号楼下水道堵了\n2\n/as 李建国\n/in 私聊\n接单 1\n办结 1 换了灯管\n/as 王阿姨\n/in 3号楼业主群\n/advance 1h")
     console.run("1")  # her score of the lights, not a change of mind about the drain
     assert request(console, 1).rating == 1 and request(console, 2) is None
+
+
+def test_a_private_message_that_may_only_be_talk_is_asked_about_not_filed(console):
+    """Privately, words the reader takes for a request without being sure ("暖气片摸着温乎乎的" may be a report, or
+    only talk) are asked about as in a group, not filed at once; a clear report still is."""
+    text = "家里暖气片摸着温乎乎的"
+    reader = console.app.services.reader
+    model = reader.model
+    kinds = model.scores(reader.features(text))["kind"]
+    # The model made exactly unsure of this message: a request ahead of chatter by half the margin to offer.
+    bias = model.bias.copy()
+    bias[model.classes["kind"].index("complaint")] += OFFER_MARGIN / 2 - (kinds["complaint"] - kinds["none"])
+    reader.model = dataclasses.replace(model, bias=bias)
+    assert reader.read(text).kind == "complaint" and not reader.read(text).confident
+
+    sent = console.run(f"/in 私聊\n{text}")
+    assert console.seen_by("王阿姨", sent) == ["这条消息像是一个供暖问题，需要登记为诉求吗？回复 1 登记，回复 2 不用。"]
+    assert request(console, 1) is None
+    sent = console.run("1")
+    assert console.seen_by("王阿姨", sent)[0].startswith("收到，已登记为 诉求#1（供暖")
+    assert request(console, 1).text == text
+
+    reader.model = model
+    sent = console.run("3号楼的楼道灯坏了")
+    assert console.seen_by("王阿姨", sent)[0].startswith("收到，已登记为 诉求#2（电力照明·3号楼）")

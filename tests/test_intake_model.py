@@ -82,3 +82,24 @@ def test_the_model_never_removes_urgency(rows):
 def test_the_model_is_trained_once_per_process_and_corpus():
     assert Reader.from_file().model is Reader.from_file(bot_name="助手").model
     assert Reader.from_file(corpus=None).model is None
+
+
+def test_pinyin_slips_are_read_as_meant():
+    """"电体" is 电梯 typed by sound: read as the lift, as it was meant; a word that is one of its own is left."""
+    reader = Reader.from_file()
+    slipped, meant = reader.read("3号楼电体又坏了 关着门不动"), reader.read("3号楼电梯又坏了 关着门不动")
+    assert (slipped.kind, slipped.category) == (meant.kind, meant.category) == ("complaint", "elevator")
+    assert reader.read("楼到里的声空灯坏了").category == "electricity"
+    assert reader.normalise("早上草叶上都是露水") == "早上草叶上都是露水"
+
+
+def test_a_danger_supposed_rehearsed_or_called_off_raises_no_alarm_and_one_happening_does():
+    """The urgent rules read how a danger is told: "万一…", a drill, a past one retold, one called off are no
+    emergency; the same danger happening now is."""
+    reader = Reader.from_file(corpus=None)
+    for calm in ("万一电梯困住了 是打96333还是打物业电话啊", "要是家里闻到煤气味 第一件事是开窗还是关阀门？",
+                 "电梯困人的演练今天在5号楼", "上周电梯困人那次 维保半小时才到 能不能在小区留个人",
+                 "刚才那个烟味是楼下烧烤摊的，不是着火", "那个被困电梯的大姐后来没事 维保十分钟就到了"):
+        assert not reader.read(calm).urgent, calm
+    for now in ("电梯困住了 我妈在里面", "家里闻到煤气味", "电梯里好大的烟味，是不是着火了", "有个男的在小区里拿刀追人"):
+        assert reader.read(now).urgent, now
