@@ -73,8 +73,9 @@ class _Found:
     place_words: list[str]
     says_nothing: bool
     call: tuple[str, ...]
-    # (words, category, specific) of each emergency named; specific: a pattern or a phrase of three or more
-    # Chinese characters matched ("出不来", "拿刀追": yes; "窗外": no), which says enough on its own.
+    # (words, category, specific) of each emergency named; specific: a pattern, a phrase of three or more
+    # Chinese characters or of several English words ("出不来", "拿刀追", "can't get up": yes; "窗外", "sparks":
+    # no), which says enough on its own.
     alarms: list[tuple[str, str | None, bool]]
     scores: dict[str, tuple[int, list[str]]]
     problem: tuple[int, list[str]]
@@ -216,7 +217,8 @@ class Reader:
         for alarm in self._urgent if not self._called_off.search(norm) else ():
             if hit := alarm.find(calm):
                 word, by_pattern = hit
-                alarms.append((word, alarm.category, by_pattern or (len(word) >= 3 and not word.isascii())))
+                alarms.append((word, alarm.category, by_pattern or (len(word) >= 3 and not word.isascii())
+                               or " " in word))
                 call, advice = call or alarm.call, advice or alarm.advice
         found = {} if norm.isascii() else self._index.find(norm)
         chatter_words = found.get(" chatter", [])
