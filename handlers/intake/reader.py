@@ -12,8 +12,9 @@ import opencc
 import yaml
 
 from handlers.intake.model import CORPUS, Model, features, trained
-from handlers.intake.decide import rule_category, rule_kind
-from handlers.intake.places import Place, find_place
+from handlers.intake.decide import rule_category
+from handlers.intake.findings import Findings, names_a_problem
+from handlers.intake.places import find_place
 from handlers.intake.tables import Alarm, Index, Table
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
@@ -29,7 +30,7 @@ URGENT_WEIGHT = 4
 # trained only on untagged lines), logistic regression, NB-SVM, length-normalised n-grams, n-grams with lexicon
 # words as placeholders, conjunctions of rule signals and a small neural network all gave the same trade-off.
 # The model adds urgency the rules did not see (it never removes any) from URGENT_MARGIN on, except where the
-# rules read a named emergency as told in chatter (_Found.told_as_chatter): every urgency it added in
+# rules read a named emergency as told in chatter (Findings.told_as_chatter): every urgency it added in
 # cross-validation was such a tip or piece of news.
 REQUEST_MARGIN = 0.0
 OFFER_MARGIN = 0.35
@@ -60,70 +61,6 @@ class Reading:
         """The fields of ../shared/corpus/README.md, plus evidence."""
         return {"kind": self.kind, "category": self.category, "building": self.building, "unit": self.unit,
                 "room": self.room, "urgent": self.urgent, "evidence": list(self.evidence)}
-
-
-@dataclass
-class _Found:
-    """What the lexicon's rules found in one normalised message."""
-
-    norm: str
-    tag: str | None
-    mentioned: bool
-    place: Place
-    place_words: list[str]
-    says_nothing: bool
-    call: tuple[str, ...]
-    # (words, category, specific) of each emergency named; specific: a pattern, a phrase of three or more
-    # Chinese characters or of several English words ("出不来", "拿刀追", "can't get up": yes; "窗外", "sparks":
-    # no), which says enough on its own.
-    alarms: list[tuple[str, str | None, bool]]
-    scores: dict[str, tuple[int, list[str]]]
-    problem: tuple[int, list[str]]
-    wish: tuple[int, list[str]]
-    chatter: tuple[int, list[str]]
-    hurry: bool
-    cues: dict[str, int] = field(default_factory=dict)  # how it is said: each cue's count of patterns matched
-    # The chatter score without the words an emergency was named in: 走失 is lost-and-found talk, but in
-    # "小孩走失了" it is the emergency itself, and cannot also make it chatter.
-    chatter_beside_alarms: int = 0
-    advice: str | None = None  # the first emergency named: what to do meanwhile
-
-    @property
-    def best(self) -> int:
-        return max((s for n, (s, _) in self.scores.items() if n != "help"), default=0)
-
-    @property
-    def urgent(self) -> bool:
-        # An emergency word alone is no emergency ("我困了", "fire up the grill"): it must describe a problem,
-        # and not be told as chatter (thanks for a past rescue, a forwarded article) unless someone says hurry.
-        specific = any(sure for _, _, sure in self.alarms)
-        return bool(self.alarms) and (self.best >= 2 or self.problem[0] >= 2 or bool(self.tag) or specific) and (
-            not self.told_as_chatter)
-
-    @property
-    def told_as_chatter(self) -> bool:
-        """An emergency named in what sounds like chatter (a tip, news, thanks for a past rescue) and no hurry."""
-        return bool(self.alarms) and self.chatter_beside_alarms >= 3 and not self.hurry
-
-    def rule_kind(self) -> str:
-        return rule_kind(self.tag, self.urgent, self.best, self.scores["help"][0], self.problem[0], self.wish[0],
-                     self.chatter[0])
-
-    def signals(self) -> dict[str, float]:
-        """The rules' findings as model features, scaled to about 1."""
-        # Scaled so that a category's usual word (2) or an emergency weighs about as much as several n-grams:
-        # the cross-validated category figure is best so.
-        out = {f"lex:{name}": min(score, 9) / 1.5 for name, (score, _) in self.scores.items() if score}
-        out.update({"lex:problem": min(self.problem[0], 8) / 2, "lex:wish": min(self.wish[0], 8) / 2,
-                    "lex:chatter": min(self.chatter[0], 9) / 3, f"rule:{self.rule_kind()}": 1.0})
-        out.update({f"alarm:{category}": 3.0 for _, category, _ in self.alarms})
-        # Each chatter, problem and wish word on its own too: the model learns which of them to trust.
-        for table, (_, words) in (("chatter", self.chatter), ("problem", self.problem), ("wish", self.wish)):
-            out.update({f"{table}:{word}": 1.0 for word in words})
-        if self.tag:
-            out[f"tag:{self.tag}"] = 1.0
-        out.update({f"cue:{name}": float(count) for name, count in self.cues.items()})
-        return {name: value for name, value in out.items() if value}
 
 
 class Reader:
@@ -204,7 +141,7 @@ class Reader:
         found = self._find(self.normalise(text))
         return features(found.norm, found.signals())
 
-    def _find(self, norm: str) -> _Found:
+    def _find(self, norm: str) -> Findings:
         tag = next((kind for kind, tags in self._tags.items() for t in tags if t in norm), None)
         place, place_words = find_place(norm)
         rest = norm
@@ -225,7 +162,7 @@ class Reader:
         chatter = self._chatter.score(norm, chatter_words)
         beside = chatter[0] if not alarms else self._chatter.score(
             norm, [w for w in chatter_words if not any(w[1] in hit for hit, _, _ in alarms)])[0]
-        return _Found(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
+        return Findings(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
                       alarms, {name: table.score(norm, found.get(name, []))
                                for name, table in self._categories.items()},
                       self._problems.score(norm, found.get(" problems", [])),
@@ -255,7 +192,7 @@ class Reader:
         if found.says_nothing and kind != "none":  # "#投诉" alone: no word says what it is about
             category = "other"
         mentioned = mentioned or found.mentioned
-        if kind == "none" and mentioned and _names_a_problem(found):
+        if kind == "none" and mentioned and names_a_problem(found):
             kind, category, confident = "complaint", rule_category("complaint", scores), True
         evidence = list(found.place_words) + ([next(t for t in self._tags[found.tag] if t in found.norm)]
                                               if found.tag else [])
@@ -276,7 +213,7 @@ class Reader:
                        evidence=tuple(dict.fromkeys(evidence)), building_source=source,
                        says_nothing=found.says_nothing)
 
-    def _by_model(self, found: _Found, urgent: bool) -> tuple[str, str | None, bool, bool]:
+    def _by_model(self, found: Findings, urgent: bool) -> tuple[str, str | None, bool, bool]:
         """Kind, category, urgency and confidence as the model reads them, within what the rules insist on:
         a tag decides the kind, and an emergency the rules see stays urgent and a request."""
         margins = self.model.scores(features(found.norm, found.signals()))
@@ -299,9 +236,3 @@ class Reader:
         # The rules' judgement that a named emergency was told as chatter stands ("遇到燃气泄漏不要开灯…").
         urgent = urgent or (margins["urgent"]["urgent"] >= URGENT_MARGIN and not found.told_as_chatter)
         return kind, category, urgent, urgent or lead >= OFFER_MARGIN
-
-
-def _names_a_problem(found: _Found) -> bool:
-    """Said to the bot, naming a problem area or a fault is enough: "@小区助手 3号楼电梯不动了", "@小区助手 物业不作为"."""
-    problem, chatter = found.problem[0], found.chatter[0]
-    return problem >= 2 and chatter < found.best + problem or found.best >= 2 and chatter == 0
