@@ -5,8 +5,11 @@ cross-validated figures (logistic regression, class weights, tf-idf, a small neu
 the text with problem words replaced by one placeholder); what moved the figures were more and more varied
 labelled lines and the lexicon's general chatter patterns (a problem over, a fix under way, advice, how-to
 questions), and the lexicon's cues, how a message is said (a question about progress, a fix that is over, a tip,
-news, praise, a notice, an ask), which cut chatter read as a request by about half a point. The reader cuts the
-kind model's margins with thresholds chosen in cross-validation (reader.py).
+news, praise, a notice, an ask), which cut chatter read as a request by about half a point. Then copies of each
+line with its topic swapped for another (swaps.py), for the kind model alone: read by a model trained without and
+with them, 603 fresh lines scored kind 93.7 → 94.5%, category 83.6 → 84.6%, chatter offered 4.5 → 4.2%; words from
+a segmenter (jieba) beside the n-grams gave nothing on the same lines and cost 60 MB. The reader cuts the kind
+model's margins with thresholds chosen in cross-validation (reader.py).
 """
 from __future__ import annotations
 
