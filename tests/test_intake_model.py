@@ -103,3 +103,29 @@ def test_a_danger_supposed_rehearsed_or_called_off_raises_no_alarm_and_one_happe
         assert not reader.read(calm).urgent, calm
     for now in ("电梯困住了 我妈在里面", "家里闻到煤气味", "电梯里好大的烟味，是不是着火了", "有个男的在小区里拿刀追人"):
         assert reader.read(now).urgent, now
+
+
+WRAPPERS = (lambda t: "大家好 " + t, lambda t: "各位邻居，" + t, lambda t: t + " 谢谢", lambda t: t + " 网格员在吗",
+            lambda t: t + " 有人管吗", lambda t: "您好 " + t + " 辛苦了")
+
+
+def test_a_greeting_or_thanks_around_an_emergency_leaves_it_urgent(rows):
+    """"大家好", "谢谢", "网格员在吗" around an emergency are courtesy, not the chatter of a story retold: every urgent
+    line of the corpus stays urgent with each of them, by the rules alone."""
+    reader = Reader.from_file(corpus=None)
+    lost = [wrap(row["text"]) for row in rows if row["urgent"] and not row["text"].isascii() for wrap in WRAPPERS
+            if not reader.read(wrap(row["text"])).urgent]
+    assert not lost, lost[:10]
+
+
+def test_a_greeting_or_thanks_around_a_report_leaves_it_a_report():
+    """Notices open with 大家好 and thanks close chatter, yet a report with them is still a report: on the lines the
+    model never trained on (ours and the shared dev corpus), each request read as one stays one, of its category."""
+    reader = Reader.from_file()
+    lines = load_rows(ROOT / "tests" / "intake_own.jsonl") + (load_rows(DEV) if DEV.exists() else [])
+    read = [row for row in lines if row["kind"] != "none" and reader.read(row["text"]).kind == row["kind"]]
+    changed = [(wrap(row["text"]), reader.read(wrap(row["text"])).kind)
+               for row in read for wrap in WRAPPERS
+               if (reader.read(wrap(row["text"])).kind, reader.read(wrap(row["text"])).category)
+               != (row["kind"], reader.read(row["text"]).category)]
+    assert len(read) >= 100 and len(changed) <= len(read) * len(WRAPPERS) // 100, changed[:10]

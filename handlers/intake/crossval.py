@@ -5,7 +5,7 @@ from collections import Counter
 
 from handlers.intake.model import train
 from handlers.intake.reader import Reader, Reading
-from handlers.intake.swaps import swapped
+from handlers.intake.swaps import copies
 
 PLACE = ("building", "unit", "room")
 
@@ -22,10 +22,10 @@ def cross_validate(reader: Reader, rows: list[dict], k: int = 5, seed: int = 0,
     strata = [f"{row['kind']}/{row['urgent']}" for row in rows]
     read: list[Reading | None] = [None] * len(rows)
     for learn, held in StratifiedKFold(k, shuffle=True, random_state=seed).split(samples, strata):
-        # Swapped copies of the training folds' lines only: a copy of a held-out line would be a line seen.
-        copies = swapped([rows[i] for i in learn], reader.topics)
-        fold = reader.with_model(train([samples[i] for i in learn] + [reader.features(c["text"]) for c in copies],
-                                       [rows[i] for i in learn] + copies))
+        # Copies of the training folds' lines only: a copy of a held-out line would be a line seen.
+        extra = copies([rows[i] for i in learn], reader.lexicon)
+        fold = reader.with_model(train([samples[i] for i in learn] + [reader.features(c["text"]) for c in extra],
+                                       [rows[i] for i in learn] + extra))
         for i in held:
             read[i] = fold.read(rows[i]["text"])
     return list(zip(rows, read))

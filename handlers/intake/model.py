@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handlers.intake.swaps import swapped
+from handlers.intake.swaps import copies
 
 CORPUS = Path(__file__).with_name("corpus") / "intake.jsonl"
 _DIGITS = re.compile(r"\d")
@@ -127,7 +127,7 @@ def trained(reader, path: Path = CORPUS) -> Model:
             _CACHE[key] = _from_bytes(kept.read_bytes())
         except (OSError, ValueError, EOFError):  # not kept yet, or kept by another version
             rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-            rows += swapped(rows, reader.topics)
+            rows += copies(rows, reader.lexicon)
             data = _trained_elsewhere([reader.features(row["text"]) for row in rows], rows)
             _keep(kept, data)
             _CACHE[key] = _from_bytes(data)

@@ -88,7 +88,10 @@ class Reader:
         self._index = Index({**self._categories, " problems": self._problems, " wishes": self._wishes,
                              " chatter": self._chatter})
         self._hurry = [w.lower() for w in lexicon.get("hurry", [])]
-        self.topics: list[str] = lexicon.get("topics", [])
+        courtesy = sorted((w.lower() for w in lexicon.get("courtesy", [])), key=len, reverse=True)
+        self._courtesy = re.compile("|".join(w[3:] if w.startswith("re:") else r"\b" + re.escape(w) + r"\b"
+                                             if w.isascii() else re.escape(w) for w in courtesy) or "(?!)")
+        self.lexicon = lexicon  # what training copies lines with (swaps.copies)
         self._cues = {name: [re.compile(p) for p in patterns] for name, patterns in lexicon.get("cues", {}).items()}
         self._mention = "@" + bot_name.lower()
         tags = sorted({t for ts in self._tags.values() for t in ts}, key=len, reverse=True)
@@ -160,8 +163,13 @@ class Reader:
         found = {} if norm.isascii() else self._index.find(norm)
         chatter_words = found.get(" chatter", [])
         chatter = self._chatter.score(norm, chatter_words)
-        beside = chatter[0] if not alarms else self._chatter.score(
-            norm, [w for w in chatter_words if not any(w[1] in hit for hit, _, _ in alarms)])[0]
+        # Without the words the emergency was named in and words of courtesy: what is left says whether it is
+        # told as chatter.
+        polite = self._courtesy.sub(" ", norm) if alarms else norm
+        for hit, _, _ in alarms:
+            polite = polite.replace(hit, " ")
+        beside = chatter[0] if not alarms else self._chatter.score(polite, [w for w in chatter_words
+                                                                            if w[1] in polite])[0]
         return Findings(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
                       alarms, {name: table.score(norm, found.get(name, []))
                                for name, table in self._categories.items()},

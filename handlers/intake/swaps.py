@@ -1,10 +1,12 @@
-"""Training lines with what they are about swapped for something else, for the kind model alone.
+"""Copies of the training lines that teach the kind model what does not decide a message's kind.
 
 Requests and chatter name the same things (a lift, the heating, a neighbour's dog); what tells them apart is how a
 message is said: "坏了三天", "修好了", "敬请谅解". Trained only on the corpus's lines, the model also learns which
-topics happened to be chatter more often in them. A copy of each line with its topics swapped for others of the
-lexicon's `topics`, labelled with the same kind, takes that away. Written by hand: augmentation libraries bring a
-thesaurus or a language model for what is one list and a replacement here.
+topics happened to be chatter more often in them, and that a greeting or a thanks is chatter (notices open with
+大家好): "大家好 电梯显示屏楼层乱跳" was read as chatter, and so was half of every request with 网格员在吗 after it.
+Copies of each line with its topic swapped for another of the lexicon's `topics`, and with one of its `openers` or
+`closers` around it, labelled with the same kind, take that away. Written by hand: augmentation libraries bring a
+thesaurus or a language model for what is a list and a replacement here.
 """
 from __future__ import annotations
 
@@ -31,3 +33,22 @@ def swapped(rows: list[dict], topics: list[str]) -> list[dict]:
         copies += [{**row, "text": row["text"].replace(named, chance.choice(others)), "copy": True}
                    for _ in range(COPIES)]
     return copies
+
+
+def wrapped(rows: list[dict], openers: list[str], closers: list[str]) -> list[dict]:
+    """A copy of each labelled line with a greeting before it, a thanks or a call after it, or both, marked `copy`."""
+    if not openers or not closers:
+        return []
+    copies = []
+    for row in rows:
+        chance = random.Random("wrapped" + row["text"])
+        before = chance.choice(openers) + chance.choice([" ", "，", "! "]) if chance.random() < 0.6 else ""
+        after = chance.choice([" ", "，", "。"]) + chance.choice(closers) if not before or chance.random() < 0.4 else ""
+        copies.append({**row, "text": before + row["text"] + after, "copy": True})
+    return copies
+
+
+def copies(rows: list[dict], lexicon: dict) -> list[dict]:
+    """Every kind of copy of the lines, for the kind model alone."""
+    return (swapped(rows, lexicon.get("topics", []))
+            + wrapped(rows, lexicon.get("openers", []), lexicon.get("closers", [])))
