@@ -89,7 +89,8 @@ def test_pinyin_slips_are_read_as_meant():
     reader = Reader.from_file()
     slipped, meant = reader.read("3号楼电体又坏了 关着门不动"), reader.read("3号楼电梯又坏了 关着门不动")
     assert (slipped.kind, slipped.category) == (meant.kind, meant.category) == ("complaint", "elevator")
-    assert reader.read("楼到里的声空灯坏了").category == "electricity"
+    assert reader.read("楼道里的声空灯坏了").category == "electricity"
+    assert reader.normalise("下楼到门口 天然气") == "下楼到门口 天然气"
     assert reader.normalise("早上草叶上都是露水") == "早上草叶上都是露水"
 
 

@@ -70,7 +70,7 @@ class Reader:
         pairs = "".join(lexicon.get("traditional", "").split())
         self._simplify = str.maketrans(pairs[0::2], pairs[1::2])
         self._t2s = opencc.OpenCC("t2s")  # every traditional character, not only the lexicon's pairs
-        slips = lexicon.get("misspellings") or {}
+        slips = {**(lexicon.get("misspellings") or {}), **(lexicon.get("cantonese") or {})}
         self._slips = re.compile("|".join(map(re.escape, sorted(slips, key=len, reverse=True)))) if slips else None
         self._meant = slips
         self._tags = {kind: [t.lower() for t in tags] for kind, tags in lexicon["tags"].items()}
@@ -123,8 +123,8 @@ class Reader:
         return other
 
     def normalise(self, text: str) -> str:
-        """Half-width, lower-case, simplified characters, pinyin slips mended: the form every rule is written
-        against."""
+        """Half-width, lower-case, simplified characters, pinyin slips mended, Cantonese read as Mandarin: the form
+        every rule is written against."""
         norm = self._t2s.convert(unicodedata.normalize("NFKC", text)).translate(self._simplify).lower().strip()
         return self._slips.sub(lambda slip: self._meant[slip[0]], norm) if self._slips else norm
 
