@@ -134,7 +134,7 @@ def line(turn: Turn, request: Request, lang: str) -> str:
 
 
 def overdue(request: Request, now: datetime) -> bool:
-    """Past respond-by without a claim, or past resolve-by without being done (storage.requests.overdue_at)."""
+    """Past respond-by without a claim, or past resolve-by without being done (storage.lists.overdue_at)."""
     return (request.responded_at is None and request.respond_by < now) or request.resolve_by < now
 
 

@@ -25,8 +25,8 @@ from sqlalchemy import Integer, and_, case, cast, false, func, not_, or_
 from sqlmodel import Session, col, select
 
 from storage.db import among
+from storage.lists import OPEN_STATES, overdue_at, overdue_since
 from storage.models import Event, Follower, Rating, Request
-from storage.requests import OPEN_STATES, overdue_at, overdue_since
 
 RESOLVED = ("done", "closed")
 

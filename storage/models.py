@@ -42,7 +42,7 @@ class Identity(SQLModel, table=True):
     invited_at: datetime | None = _at(default=None)  # asked once to open a private chat with the bot
 
 
-_OPEN = sql_text("state IN ('new', 'assigned', 'claimed', 'reopened')")  # storage.requests.OPEN_STATES
+_OPEN = sql_text("state IN ('new', 'assigned', 'claimed', 'reopened')")  # storage.lists.OPEN_STATES
 
 
 class Request(SQLModel, table=True):

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import false, func, or_, select
 from sqlmodel import Session, col
 
+from storage.lists import overdue_at
 from storage.models import Follower, Person, Rating, Request
-from storage.requests import overdue_at
 
 _R = Request.__table__
 # What a list row or an export row shows: not the resident's words or the reader's evidence (JSON to decode).
