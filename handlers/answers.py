@@ -1,6 +1,7 @@
 """Short answers to the bot's prompts: a yes or no to its offer to file, a score to its rating prompt."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from handlers.actions import IGNORED, Action
@@ -31,7 +32,8 @@ def short_answer(reading: Reading, text: str, otherwise: Action | None, t: Turn)
     # ("登记吧"), or a bare "1" to one she has not answered yet, answer it all the while it stands. So "好冷啊"
     # hours later files nothing, and a later score of 1 is not taken for an offer she declined.
     fresh = pending is not None and (to_offer or t.now - pending.created_at <= OFFER_WORDS_WINDOW)
-    sure = pending is not None and (says_file(text) or bare is not None and pending.status == "pending")
+    numbered = unicodedata.normalize("NFKC", text).strip() in ("1", "2")
+    sure = pending is not None and (says_file(text) or numbered and pending.status == "pending")
     if pending is not None and yes is not None and (fresh or sure):
         answer_offer(t, pending, yes)
         return None

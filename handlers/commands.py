@@ -143,14 +143,31 @@ def is_verdict(text: str) -> bool:
     return _VERDICT.match(unicodedata.normalize("NFKC", text).strip().lower()) is not None
 
 
-_YES = {"1", "是", "是的", "登记", "要", "好", "好的", "需要", "yes", "y", "ok", "file"}
-_NO = {"2", "不用", "不", "否", "不需要", "算了", "no", "n"}
+# A bare answer is nothing but yes-words or nothing but no-words, each maybe with a particle: "嗯嗯 要的", "好滴",
+# "好的 麻烦登记", "不用了 谢谢", "yes please". "可以吗", "不好", "要不要" are neither.
+_PARTICLE = "[的了吧啊呀哈滴哒嘞咯]*"
+_YES = re.compile("^(?:(?:yesplease|yeah|yep|yes|okay|ok|sure|please|file|y|1|是|对|嗯|恩|要|好|行|可以|中|需要|登记"
+                  "|麻烦|请|帮我)" + _PARTICLE + ")+$")
+_NO = re.compile("^(?:(?:nope|no|n|2|不需要|不登记|不用|不要|不了|不|否|算了|没事)" + _PARTICLE + ")+$")
+_THANKS_AFTER = re.compile(r"(谢谢|谢了|多谢|thanks|thankyou|thx)$")
+_SPELT = str.maketrans("記煩對謝確當", "记烦对谢确当")  # traditional characters an answer may be typed in
+
+
+_ONE_WORD = {"1", "2", "是", "是的", "登记", "要", "好", "好的", "需要", "不用", "不", "否", "不需要", "算了", "yes", "y",
+             "ok", "file", "no", "n"}
+
+
+def is_one_word_answer(text: str) -> bool:
+    """'1', '好的', 'no': what a prompt's button sends or one word answers, saying nothing of the language she reads
+    ("好的谢谢" does say Chinese)."""
+    return unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.") in _ONE_WORD
 
 
 def parse_offer_answer(text: str) -> bool | None:
     """True for yes-file-it, False for no-thanks, None for anything else."""
-    word = unicodedata.normalize("NFKC", text).strip().lower().strip("!！。.")
-    return True if word in _YES else False if word in _NO else None
+    word = re.sub(r"[\s!！。.,，~～、]+", "", unicodedata.normalize("NFKC", text).lower().translate(_SPELT))
+    word = _THANKS_AFTER.sub("", word)
+    return True if _YES.match(word) else False if _NO.match(word) else None
 
 
 # "算了 还是登记一下吧": changed her mind, to yes. Then a negation anywhere says no ("不用登记", "别记了", "算了");

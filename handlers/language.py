@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from handlers.commands import Command, language_named, parse_offer_answer, parse_rating
+from handlers.commands import Command, is_one_word_answer, language_named, parse_rating
 from handlers.context import Turn
 from handlers.errors import BadCommand
 from storage.models import Person
@@ -24,7 +24,7 @@ def detect(text: str) -> str | None:
     it is often a button's data, whatever the language of its label.
     """
     rating = parse_rating(text)
-    if parse_offer_answer(text) is not None or (rating is not None and rating[1] is None):
+    if is_one_word_answer(text) or (rating is not None and rating[1] is None):
         return None
     rest = _NOT_WORDS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
     cjk, words = len(_CJK.findall(rest)), len(_WORD.findall(rest))
@@ -39,7 +39,7 @@ def first_words(text: str, *, private: bool) -> str | None:
     """The language to meet a new person in: what `detect` finds, or, for a first private message, English from
     as little as 'hello' or 'my request?' (Latin words, no Chinese): answering it in Chinese would be lost on her."""
     clear = detect(text)
-    if clear is not None or not private or parse_offer_answer(text) is not None or parse_rating(text) is not None:
+    if clear is not None or not private or is_one_word_answer(text) or parse_rating(text) is not None:
         return clear
     rest = _NOT_WORDS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
     return "en" if _WORD.search(rest) and not _CJK.search(rest) and _PROSE.match(rest) else None

@@ -551,3 +551,14 @@ def test_a_private_message_that_may_only_be_talk_is_asked_about_not_filed(consol
     reader.model = model
     sent = console.run("3号楼的楼道灯坏了")
     assert console.seen_by("王阿姨", sent)[0].startswith("收到，已登记为 诉求#2（电力照明·3号楼）")
+
+
+def test_a_plain_yes_or_no_in_the_group_answers_the_offer(console):
+    """"嗯嗯 要的", "好滴", "不用了" answer "需要登记吗？" in a group as "1" and "2" do (they were passed over as chatter,
+    and the offer lapsed while she thought it filed)."""
+    sent = console.run("5号楼下水道堵了\n嗯嗯 要的")
+    assert console.in_chat("3号楼业主群", sent)[-1].startswith("收到，已登记为 诉求#1（")
+    sent = console.run("6号楼楼道灯晚上都不亮\n不用了")
+    assert console.in_chat("3号楼业主群", sent)[-1] == "好的，不登记。需要时发「#投诉 内容」或「#微心愿 内容」即可。"
+    sent = console.run("7号楼单元门的门禁坏了 刷不开\n好滴")
+    assert console.in_chat("3号楼业主群", sent)[-1].startswith("收到，已登记为 诉求#2（")

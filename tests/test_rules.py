@@ -129,6 +129,13 @@ def test_not_ratings():
         assert parse_rating(text) is None, text
     assert parse_offer_answer("1") is True and parse_offer_answer("不用") is False
     assert parse_offer_answer("电梯坏了") is None
+    # How people say yes and no in a group, each said in a first-time user's trial and ignored before
+    for yes in ("嗯", "嗯嗯 要的", "要的", "对", "好滴", "可以", "麻烦了", "行", "中", "yes please", "好的 麻煩登記"):
+        assert parse_offer_answer(yes) is True, yes
+    for no in ("不用了", "不用了 谢谢", "no thanks", "不要了"):
+        assert parse_offer_answer(no) is False, no
+    for neither in ("可以吗", "不好", "要不要", "好冷啊", "一般", "3号楼"):
+        assert parse_offer_answer(neither) is None, neither
 
 
 @pytest.mark.parametrize("text,language", [
