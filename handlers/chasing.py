@@ -10,7 +10,7 @@ import unicodedata
 from datetime import timedelta
 
 from handlers import binding, news
-from handlers.commands import Command, find_rating, is_chase, is_status_question, says_not_fixed
+from handlers.commands import Command, find_rating, is_chase, is_status_question, says_me_too, says_not_fixed
 from handlers.context import Turn
 from handlers.intake import Reading
 from handlers.rating import named_request, rate, waiting_for
@@ -20,10 +20,6 @@ from storage.requests import OPEN_STATES
 
 URGENT_FRESH = timedelta(hours=1)  # "+1", "我也闻到了" just after an emergency in the building are about it
 OWN_WINDOW = timedelta(days=60)  # a request she chases is one of this season, not one from years ago
-# "+1", "+1 我家老人也在等电梯", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
-_ME_TOO = re.compile(r"^\s*[+]\s*1(?![\d.])|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
-                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))|我也(闻|听|看|感觉|发现|觉得|遇)"
-                     r"|\bme too\b|same here|\b(i|we) (smell|hear|see|have) it too")
 _BARE = re.compile(r"^\s*([+]\s*1|同(上|问|样)?|我也是)\s*$")  # says what only next to what it answers
 
 
@@ -45,11 +41,6 @@ def may_be_about_own(text: str) -> bool:
     """Whether group words could be about the sender's own request (decided without storage: chatter stays out)."""
     return bool(find_rating(text) or says_not_fixed(text) or is_chase(text) or is_status_question(text)
                 or says_me_too(text))
-
-
-def says_me_too(text: str) -> bool:
-    """'+1', '我家也停水了': the same problem at a neighbour's."""
-    return _ME_TOO.search(unicodedata.normalize("NFKC", text)) is not None
 
 
 def about_own(t: Turn, reading: Reading, text: str) -> bool:

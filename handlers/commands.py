@@ -290,3 +290,14 @@ def is_thanks(text: str) -> bool:
     """'谢谢', '辛苦了', 'thank you', '好的', '收到': thanks or an acknowledgement (of a message that is no report)."""
     word = _plain(text)
     return word in _ACKNOWLEDGED or any(thanks in word for thanks in _THANKS)
+
+
+# "+1", "+1 我家老人也在等电梯", "我家也停水了", "我们这也没水", "同问": a neighbour has the same problem.
+_ME_TOO = re.compile(r"^\s*[+]\s*1(?![\d.])|^\s*同(上|问|样)?\s*$|我家也|我们家也|我们这也|我这也|我也是"
+                     r"|也(没[水电气网]|停[水电气]|漏|坏|不(亮|出水))|我也(闻|听|看|感觉|发现|觉得|遇)"
+                     r"|\bme too\b|same here|\b(i|we) (smell|hear|see|have) it too")
+
+
+def says_me_too(text: str) -> bool:
+    """'+1', '我家也停水了': the same problem at a neighbour's."""
+    return _ME_TOO.search(unicodedata.normalize("NFKC", text)) is not None

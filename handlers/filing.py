@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from handlers import binding, lifecycle, news, schedule
+from handlers.commands import says_me_too
 from handlers.context import Turn
 from handlers.deadlines import deadlines
 from handlers.intake import Reading
@@ -27,8 +28,9 @@ def file_request(t: Turn, reading: Reading, text: str) -> Request:
     category = reading.category or "other"
     if building and kind == "complaint":
         since = t.now - community.schedule.duplicate_window
-        existing = t.uow.requests.open_like(category, building, reading.unit, since)
-        if existing is not None and _same_danger(t, existing, reading):
+        alike = t.uow.requests.open_like(category, building, reading.unit, since)[::-1]  # the latest first
+        existing = next((r for i, r in enumerate(alike) if _same_problem(t, r, reading, text, latest=i == 0)), None)
+        if existing is not None:
             return _join(t, existing, text, reading)
     way = route(community, building, category, kind, chat_buildings)
     assignee = t.uow.people.by_staff_id(way.assignee)
@@ -79,14 +81,30 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
         _tell_staff(t, staff_id, "notice.wish_offer", request, choices=choice)
 
 
-def _same_danger(t: Turn, existing: Request, reading: Reading) -> bool:
-    """Whether a report of the same category and place is the same problem. 安全隐患 holds dangers that have
-    nothing to do with each other: a fire is not the gas smell reported before it, nor the clutter in the
-    stairwell, and each needs its own alert and its own advice; other categories name one thing (the lift)."""
+def _same_problem(t: Turn, existing: Request, reading: Reading, text: str, latest: bool) -> bool:
+    """Whether a report of the same category and place is the same problem, so she follows it rather than files.
+
+    It must name the same thing (a building's lift is one, however named): a leaking kitchen pipe is not a
+    neighbour's blocked toilet (both plumbing), a broken door entry not a loose handrail. Where trouble may be
+    inside a flat, each household's home is its own, unless it is a supply that fails for many at once ("家里停水
+    了"), or both give the same flat. She may say it is the same ("+1 我家也被淹了"): as the latest, or the one of the
+    same thing. 安全隐患 holds dangers that have nothing
+    to do with each other: a fire is not the gas smell reported before it, and each needs its own alert and advice.
+    A wrong link loses a problem nobody then works on; a missed one costs staff a merge.
+    """
+    reader = t.svc.reader
+    before, now = reader.spoken_of(existing.text, existing.category), reader.spoken_of(text, existing.category)
+    same_flat = bool(existing.room) and existing.room == reading.room
+    if says_me_too(text) and (latest or before.things & now.things or before.outage and now.outage):
+        pass  # "+1 我家也被淹了": the same as the latest, or as the one it names, in her own home or not
+    elif existing.room and reading.room and not same_flat or not before.things & now.things:
+        return False
+    elif (before.at_home or now.at_home) and not (before.outage and now.outage) and not same_flat:
+        return False
     if existing.category != "safety":
         return True
-    before = t.svc.reader.read(existing.text)
-    return (before.urgent, before.advice) == (reading.urgent, reading.advice)
+    earlier = reader.read(existing.text)
+    return (earlier.urgent, earlier.advice) == (reading.urgent, reading.advice)
 
 
 def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:

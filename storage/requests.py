@@ -84,13 +84,12 @@ class RequestRepository(RequestLists):
         stmt = select(Request).where(Request.id == number).with_for_update()
         return self.session.exec(stmt).first()
 
-    def open_like(self, category: str, building: str, unit: str | None, since: datetime) -> Request | None:
-        """An open complaint of the same category in the same building (and unit, where both give one)."""
+    def open_like(self, category: str, building: str, unit: str | None, since: datetime) -> list[Request]:
+        """Open complaints of the same category in the same building (and unit, where both give one), oldest first:
+        those a new report may be one more of."""
         params = {"category": category, "building": building, "since": since}
-        for number, found_unit in OPEN_LIKE.rows(self.session, params):
-            if unit is None or found_unit is None or found_unit == unit:
-                return self.session.get(Request, number)
-        return None
+        return [self.session.get(Request, number) for number, found_unit in OPEN_LIKE.rows(self.session, params)
+                if unit is None or found_unit is None or found_unit == unit]
 
     def open_complaints_in(self, building: str, since: datetime) -> list[Request]:
         """Open complaints filed in a building since then, newest first (an index search: open ones only)."""

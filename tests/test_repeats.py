@@ -67,3 +67,19 @@ def test_a_fire_after_a_gas_smell_and_clutter_after_a_fire_are_filed_apart_two_g
     assert request(console, 3).urgent is False and request(console, 3).category == "safety"
     sent = console.run("/as 李四\n3号楼煤气味好重")
     assert console.in_chat("3号楼业主群", sent)[0].startswith("已有同类诉求#1")
+
+
+def test_two_households_problems_of_one_category_are_two_requests_and_a_shared_outage_is_one(console):
+    """A leaking kitchen pipe is not a neighbour's blocked toilet, a broken door entry not a loose handrail: the
+    second was linked to the first as "已有同类诉求" and never filed, and its grid member saw one. A water cut in
+    everyone's home, a lift named in other words, and "+1 我家也…" are one problem."""
+    sent = console.run("/as 老张\n#报修 我家厨房水管漏水\n/as 李姐\n#报修 我家马桶堵了 冲不下去")
+    assert console.in_chat("3号楼业主群", sent)[1].startswith("收到，已登记为 诉求#2（水管")
+    sent = console.run("#投诉 门禁坏了 刷卡没反应\n/as 老张\n#投诉 楼道扶手松了 老人扶着晃")
+    assert console.in_chat("3号楼业主群", sent)[1].startswith("收到，已登记为 诉求#4（公共设施")
+
+    sent = console.run("/as 王阿姨\n#报修 家里停水了\n/as 李大爷\n#报修 我家也没水了\n/as 小刘\n#投诉 我们家一滴水都没有 停水了")
+    group = console.in_chat("3号楼业主群", sent)
+    assert group[0].startswith("收到，已登记为 诉求#5") and all("诉求#5" in text and "关注" in text for text in group[1:])
+    sent = console.run("#投诉 3号楼电梯坏了\n/as Tom\n#complaint the lift in building 3 is broken again")
+    assert "#6" in console.in_chat("3号楼业主群", sent)[-1] and request(console, 7) is None

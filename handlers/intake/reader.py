@@ -40,6 +40,15 @@ _MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what
 
 
 @dataclass(frozen=True)
+class Spoken:
+    """What one report says of its category's things, of her own home, of a supply out."""
+
+    things: frozenset[str]
+    at_home: bool
+    outage: bool
+
+
+@dataclass(frozen=True)
 class Reading:
     """What a careful community worker would make of one message."""
 
@@ -92,6 +101,10 @@ class Reader:
         self._courtesy = re.compile("|".join(w[3:] if w.startswith("re:") else r"\b" + re.escape(w) + r"\b"
                                              if w.isascii() else re.escape(w) for w in courtesy) or "(?!)")
         self.lexicon = lexicon  # what training copies lines with (swaps.copies)
+        self._home = [w.lower() for w in lexicon.get("home", [])]
+        self._one_thing = set(lexicon.get("one_thing", []))
+        self._home_categories = set(lexicon.get("home_categories", []))
+        self._outages = [w.lower() for w in lexicon.get("outages", [])]
         self._cues = {name: [re.compile(p) for p in patterns] for name, patterns in lexicon.get("cues", {}).items()}
         self._mention = "@" + bot_name.lower()
         tags = sorted({t for ts in self._tags.values() for t in ts}, key=len, reverse=True)
@@ -138,6 +151,18 @@ class Reader:
         """The text with the bot's @name taken out, and whether it was there: what is left says what is wanted."""
         rest, count = self._mention_pattern.subn(" ", text)
         return rest.strip(), count > 0
+
+    def spoken_of(self, text: str, category: str) -> Spoken:
+        """What a message names of a category (its words; a category that is one thing names it whatever the
+        words), whether it speaks of one's own home where that matters, and of a supply that fails for many at
+        once: what tells two reports of one category and building apart."""
+        norm = self.normalise(text)
+        if category in self._one_thing:
+            things = {category}
+        else:
+            things = set(self._categories[category].score(norm, self._index.find(norm).get(category, []))[1])
+        return Spoken(frozenset(things), category in self._home_categories and any(w in norm for w in self._home),
+                      any(word in norm for word in self._outages))
 
     def features(self, text: str) -> dict[str, float]:
         """What the model sees of a message: its character n-grams and what the rules found."""
