@@ -126,7 +126,7 @@ def test_someone_trapped_in_a_lift_is_told_the_lift_emergency_line_beside_119(co
 def test_a_gas_smell_is_told_what_to_do_before_help_comes_and_a_burst_pipe_too_though_no_number_to_call(console):
     sent = console.run("楼道里一股煤气味 好冲")
     assert console.in_chat("3号楼业主群", sent)[0].endswith(
-        "\n请立即拨打 119！\n不要开关电灯电器、不要点火，也不要在屋里打电话；打开门窗，人先撤到室外，再拨打燃气抢修电话。")
+        "\n请立即拨打 119！\n电话请到室外再打：在屋里不要开关电灯电器、不要点火；打开门窗，让家里人都撤出来，再拨打燃气抢修电话。")
     sent = console.run("/as 李四\n5号楼302水管爆了 家里全是水")
     said = console.in_chat("3号楼业主群", sent)[0]
     assert "拨打" not in said.split("\n")[1] and said.endswith("\n先关掉总水阀，进水的房间先断电，贵重物品挪到高处。")
