@@ -135,8 +135,8 @@ def test_a_gas_smell_is_told_what_to_do_before_help_comes_and_a_burst_pipe_too_t
 def test_an_english_emergency_is_told_its_steps_in_english(console):
     sent = console.run("/as Tom\nThere is a gas leak in building 3, smells of gas everywhere")
     assert console.in_chat("3号楼业主群", sent)[0].endswith(
-        "\nCall 119 now!\nDo not switch lights or appliances on or off, make no flame and do not phone from inside; "
-        "open the windows, get everyone outside, then call the gas company's emergency line.")
+        "\nCall 119 now!\nMake the call from outside: indoors, do not switch lights or appliances on or off and make "
+        "no flame; open the windows, get everyone out, then call the gas company's emergency line too.")
 
 
 def test_the_digest_counts_lateness_from_the_missed_deadline_and_names_the_unplaced_row(console):
