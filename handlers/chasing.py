@@ -60,7 +60,7 @@ def _scored(t: Turn, reading: Reading, text: str) -> bool:
     rating, not_fixed = find_rating(text), says_not_fixed(text)
     if rating is None and not not_fixed:
         return False
-    waiting = [r for r in waiting_for(t) if _here(t, r)]
+    waiting = [r for r in waiting_for(t) if here(t, r)]
     same = [r for r in waiting if _same_problem(reading, r)]
     if not waiting or (rating is None and reading.category not in (None, "other") and not same):
         return False  # nothing asked of her here, or a new problem of another kind: filed as one
@@ -83,7 +83,7 @@ def _chased(t: Turn, reading: Reading, text: str) -> bool:
     if is_status_question(text) and not is_chase(text):  # in private her list answers it, each with its state
         return not t.msg.is_private and _where_it_stands(t, reading, category)
     anywhere = t.uow.requests.open_own_since(t.person.id, t.now - OWN_WINDOW)
-    own = [r for r in anywhere if _here(t, r)]
+    own = [r for r in anywhere if here(t, r)]
     # Named by its category, her request is hers wherever she asks: her late leak at her mother's in building 5,
     # chased in her own building's group, reaches its grid member too.
     same = [r for r in own if _same_problem(reading, r, category)] or [
@@ -108,7 +108,7 @@ def _where_it_stands(t: Turn, reading: Reading, category: str | None) -> bool:
     """'电梯修好了吗' in a group: how her requests of the category asked about stand, a closed one too. No other
     request of hers is named there: with none of that category, or none named, her list goes privately."""
     recent = [r for r in t.uow.requests.own_since(t.person.id, t.now - OWN_WINDOW)
-              if _here(t, r) and r.state != "merged"]
+              if here(t, r) and r.state != "merged"]
     asked = [r for r in recent if _same_problem(reading, r, category)]
     if not asked:
         still_open = [r for r in recent if r.state in OPEN_STATES]
@@ -186,7 +186,7 @@ def _same_problem(reading: Reading, request: Request, category: str | None = Non
     return category not in (None, "other") and category == request.category
 
 
-def _here(t: Turn, request: Request) -> bool:
+def here(t: Turn, request: Request) -> bool:
     """In private every request of hers counts; in a group only those of its buildings or filed there."""
     msg = t.msg
     if msg.is_private:

@@ -73,7 +73,8 @@ class Dispatcher:
             return partial(_command, Command("help")) if msg.is_private else partial(answer_with, "help.greeting", {})
         reading = self.svc.reader.read(text, mentioned=mentioned)
         action = _ordinary(reading, msg, text)
-        if not msg.is_private and not reading.tagged and (reading.confident or chasing.may_be_about_own(text)):
+        if not msg.is_private and not reading.tagged and (reading.confident or reading.mostly_place
+                                                          or chasing.may_be_about_own(text)):
             action = partial(_about_own, reading, text, action)  # her own request's business, else as before
         # Storage is looked at for an answer to a prompt: in private any words may be one; in a group only those
         # that answer by themselves ("1", "好的") or speak of filing ("好的登记吧"), not every short line with a
@@ -163,6 +164,8 @@ def _said_privately(reading: Reading, text: str, t: Turn) -> None:
         return
     if chasing.about_own(t, reading, text):  # "灯还是不亮", "到底什么时候修", "…给个3分吧": not a new request
         return
+    if residents.placed(t, reading, text):  # "2单元301", the grid member's question answered
+        return
     if reading.kind != "none" and (reading.confident or reading.urgent):
         _file(reading, t)
     elif reading.kind != "none":  # it may be a request, or only talk ("暖气热得猫都不出门了"): asked, not filed
@@ -192,8 +195,10 @@ def _command(cmd: Command, t: Turn) -> None:
 
 
 def _about_own(reading: Reading, text: str, otherwise: Action | None, t: Turn) -> object:
-    """Group words about the sender's own request (a chase, a score, a "me too"); else what they were before."""
-    if binding.known_chat(t, t.msg.channel, t.msg.chat_id) and chasing.about_own(t, reading, text):
+    """Group words about the sender's own request (a chase, a score, a "me too", where it is); else what they were
+    before."""
+    if binding.known_chat(t, t.msg.channel, t.msg.chat_id) and (chasing.about_own(t, reading, text)
+                                                                 or not reading.urgent and residents.placed(t, reading, text)):
         return None
     return otherwise(t) if otherwise is not None else IGNORED
 

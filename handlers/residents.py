@@ -1,6 +1,9 @@
 """What residents can do with their own requests: list them, withdraw, add detail, rate."""
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from handlers import binding, chasing, lifecycle, news, permissions, schedule
 from handlers.commands import Command, is_greeting, is_status_question, is_thanks, parse_rating
 from handlers.context import Turn
@@ -99,15 +102,51 @@ def add_detail(t: Turn, cmd: Command) -> None:
     t.reply("resident.detail_added", ref=ref(t, request, t.lang))
     found = t.svc.reader.read(cmd.rest) if cmd.rest else None
     placed = False
-    if request.building is None and found is not None and found.building:  # the place the ack asked for
-        request.building, request.building_source = found.building, "text"
-        request.unit, request.room = found.unit or request.unit, found.room or request.room
-        placed = place_found(t, request)
+    if found is not None and _fills_place(request, found, cmd.rest):  # the place the ack or the member asked for
+        moved = bool(found.building) and found.building != request.building  # none yet, or the chat's guess
+        if moved:
+            request.building, request.building_source, request.unit = found.building, "text", None
+        request.unit, request.room = request.unit or found.unit, request.room or found.room
+        placed = moved and place_found(t, request)
     detail = {"note": cmd.rest or None, "attachments": list(t.msg.attachments)}
     if placed:  # the grid member's notice and the triager's carry the place
         t.uow.requests.record(request, "detail", t.now, actor_id=t.person.id, **detail)
     else:
         news.tell(t, request, "detail", urgent=bool(found and found.urgent), **detail)
+
+
+PLACE_WINDOW = timedelta(hours=12)  # "7号楼2单元" the same evening answers "在哪里？"; days later it is chatter
+
+
+def placed(t: Turn, reading: Reading, text: str) -> bool:
+    """Where her fresh report is, said in plain words ("7号楼2单元", "我家是2单元301 下午都在家") rather than as
+    补充 N: a report filed without a building (an emergency said in the community's big group) or a flat the grid
+    member asked for. Added to the latest of hers it completes, as 补充 would (routed to the building's grid
+    member); a new report ("5号楼电梯又坏了") or words about something else are not."""
+    if not reading.mostly_place or reading.kind != "none" and reading.confident:
+        return False
+    mine = [r for r in t.uow.requests.open_own_since(t.person.id, t.now - PLACE_WINDOW)
+            if r.reporter_id == t.person.id and r.kind == "complaint" and _fills_place(r, reading, text)
+            and chasing.here(t, r)]
+    if not mine:
+        return False
+    add_detail(t, Command("add", mine[0].id, text))
+    return True
+
+
+_ELSEWHERE = re.compile(r"也|还有|另外|别的|其他|隔壁|对面|also|another")  # "楼下2单元的也停了": another place
+
+
+def _fills_place(request: Request, found: Reading, text: str) -> bool:
+    """Whether words name what a request's place lacks, and nothing that contradicts it. Where its building is
+    known, only words that are little more than a place complete it ("是2单元那部", "2单元301"), not news of
+    another ("楼下2单元的也停了")."""
+    if request.building is None:
+        return bool(found.building)
+    if found.building and found.building != request.building:
+        return request.building_source == "chat"  # her words say where; the chat's building was a guess
+    return found.mostly_place and not _ELSEWHERE.search(text) and (
+        request.unit is None and bool(found.unit) or request.room is None and bool(found.room))
 
 
 def _neighbour(t: Turn, request: Request) -> bool:

@@ -240,7 +240,7 @@ def test_a_tag_with_nothing_after_it_is_asked_what_is_wrong_and_files_nothing(co
 def test_a_report_without_a_place_asks_for_it_and_takes_it_from_the_answer(console):
     sent = console.run("/in 幸福里大群\n#投诉 电梯坏了")
     [ack] = console.in_chat("幸福里大群", sent)  # one message: a group takes only so many
-    assert ack.endswith("\n请告诉我们在哪里：发「补充 1 3号楼2单元」。")
+    assert ack.endswith("\n请直接回复在哪里：几号楼、几单元。")  # no example building to copy in a panic
     assert console.seen_by("王强", sent)[0].startswith("新诉求#1：电梯·位置待确认")  # the leader has it meanwhile
     sent = console.run("补充 1 3号楼2单元")
     placed = request(console, 1)
@@ -266,7 +266,7 @@ def test_resident_lists_adds_detail_and_withdraws(console):
     sent = console.run("补充 1 是2单元那部\n我的诉求\n撤回 1")
     mine = console.seen_by("王阿姨", sent)
     assert mine[0] == "已把补充内容转给 诉求#1 的负责人。"
-    assert mine[1].startswith("我的诉求：1 件\n#1 电梯·3号楼·待接单")
+    assert mine[1].startswith("我的诉求：1 件\n#1 电梯·3号楼2单元·待接单")  # the unit her detail named
     assert mine[2] == "诉求#1 已撤回。"
     assert console.seen_by("李建国", sent) == ["诉求#1 居民补充：是2单元那部", "诉求#1 已被居民撤回，无需处理。"]
     with UnitOfWork(console.app.db) as uow:
@@ -562,3 +562,24 @@ def test_a_plain_yes_or_no_in_the_group_answers_the_offer(console):
     assert console.in_chat("3号楼业主群", sent)[-1] == "好的，不登记。需要时发「#投诉 内容」或「#微心愿 内容」即可。"
     sent = console.run("7号楼单元门的门禁坏了 刷不开\n好滴")
     assert console.in_chat("3号楼业主群", sent)[-1].startswith("收到，已登记为 诉求#2（")
+
+
+def test_where_a_report_is_said_in_plain_words_completes_it(console):
+    """"7号楼2单元" after an emergency filed without a place, "我家是2单元301" after a report the grid member needs
+    the flat of, and "2单元301" privately when he asks: each completes her report, as 补充 N would (they went
+    unanswered, or were met with "没看懂"); a new report naming a place is filed as one."""
+    sent = console.run("/in 幸福里大群\n有人被困电梯里了！！快来人\n7号楼2单元")
+    assert console.in_chat("幸福里大群", sent)[-1] == "已把补充内容转给 诉求#1 的负责人。"
+    placed = request(console, 1)
+    assert (placed.building, placed.unit) == ("7", "2")
+    assert console.seen_by("刘芳", sent)[0].startswith("⚠️ 紧急 诉求#1：电梯·7号楼2单元（居民补充了位置，现由您负责）")
+
+    sent = console.run("/in 3号楼业主群\n/as 老张\n#报修 我家厨房水管漏水\n我家是2单元301 下午都在家")
+    assert console.seen_by("李建国", sent)[-1] == "诉求#2 居民补充：我家是2单元301 下午都在家"
+    assert (request(console, 2).unit, request(console, 2).room) == ("2", "301")
+    console.run("/as 李大爷\n#报修 我家暖气不热\n/as 李建国\n/in 私聊\n接单 3\n进展 3 请问您家是几单元几号？")
+    sent = console.run("/as 李大爷\n/in 私聊\n4单元502")
+    assert console.seen_by("李大爷", sent) == ["已把补充内容转给 诉求#3 的负责人。"]
+    assert request(console, 3).room == "502"
+    sent = console.run("5号楼3单元 电梯又坏了")
+    assert "已登记为 诉求#4" in console.seen_by("李大爷", sent)[0]

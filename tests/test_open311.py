@@ -235,7 +235,7 @@ async def test_a_refused_post_files_nothing(api, bot):
 async def test_coordinates_alone_are_a_location_for_the_leader_to_place(api, bot):
     response = await post(api, service_code="safety", lat="39.9", long="116.4", description="小区门口井盖丢了")
     assert response.status_code == 200, response.text
-    assert "请告诉我们在哪里" in response.json()[0]["service_notice"]
+    assert "请直接回复在哪里" in response.json()[0]["service_notice"]
     row = valid(await api.get("/open311/v2/requests/1.json"), "requests.json")[0]
     assert (row["address"], row["agency_responsible"]) == (None, "幸福里社区")
 

@@ -17,6 +17,7 @@ class Findings:
     place: Place
     place_words: list[str]
     says_nothing: bool
+    said_besides_place: int  # meaningful characters left once tags, the bot's name and the place are taken out
     call: tuple[str, ...]
     # (words, category, specific) of each emergency named; specific: a pattern, a phrase of three or more
     # Chinese characters or of several English words ("出不来", "拿刀追", "can't get up": yes; "窗外", "sparks":

@@ -36,6 +36,7 @@ REQUEST_MARGIN = 0.0
 OFFER_MARGIN = 0.35
 URGENT_MARGIN = 0.0
 WISH_CATEGORIES = ("help", "facilities", "other")
+MOSTLY_PLACE = 10  # characters besides a place that still make it an answer to "where?" ("我家是…下午都在家")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what is wrong
 
 
@@ -65,6 +66,7 @@ class Reading:
     evidence: tuple[str, ...] = field(default_factory=tuple)
     building_source: str | None = None
     says_nothing: bool = False     # nothing but a tag, a mention of the bot or a place: "#投诉", "#投诉 3号楼"
+    mostly_place: bool = False     # a place and a few words: "7号楼2单元", "我家是2单元301 下午都在家"
 
     def as_record(self) -> dict:
         """The fields of ../shared/corpus/README.md, plus evidence."""
@@ -195,7 +197,8 @@ class Reader:
             polite = polite.replace(hit, " ")
         beside = chatter[0] if not alarms else self._chatter.score(polite, [w for w in chatter_words
                                                                             if w[1] in polite])[0]
-        return Findings(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest), call,
+        return Findings(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest),
+                        len(_MEANINGFUL.findall(rest)), call,
                       alarms, {name: table.score(norm, found.get(name, []))
                                for name, table in self._categories.items()},
                       self._problems.score(norm, found.get(" problems", [])),
@@ -244,7 +247,8 @@ class Reader:
                        advice=found.advice if urgent else None,
                        tagged=bool(found.tag) or mentioned, confident=confident,
                        evidence=tuple(dict.fromkeys(evidence)), building_source=source,
-                       says_nothing=found.says_nothing)
+                       says_nothing=found.says_nothing,
+                       mostly_place=bool(found.place_words) and found.said_besides_place <= MOSTLY_PLACE)
 
     def _by_model(self, found: Findings, urgent: bool) -> tuple[str, str | None, bool, bool]:
         """Kind, category, urgency and confidence as the model reads them, within what the rules insist on:
