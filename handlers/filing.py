@@ -208,7 +208,7 @@ def offer(t: Turn, reading: Reading) -> None:
     t.uow.ledger.add_offer(Offer(
         channel=msg.channel, chat_id=msg.chat_id, person_id=t.person.id, text=msg.text, message_id=msg.message_id,
         created_at=t.now, expires_at=t.now + t.community.schedule.offer_expires_after))
-    t.say.reply(msg, t.lang, "offer.ask", purpose="offer",
+    t.say.reply(msg, t.lang, "offer.ask_wish" if reading.kind == "wish" else "offer.ask", purpose="offer",
                 choices=(("choice.file", "1"), ("choice.skip", "2")),
                 category=t.svc.catalog.label(t.lang, "category", reading.category))
 

@@ -62,9 +62,11 @@ def withdraw(t: Turn, cmd: Command) -> None:
     t.uow.followups.cancel(request.id, schedule.ENDED)
     t.uow.requests.record(request, "withdrawn", t.now, actor_id=t.person.id, note=cmd.rest or None)
     t.reply("resident.withdrawn", ref=ref(t, request, t.lang))
-    assignee = t.uow.people.get(request.assignee_id)
-    if assignee is not None:
-        t.say.to_person(assignee, "notice.withdrawn", request=request, **about(t, request, assignee.language))
+    told = [t.uow.people.get(request.assignee_id)]
+    if request.urgent:  # the leader was alerted with the assignee: he stands down too
+        told += [t.uow.people.by_staff_id(staff_id) for staff_id in t.community.escalation[:1]]
+    for person in {p.id: p for p in told if p is not None}.values():
+        t.say.to_person(person, "notice.withdrawn", request=request, **about(t, request, person.language))
 
 
 def _hand_on(t: Turn, request: Request, note: str | None, followers: list[int]) -> None:

@@ -583,3 +583,16 @@ def test_where_a_report_is_said_in_plain_words_completes_it(console):
     assert request(console, 3).room == "502"
     sent = console.run("5号楼3单元 电梯又坏了")
     assert "已登记为 诉求#4" in console.seen_by("李大爷", sent)[0]
+
+
+def test_an_untagged_wish_is_offered_as_a_wish_and_a_withdrawn_emergency_stands_the_leader_down(console):
+    """A wish said without its tag is offered as what it will be filed as, a micro-wish for volunteers (it was
+    offered as "生活帮扶问题…登记为诉求"); an emergency withdrawn is withdrawn for the leader it alerted too."""
+    sent = console.run("希望有志愿者能帮我家老人每周买一次菜 他腿脚不方便")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "这条消息像是一个微心愿（生活帮扶），需要登记吗？登记后志愿者和党员可以认领。回复 1 登记，回复 2 不用。"]
+    assert console.in_chat("3号楼业主群", console.run("1"))[0].startswith("收到您的微心愿，已登记为 微心愿#1")
+    console.run("3号楼电梯里困人了 快来")
+    sent = console.run("/in 私聊\n撤回 2 搞错了 是在拍视频")
+    assert console.seen_by("李建国", sent) == ["诉求#2 已被居民撤回，无需处理。"]
+    assert console.seen_by("王强", sent) == ["诉求#2 已被居民撤回，无需处理。"]
