@@ -87,10 +87,10 @@ def _same_problem(t: Turn, existing: Request, reading: Reading, text: str, lates
     It must name the same thing (a building's lift is one, however named): a leaking kitchen pipe is not a
     neighbour's blocked toilet (both plumbing), a broken door entry not a loose handrail. Where trouble may be
     inside a flat, each household's home is its own, unless it is a supply that fails for many at once ("家里停水
-    了"), or both give the same flat. She may say it is the same ("+1 我家也被淹了"): as the latest, or the one of the
-    same thing. 安全隐患 holds dangers that have nothing
-    to do with each other: a fire is not the gas smell reported before it, and each needs its own alert and advice.
-    A wrong link loses a problem nobody then works on; a missed one costs staff a merge.
+    了"), or both give the same flat. She may say it is the same ("+1 我家也被淹了"): as the latest, or as the one
+    of the same thing. 安全隐患 holds dangers that have nothing to do with each other: a fire is not the gas smell
+    reported before it, and each needs its own alert and advice. A wrong link loses a problem nobody then works
+    on; a missed one costs staff a merge.
     """
     reader = t.svc.reader
     before, now = reader.spoken_of(existing.text, existing.category), reader.spoken_of(text, existing.category)

@@ -143,12 +143,14 @@ def _fills_place(request: Request, found: Reading, text: str) -> bool:
     """Whether words name what a request's place lacks, and nothing that contradicts it. Where its building is
     known, only words that are little more than a place complete it ("是2单元那部", "2单元301"), not news of
     another ("楼下2单元的也停了")."""
+    if _ELSEWHERE.search(text):
+        return False
     if request.building is None:
         return bool(found.building)
-    if found.building and found.building != request.building:
-        return request.building_source == "chat"  # her words say where; the chat's building was a guess
-    return found.mostly_place and not _ELSEWHERE.search(text) and (
-        request.unit is None and bool(found.unit) or request.room is None and bool(found.room))
+    if found.building and found.building != request.building:  # her words say where; the chat's was a guess
+        return request.building_source == "chat" and found.mostly_place
+    return found.mostly_place and (request.unit is None and bool(found.unit)
+                                   or request.room is None and bool(found.room))
 
 
 def _neighbour(t: Turn, request: Request) -> bool:
