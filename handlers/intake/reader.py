@@ -37,6 +37,9 @@ REQUEST_MARGIN = 0.0
 OFFER_MARGIN = 0.35
 URGENT_MARGIN = 0.0
 WISH_CATEGORIES = ("help", "facilities", "other")
+# Cues of a message told rather than reported (lexicon `cues`): a fix that is over, a tip, news, praise, a notice.
+_TOLD = {"finished", "advises", "elsewhere", "praises", "announces", "apologises", "trades", "reassures",
+         "asks-neighbours"}
 MOSTLY_PLACE = 10  # characters besides a place that still make it an answer to "where?" ("我家是…下午都在家")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffa-z]")  # a character that can say what is wrong
 
@@ -184,14 +187,20 @@ class Reader:
             for _, name, _ in found.alarms:
                 if name:
                     scores[name] = (scores[name][0] + URGENT_WEIGHT, scores[name][1])
+        rule_kind = found.rule_kind()
+        # The rules are sure of a plain report: a usual word of its category, a fault, nothing of chatter.
+        rules_sure = rule_kind != "none" and (urgent or (
+            rule_kind == "complaint" and found.best >= 3 and found.problem[0] >= 2 and found.chatter[0] < 3) or (
+            rule_kind == "wish" and found.wish[0] + scores["help"][0] >= 5 and found.chatter[0] < 3))
         if self.model is None:
-            kind = found.rule_kind()
+            kind, confident = rule_kind, rules_sure
             category = rule_category(kind, scores) if kind != "none" else None
-            confident = kind != "none" and (urgent or (
-                kind == "complaint" and found.best >= 3 and found.problem[0] >= 2 and found.chatter[0] < 3) or (
-                kind == "wish" and found.wish[0] + scores["help"][0] >= 5 and found.chatter[0] < 3))
         else:
             kind, category, urgent, confident = self._by_model(found, urgent)
+            # "5号楼下水道堵了" is offered though the model leans only a little (tips and stories say 下水道堵了 too):
+            # the rules are sure of a plain report with no word of chatter and nothing told as a story or a tip.
+            plain = found.chatter[0] == 0 and not found.cues.keys() & _TOLD
+            confident = confident or kind == rule_kind and rules_sure and plain
         if found.says_nothing and kind != "none":  # "#投诉" alone: no word says what it is about
             category = "other"
         mentioned = mentioned or found.mentioned
