@@ -247,5 +247,6 @@ class Reader:
             categories = {name: categories[name] for name in WISH_CATEGORIES}
         category = max(categories, key=categories.get)
         # The rules' judgement that a named emergency was told as chatter stands ("遇到燃气泄漏不要开灯…").
-        urgent = urgent or (margins["urgent"]["urgent"] >= URGENT_MARGIN and not found.told_as_chatter)
+        urgent = urgent or (margins["urgent"]["urgent"] >= URGENT_MARGIN and not found.told_as_chatter
+                            and "elsewhere" not in found.cues)  # nor what is told as news ("saw on the news…")
         return kind, category, urgent, urgent or lead >= OFFER_MARGIN
