@@ -5,11 +5,12 @@ import unicodedata
 from datetime import timedelta
 
 from handlers.actions import IGNORED, Action
-from handlers.commands import is_verdict, parse_offer_answer, parse_rating, read_offer_answer, says_file
+from handlers.commands import is_verdict, parse_rating
 from handlers.context import Turn
 from handlers.errors import UserError
 from handlers.filing import answer_offer
 from handlers.intake import Reading
+from handlers.offer_words import parse_offer_answer, read_offer_answer, says_file
 from handlers.rating import named_request, rate, waiting_for
 from storage.models import Outbox, Request
 

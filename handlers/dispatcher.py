@@ -9,13 +9,13 @@ from handlers import binding, chasing, digest, kept, language, media, reach, res
 from handlers.actions import IGNORED, Action, answer_with, hint, keep_and_apologise
 from handlers.answers import short_answer
 from handlers.clock import Clock
-from handlers.commands import (OFFER_ANSWER_MAX, Command, is_greeting, is_status_question, is_thanks,
-                               parse_command, parse_offer_answer, parse_rating, read_offer_answer, says_file)
+from handlers.commands import Command, is_greeting, is_status_question, is_thanks, parse_command, parse_rating
 from handlers.context import Services, Turn
 from handlers.errors import NotAllowed, UserError
 from handlers.filing import file_request, offer
 from handlers.intake import Reading
 from handlers.messages import Inbound
+from handlers.offer_words import OFFER_ANSWER_MAX, parse_offer_answer, read_offer_answer, says_file
 from handlers.say import Say, SayOnPage
 from storage.db import Database, is_transient, retry_conflicts
 from storage.uow import UnitOfWork

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from handlers.commands import Command, is_one_word_answer, language_named, parse_rating
+from handlers.commands import Command, language_named, parse_rating
+from handlers.offer_words import is_one_word_answer
 from handlers.context import Turn
 from handlers.errors import BadCommand
 from storage.models import Person

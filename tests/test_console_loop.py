@@ -509,7 +509,7 @@ def test_an_offer_is_answered_in_her_own_words_and_what_cannot_be_read_is_asked_
 
 
 def test_offer_answers_in_plain_words_are_read_as_yes_or_no():
-    from handlers.commands import read_offer_answer
+    from handlers.offer_words import read_offer_answer
     yes = ("好的登记吧", "嗯嗯 帮我登记", "算了 还是登记一下吧", "登记", "好的 登记一下", "1", "yes", "要", "yes please")
     no = ("2", "不用", "不用了 谢谢", "不要登记", "别登记了", "算了", "no thanks")
     assert [read_offer_answer(w) for w in yes] == [True] * len(yes)

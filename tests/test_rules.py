@@ -9,7 +9,8 @@ import pytest
 
 from handlers import lifecycle
 from handlers.catalog import Catalog
-from handlers.commands import parse_command, parse_offer_answer, parse_rating
+from handlers.commands import parse_command, parse_rating
+from handlers.offer_words import parse_offer_answer
 from handlers.deadlines import deadlines, quiet_until
 from handlers.durations import parse_duration
 from handlers.language import detect
