@@ -40,14 +40,34 @@ def named_category(t: Turn, reading: Reading, text: str) -> str | None:
 def may_be_about_own(text: str) -> bool:
     """Whether group words could be about the sender's own request (decided without storage: chatter stays out)."""
     return bool(find_rating(text) or says_not_fixed(text) or is_chase(text) or is_status_question(text)
-                or says_me_too(text))
+                or says_me_too(text) or _MISTAKEN.search(text))
 
 
 def about_own(t: Turn, reading: Reading, text: str) -> bool:
     """Handle words about her own requests: True if they were, else the caller files, offers or hints as before."""
     if reading.urgent:  # someone in danger is a report, whatever else it says
         return False
-    return _scored(t, reading, text) or _chased(t, reading, text) or _joined(t, reading, text)
+    return (_mistaken(t, text) or _scored(t, reading, text) or _chased(t, reading, text)
+            or _joined(t, reading, text))
+
+
+# "不是不是 开玩笑的", "搞错了 没事了", "sorry false alarm": an emergency she just reported was none.
+_MISTAKEN = re.compile(r"开玩笑|闹着玩|搞错了|弄错了|看错了|发错了|报错了|误报|不是真的|虚惊|没事了|没事没事"
+                       r"|false alarm|my mistake|just kidding|never ?mind", re.IGNORECASE)
+
+
+def _mistaken(t: Turn, text: str) -> bool:
+    """Words taking back an emergency she reported within the hour: her words reach whoever was alerted, and she
+    is told how to withdraw it (it stays open: someone else may be in danger all the same)."""
+    if not _MISTAKEN.search(text):
+        return False
+    fresh = [r for r in t.uow.requests.open_own_since(t.person.id, t.now - URGENT_FRESH)
+             if r.urgent and r.reporter_id == t.person.id and here(t, r)]
+    if not fresh:
+        return False
+    news.tell(t, fresh[0], "detail", text, urgent=True, message_id=t.msg.message_id)
+    t.reply("resident.withdraw_how", ref=ref(t, fresh[0], t.lang), number=fresh[0].id)
+    return True
 
 
 def _scored(t: Turn, reading: Reading, text: str) -> bool:

@@ -596,3 +596,14 @@ def test_an_untagged_wish_is_offered_as_a_wish_and_a_withdrawn_emergency_stands_
     sent = console.run("/in 私聊\n撤回 2 搞错了 是在拍视频")
     assert console.seen_by("李建国", sent) == ["诉求#2 已被居民撤回，无需处理。"]
     assert console.seen_by("王强", sent) == ["诉求#2 已被居民撤回，无需处理。"]
+
+
+def test_an_emergency_taken_back_in_words_is_passed_on_and_she_is_told_how_to_withdraw_it(console):
+    """"不是不是 开玩笑的 没事" after her alarm got no reply; whoever was alerted hears it, and she how to withdraw."""
+    console.run("3号楼电梯里困人了 快来")
+    sent = console.run("不是不是 开玩笑的 没事")
+    assert console.in_chat("3号楼业主群", sent) == [
+        "已把您的话转给负责人。如果 诉求#1 是误报，请发「撤回 1」，负责人就不用再赶过去了。"]
+    assert console.seen_by("李建国", sent) == ["⚠️ 紧急 诉求#1 居民补充：不是不是 开玩笑的 没事"]
+    assert request(console, 1).state == "assigned"
+    assert console.in_chat("3号楼业主群", console.run("/as 李大爷\n哈哈 开玩笑的")) == []  # not his to take back
