@@ -197,8 +197,8 @@ def _command(cmd: Command, t: Turn) -> None:
 def _about_own(reading: Reading, text: str, otherwise: Action | None, t: Turn) -> object:
     """Group words about the sender's own request (a chase, a score, a "me too", where it is); else what they were
     before."""
-    if binding.known_chat(t, t.msg.channel, t.msg.chat_id) and (chasing.about_own(t, reading, text)
-                                                                 or not reading.urgent and residents.placed(t, reading, text)):
+    here = binding.known_chat(t, t.msg.channel, t.msg.chat_id)
+    if here and (chasing.about_own(t, reading, text) or not reading.urgent and residents.placed(t, reading, text)):
         return None
     return otherwise(t) if otherwise is not None else IGNORED
 

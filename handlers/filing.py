@@ -95,11 +95,11 @@ def _same_problem(t: Turn, existing: Request, reading: Reading, text: str, lates
     reader = t.svc.reader
     before, now = reader.spoken_of(existing.text, existing.category), reader.spoken_of(text, existing.category)
     same_flat = bool(existing.room) and existing.room == reading.room
-    if says_me_too(text) and (latest or before.things & now.things or before.outage and now.outage):
-        pass  # "+1 我家也被淹了": the same as the latest, or as the one it names, in her own home or not
-    elif existing.room and reading.room and not same_flat or not before.things & now.things:
-        return False
-    elif (before.at_home or now.at_home) and not (before.outage and now.outage) and not same_flat:
+    # "+1 我家也被淹了": the same as the latest, or as the one it names, in her own home or not
+    me_too = says_me_too(text) and (latest or before.things & now.things or before.outage and now.outage)
+    other_flat = existing.room and reading.room and not same_flat
+    own_home = (before.at_home or now.at_home) and not (before.outage and now.outage) and not same_flat
+    if not me_too and (other_flat or not before.things & now.things or own_home):
         return False
     if existing.category != "safety":
         return True

@@ -16,7 +16,6 @@ class Findings:
     mentioned: bool
     place: Place
     place_words: list[str]
-    says_nothing: bool
     said_besides_place: int  # meaningful characters left once tags, the bot's name and the place are taken out
     call: tuple[str, ...]
     # (words, category, specific) of each emergency named; specific: a pattern, a phrase of three or more
@@ -33,6 +32,11 @@ class Findings:
     # "小孩走失了" it is the emergency itself, and cannot also make it chatter.
     chatter_beside_alarms: int = 0
     advice: str | None = None  # the first emergency named: what to do meanwhile
+
+    @property
+    def says_nothing(self) -> bool:
+        """Nothing but a tag, the bot's name or a place: "#投诉", "#投诉 3号楼"."""
+        return self.said_besides_place == 0
 
     @property
     def best(self) -> int:

@@ -15,7 +15,7 @@ from handlers.intake.decide import rule_category
 from handlers.intake.findings import Findings, names_a_problem
 from handlers.intake.places import find_place
 from handlers.intake.reading import Reading, Spoken
-from handlers.intake.tables import Alarm, Index, Table
+from handlers.intake.tables import Alarm, Index, Table, any_of
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 URGENT_WEIGHT = 4
@@ -60,8 +60,7 @@ class Reader:
         calm = [p.lower() for p in lexicon.get("not_urgent", [])]
         self._not_urgent = [re.compile(p[3:] if p.startswith("re:") else re.escape(p))
                             for p in sorted(calm, key=len, reverse=True)]
-        self._called_off = re.compile("|".join(p[3:] if p.startswith("re:") else re.escape(p.lower())
-                                                for p in lexicon.get("called_off", [])) or "(?!)")
+        self._called_off = any_of(lexicon.get("called_off", []))
         self._categories = {name: Table(words) for name, words in lexicon["categories"].items()}
         self._problems = Table(lexicon["problems"])
         self._wishes = Table(lexicon["wishes"])
@@ -69,9 +68,7 @@ class Reader:
         self._index = Index({**self._categories, " problems": self._problems, " wishes": self._wishes,
                              " chatter": self._chatter})
         self._hurry = [w.lower() for w in lexicon.get("hurry", [])]
-        courtesy = sorted((w.lower() for w in lexicon.get("courtesy", [])), key=len, reverse=True)
-        self._courtesy = re.compile("|".join(w[3:] if w.startswith("re:") else r"\b" + re.escape(w) + r"\b"
-                                             if w.isascii() else re.escape(w) for w in courtesy) or "(?!)")
+        self._courtesy = any_of(lexicon.get("courtesy", []))
         self.lexicon = lexicon  # what training copies lines with (swaps.copies)
         self._home = [w.lower() for w in lexicon.get("home", [])]
         self._one_thing = set(lexicon.get("one_thing", []))
@@ -167,8 +164,7 @@ class Reader:
             polite = polite.replace(hit, " ")
         beside = chatter[0] if not alarms else self._chatter.score(polite, [w for w in chatter_words
                                                                             if w[1] in polite])[0]
-        return Findings(norm, tag, self._mention in norm, place, place_words, not _MEANINGFUL.search(rest),
-                        len(_MEANINGFUL.findall(rest)), call,
+        return Findings(norm, tag, self._mention in norm, place, place_words, len(_MEANINGFUL.findall(rest)), call,
                       alarms, {name: table.score(norm, found.get(name, []))
                                for name, table in self._categories.items()},
                       self._problems.score(norm, found.get(" problems", [])),

@@ -6,6 +6,14 @@ import re
 _ASCII_WORD = re.compile(r"^[a-z0-9 .'\-]+$")
 
 
+def any_of(words: list[str]) -> re.Pattern:
+    """One search for a lexicon list, matched as Table matches its words: Chinese as substrings, English as whole
+    words, `re:…` as a pattern; a list that is empty finds nothing."""
+    found = [w[3:] if w.startswith("re:") else rf"\b{re.escape(w)}\b" if _ASCII_WORD.match(w) else re.escape(w)
+             for w in sorted((w.lower() for w in words), key=len, reverse=True)]
+    return re.compile("|".join(found) or "(?!)")
+
+
 class Table:
     """Weighted words: Chinese matched as substrings, English as whole words, `re:…` as a pattern."""
 
