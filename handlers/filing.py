@@ -58,15 +58,18 @@ def _announce(t: Turn, request: Request, reading: Reading, inform: tuple[str, ..
     """The group's short acknowledgement, the assignee's private notice, and whoever else must know."""
     # A wish with no place reaches no volunteers: the reporter hears who has it instead, like any request.
     ack = "ack.urgent" if request.urgent else "ack.wish" if volunteers else "ack.complaint"
-    # One message, not several: a group takes only 20 a minute on Telegram, and each one pings everybody.
-    more = first_steps(t, t.lang, reading) if request.urgent else []
+    # One message, not several: a group takes only 20 a minute on Telegram, and each one pings everybody. In an
+    # emergency what to do now comes first: on a phone, the number to call is the line she reads.
+    first = tuple(first_steps(t, t.lang, reading)) if request.urgent else ()
+    more = []
     if request.building is None:  # the grid leader has it meanwhile; where it is decides whose it is
         more.append(t.say.text(t.lang, "ack.ask_place", number=request.id))
     account = t.account
     if account is not None and account.invited_at is None and not (account.private_chat and not account.unreachable):
         t.uow.people.invited(account, t.now)  # once per account: asking on every report would nag
         more.append(t.say.text(t.lang, f"ack.invite.{t.msg.channel}"))
-    t.say.reply(t.msg, t.lang, ack, request_id=request.id, more=tuple(more), and_leader=_and_leader(t, request),
+    t.say.reply(t.msg, t.lang, ack, request_id=request.id, first=first, more=tuple(more),
+                and_leader=_and_leader(t, request),
                 **about(t, request, t.lang))
     assignee = t.uow.people.get(request.assignee_id)
     notice = "notice.urgent" if request.urgent else "notice.new"
@@ -126,8 +129,8 @@ def _join(t: Turn, existing: Request, text: str, reading: Reading) -> Request:
     else:
         news.tell(t, existing, action, text, urgent=reading.urgent, message_id=t.msg.message_id)
     ack = "ack.already_yours" if mine else "ack.followed"
-    more = tuple(first_steps(t, t.lang, reading)) if reading.urgent else ()
-    t.say.reply(t.msg, t.lang, "ack.turned_urgent" if turned_urgent else ack, more=more,
+    first = tuple(first_steps(t, t.lang, reading)) if reading.urgent else ()
+    t.say.reply(t.msg, t.lang, "ack.turned_urgent" if turned_urgent else ack, first=first,
                 and_leader=_and_leader(t, existing), **about(t, existing, t.lang))
     return existing
 

@@ -33,10 +33,11 @@ class Say:
 
     def reply(self, msg: Inbound, lang: str, key: str, *, choices: Choices = (), purpose: str | None = None,
               request_id: int | None = None, more: tuple[str, ...] = (), attachments: tuple[str, ...] = (),
-              **params: Any) -> None:
-        """Answer a message where it was sent, with `more` lines after; in a group, mention the sender. Goes out at
-        once."""
+              first: tuple[str, ...] = (), **params: Any) -> None:
+        """Answer a message where it was sent, with `first` lines before (what to do now, in an emergency) and
+        `more` lines after; in a group, mention the sender. Goes out at once."""
         self._queue(msg.channel, msg.chat_id, lang, key, params, choices=choices, purpose=purpose, more=more,
+                    first=first,
                     request_id=request_id, mention_ids=() if msg.is_private else (msg.sender_id,),
                     in_group=not msg.is_private, attachments=attachments)
 
@@ -121,10 +122,11 @@ class Say:
     def _queue(self, channel: str, chat_id: str, lang: str, key: str, params: dict[str, Any], *,
                choices: Choices, purpose: str | None, request_id: int | None, mention_ids: tuple[str, ...],
                person_id: int | None = None, send_at: datetime | None = None, in_group: bool = False,
-               status: str = "pending", more: tuple[str, ...] = (), attachments: tuple[str, ...] = ()) -> None:
+               status: str = "pending", more: tuple[str, ...] = (), attachments: tuple[str, ...] = (),
+               first: tuple[str, ...] = ()) -> None:
         if in_group and params.get("contact"):  # a staff work phone is for the resident, not the whole building
             params = {**params, "contact": ""}
-        text = "\n".join((self.catalog.text(lang, key, **params), *more))
+        text = "\n".join((*first, self.catalog.text(lang, key, **params), *more))
         if in_group:  # no phone number in a group, even one staff wrote in a note; no photo (it may show a home)
             text = PHONE.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
             attachments = ()
@@ -145,6 +147,6 @@ class SayOnPage(Say):
 
     def reply(self, msg: Inbound, lang: str, key: str, *, choices: Choices = (), purpose: str | None = None,
               request_id: int | None = None, more: tuple[str, ...] = (), attachments: tuple[str, ...] = (),
-              **params: Any) -> None:
+              first: tuple[str, ...] = (), **params: Any) -> None:
         """Keep the answer for the page."""
-        self.answers.append("\n".join((self.catalog.text(lang, key, **params), *more)))
+        self.answers.append("\n".join((*first, self.catalog.text(lang, key, **params), *more)))

@@ -167,7 +167,7 @@ def test_a_later_report_of_someone_trapped_makes_the_open_request_urgent(console
     routine = request(console, 1)
     sent = console.run("/as 李大爷\n3号楼电梯困人了，有人被困在里面")
     to_reporter = console.seen_by("李大爷", sent)
-    assert to_reporter[0].startswith("⚠️ 已按紧急情况处理：诉求#1") and "\n请立即拨打 119 或 96333" in to_reporter[0]
+    assert to_reporter[0].startswith("🚨 请立即拨打 119 或 96333") and "\n⚠️ 已按紧急情况处理：诉求#1" in to_reporter[0]
     to_member = console.seen_by("李建国", sent)
     assert len(to_member) == 1 and to_member[0].startswith("⚠️ 紧急 诉求#1") and "有人被困在里面" in to_member[0]
     assert any(text.startswith("⚠️ 紧急 诉求#1") for text in console.seen_by("王强", sent))  # the grid leader too

@@ -40,9 +40,12 @@ def test_the_corpus_is_big_enough_and_spread_over_everything(rows):
 def test_cross_validated_figures_hold_the_bar(rows):
     """Five folds: trained on four, the fifth read by rules + model as shipped. Issue 13's bar holds for kind,
     category, urgency and untagged requests left without an offer. Chatter read as a request and chatter offered
-    (the issue asks ≤1% for each) are held near where they are now (4.0%, 2.2% on 8,209 lines; 3.5%, 2.0% on the
-    4,192 of the stop before), short of it: what is left is chatter no margin of the
-    model separates without losing untagged requests (corpus/README.md). Figures: bench/reader.py."""
+    (the issue asks ≤1% for each) are held near where they are now (3.7%, 2.3% on 9,805 lines; 4.0%, 2.2% on the
+    8,209 of the stop before), short of it: what is left is chatter no margin of the model separates without
+    losing untagged requests (corpus/README.md). False alarms are held as a share of the calm lines (0.14% on
+    9,805: 6 by the rules, hazards two writers called no emergency, and 7 by the urgent model, which reads
+    emergencies in words the rules lack): the issue's "≤ 2" was for a held-out set of about a hundred lines.
+    Figures: bench/reader.py."""
     reader = Reader.from_file(corpus=None)
     pairs = cross_validate(reader, rows, k=5)
     found = figures(pairs)
@@ -50,7 +53,7 @@ def test_cross_validated_figures_hold_the_bar(rows):
     assert found["kind"] >= 0.93, why
     assert found["category"] >= 0.88, why
     assert found["urgent recall"] == 1.0, why
-    assert found["false alarms"] <= 2, why
+    assert found["false alarms"] <= 0.002 * sum(not row["urgent"] for row in rows), why
     assert found["untagged requests not offered"] <= 0.08, why
     assert found["chatter read as request"] <= 0.044, why
     assert found["chatter offered"] <= 0.025, why
@@ -78,6 +81,17 @@ def test_the_model_never_removes_urgency(rows):
     urgent = [row["text"] for row in rows if row["urgent"]]
     assert all(hostile.read(text).urgent and hostile.read(text).kind != "none" for text in urgent)
     assert hostile.read("3号楼电梯又坏了").kind == "none"  # the hostile model is really in charge elsewhere
+
+
+def test_the_model_reads_an_emergency_told_in_words_the_rules_lack_and_a_what_if_it_leaves_calm():
+    """The urgent model is trained without the rules' alarms, so it learns how an emergency is told: these lines,
+    in no rule and no corpus line, are urgent requests only because of it. A what-if or a danger over stays calm."""
+    rules, reader = Reader.from_file(corpus=None), Reader.from_file()
+    for now in ("我爸在卫生间里半天没出来 叫他也不答应 门从里面插上了", "地下室的水已经没过脚脖子了 还在往里灌"):
+        assert not rules.read(now).urgent, now  # else this test no longer shows what the model adds
+        assert reader.read(now).urgent and reader.read(now).kind == "complaint", now
+    for calm in ("如果老人在卫生间里半天没出来 叫也不答应 该怎么办", "刚才电梯困人已经放出来了，谢谢保安大哥"):
+        assert not reader.read(calm).urgent, calm
 
 
 def test_the_model_is_trained_once_per_process_and_corpus():

@@ -202,7 +202,7 @@ async def test_the_same_problem_filed_again_is_joined(api, bot):
 async def test_an_emergency_filed_by_a_client_is_urgent(api, bot):
     response = await post(api, service_code="elevator", address_string="5号楼", description="电梯里有人被困了")
     notice = response.json()[0]["service_notice"]
-    assert notice.startswith("⚠️ 紧急 诉求#1") and "96333" in notice
+    assert notice.startswith("🚨 请立即拨打 119 或 96333") and "\n⚠️ 紧急 诉求#1" in notice
     await bot.app.sender.idle()
     await bot.app.drain("console")
     assert any("紧急" in t for t in bot.seen_by("张伟")) and any("紧急" in t for t in bot.seen_by("王强"))

@@ -114,29 +114,29 @@ def test_a_volunteer_is_told_the_points_she_earned_and_her_total(console):
     assert "🌟 认领微心愿#2，积分 +5，累计 20 分。" in console.seen_by("陈志远", sent)
 
 
-def test_someone_trapped_in_a_lift_is_told_the_lift_emergency_line_beside_119(console):
+def test_someone_trapped_in_a_lift_is_told_the_lift_emergency_line_beside_119_before_anything_else(console):
     sent = console.run("3号楼2单元电梯里有人被困住了")
-    assert console.in_chat("3号楼业主群", sent)[0].endswith(
-        "\n请立即拨打 119 或 96333（电梯应急电话）！\n被困的人不要扒门、不要强行爬出，按电梯里的警铃，等待救援。")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith(  # on a phone the first line is the one she reads
+        "🚨 请立即拨打 119 或 96333（电梯应急电话）！\n被困的人不要扒门、不要强行爬出，按电梯里的警铃，等待救援。\n⚠️ 紧急 诉求#1")
     sent = console.run("3号楼楼道里着火了，好多烟")  # a fire is a call, whether or not she thinks a life is at risk
-    assert console.in_chat("3号楼业主群", sent)[0].endswith(
-        "\n请立即拨打 119！\n远离起火或冒火花的地方，能断电先断电；有烟就用湿毛巾捂住口鼻，走楼梯撤离，不要坐电梯。")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith(
+        "🚨 请立即拨打 119！\n远离起火或冒火花的地方，能断电先断电；有烟就用湿毛巾捂住口鼻，走楼梯撤离，不要坐电梯。\n⚠️ 紧急")
 
 
 def test_a_gas_smell_is_told_what_to_do_before_help_comes_and_a_burst_pipe_too_though_no_number_to_call(console):
     sent = console.run("楼道里一股煤气味 好冲")
-    assert console.in_chat("3号楼业主群", sent)[0].endswith(
-        "\n请立即拨打 119！\n电话请到室外再打：在屋里不要开关电灯电器、不要点火；打开门窗，让家里人都撤出来，再拨打燃气抢修电话。")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith(
+        "🚨 请立即拨打 119！\n电话请到室外再打：在屋里不要开关电灯电器、不要点火；打开门窗，让家里人都撤出来，再拨打燃气抢修电话。\n")
     sent = console.run("/as 李四\n5号楼302水管爆了 家里全是水")
     said = console.in_chat("3号楼业主群", sent)[0]
-    assert "拨打" not in said.split("\n")[1] and said.endswith("\n先关掉总水阀，进水的房间先断电，贵重物品挪到高处。")
+    assert "拨打" not in said and said.startswith("先关掉总水阀，进水的房间先断电，贵重物品挪到高处。\n⚠️ 紧急 诉求#2")
 
 
 def test_an_english_emergency_is_told_its_steps_in_english(console):
     sent = console.run("/as Tom\nThere is a gas leak in building 3, smells of gas everywhere")
-    assert console.in_chat("3号楼业主群", sent)[0].endswith(
-        "\nCall 119 now!\nMake the call from outside: indoors, do not switch lights or appliances on or off and make "
-        "no flame; open the windows, get everyone out, then call the gas company's emergency line too.")
+    assert console.in_chat("3号楼业主群", sent)[0].startswith(
+        "🚨 Call 119 now!\nMake the call from outside: indoors, do not switch lights or appliances on or off and make "
+        "no flame; open the windows, get everyone out, then call the gas company's emergency line too.\n⚠️ URGENT")
 
 
 def test_the_digest_counts_lateness_from_the_missed_deadline_and_names_the_unplaced_row(console):

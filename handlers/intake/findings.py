@@ -32,6 +32,7 @@ class Findings:
     # "小孩走失了" it is the emergency itself, and cannot also make it chatter.
     chatter_beside_alarms: int = 0
     advice: str | None = None  # the first emergency named: what to do meanwhile
+    called_off: bool = False  # words that say the danger was none or is over ("虚惊一场", "已经放出来了")
 
     @property
     def says_nothing(self) -> bool:
