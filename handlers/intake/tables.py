@@ -72,9 +72,9 @@ class Alarm:
         self.call = tuple(str(c) for c in (call if isinstance(call, list) else [call]) if c)
         self.category, self.advice = category, advice
         words = [w.lower() for w in words]
-        # All of its patterns as one: one search a message instead of one a pattern (the reader's hot path).
-        patterns = [w[3:] for w in words if w.startswith("re:")]
-        self.patterns = [re.compile("|".join(f"(?:{p})" for p in patterns))] if patterns else []
+        # Each pattern searched on its own: one alternation of them all is searched without the engine's quick
+        # scan for a pattern's first characters, and took three times as long (the reader's hot path).
+        self.patterns = [re.compile(w[3:]) for w in words if w.startswith("re:")]
         self.cjk = [w for w in words if not w.isascii()]
         latin = sorted((w for w in words if w.isascii() and not w.startswith("re:")), key=len, reverse=True)
         self.pattern = re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b") if latin else None
@@ -86,7 +86,12 @@ class Alarm:
         if hit is None and self.pattern is not None and (match := self.pattern.search(text)):
             hit = match.group(1)
         # A short word alone ("水漫") is looked at again with the patterns, which may say more ("水漫上来").
-        for pattern in self.patterns if hit is None or (len(hit) < 3 and not hit.isascii()) else ():
-            if match := pattern.search(text):
-                return match.group(0), True
+        if hit is None or (len(hit) < 3 and not hit.isascii()):
+            # The leftmost match, the first pattern's at a tie: what one alternation of the patterns would find.
+            first = None
+            for pattern in self.patterns:
+                if (match := pattern.search(text)) and (first is None or match.start() < first.start()):
+                    first = match
+            if first is not None:
+                return first.group(0), True
         return (hit, False) if hit is not None else None
