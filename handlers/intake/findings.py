@@ -56,6 +56,12 @@ class Findings:
         """An emergency named in what sounds like chatter (a tip, news, thanks for a past rescue) and no hurry."""
         return bool(self.alarms) and self.chatter_beside_alarms >= 3 and not self.hurry
 
+    @property
+    def not_now(self) -> bool:
+        """A danger the rules read as not happening here and now: told as chatter, called off, news from elsewhere
+        or a what-if. An alarm of the model's own must not overrule them."""
+        return self.told_as_chatter or self.called_off or bool(self.cues.keys() & {"elsewhere", "supposes"})
+
     def rule_kind(self) -> str:
         return rule_kind(self.tag, self.urgent, self.best, self.scores["help"][0], self.problem[0], self.wish[0],
                      self.chatter[0])

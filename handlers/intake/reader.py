@@ -234,8 +234,7 @@ class Reader:
         # How much more the model believes a request than chatter: the one figure both thresholds cut.
         lead = kinds[request] - kinds["none"]
         # An emergency as the model reads how it is told, apart from the rules' alarm words: urgent, and so a request.
-        alarmed = margins["urgent"]["urgent"] >= URGENT_MARGIN and not (found.told_as_chatter or found.called_off
-                                                                         or found.cues.keys() & {"elsewhere", "supposes"})
+        alarmed = margins["urgent"]["urgent"] >= URGENT_MARGIN and not found.not_now
         if found.tag:
             kind = found.tag
         elif urgent or alarmed:
